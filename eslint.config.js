@@ -1,0 +1,33 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import nx from '@nx/eslint-plugin';
+
+// The one-way chain: corpus -> features -> models -> posteriors -> fusion -> metrics -> tracking -> report.
+// A layer may import only from layers to its left; `core` holds the shared contracts; `cli` composes all.
+const chain = ['core', 'data', 'models', 'fusion', 'eval', 'tracking', 'report'];
+const depConstraints = [
+  ...chain.map((layer, i) => ({
+    sourceTag: `layer:${layer}`,
+    onlyDependOnLibsWithTags: chain.slice(0, i).map((l) => `layer:${l}`),
+  })),
+  { sourceTag: 'layer:cli', onlyDependOnLibsWithTags: chain.map((l) => `layer:${l}`) },
+];
+// Narrower than the chain: fusion and eval take posteriors and labels, never models or features.
+for (const c of depConstraints) {
+  if (c.sourceTag === 'layer:fusion') c.onlyDependOnLibsWithTags = ['layer:core'];
+  if (c.sourceTag === 'layer:eval') c.onlyDependOnLibsWithTags = ['layer:core', 'layer:fusion'];
+}
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '.cache/**', 'runs/**', 'mlruns/**', 'reports/**', '.venv/**', '.nx/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints, enforceBuildableLibDependency: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+);

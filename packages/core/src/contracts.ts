@@ -1,0 +1,131 @@
+import { EmofuseError } from './errors.ts';
+
+/** One utterance, whatever corpus it came from. Every reader returns these. */
+export interface Utterance {
+  /** Stable, unique within the corpus. */
+  id: string;
+  /** The conversation or recording group it belongs to (used for whole-dialogue splits). */
+  dialogue: string;
+  /** Session or fold group (IEMOCAP session "Ses01"; EmoDB: the speaker). */
+  session: string;
+  /** Speaker id, unique within the corpus (IEMOCAP: "Ses01_F"). */
+  speaker: string;
+  /** Class label name (e.g. "hap"), one of the corpus's classes. */
+  label: string;
+  /** Transcript (may be empty when the corpus has none). */
+  text: string;
+  /** Path to the utterance's WAV file, when the corpus has audio. */
+  wav?: string;
+  /** Precomputed feature vectors by modality name ("text", "audio", "visual"). */
+  vectors?: Record<string, Float32Array>;
+}
+
+/** A corpus as every reader returns it. */
+export interface Corpus {
+  name: string;
+  /** Class names in a fixed order; posteriors and confusion matrices use this order. */
+  classes: string[];
+  utterances: Utterance[];
+  /** A split shipped with the corpus, if any (IEMOCAP's train/valid/test dialogue lists). */
+  officialSplit?: { train: string[]; valid: string[]; test: string[] };
+  /** Where it was read from (for fingerprints and messages). */
+  source: string;
+}
+
+/** Row-major feature matrix keyed by utterance id. */
+export interface FeatureMatrix {
+  ids: string[];
+  dim: number;
+  values: Float32Array;
+}
+
+/** Variable-length sequences (e.g. word embeddings per utterance), padded to `steps`. */
+export interface SequenceMatrix {
+  ids: string[];
+  steps: number;
+  dim: number;
+  /** ids.length * steps * dim, row-major, zero-padded. */
+  values: Float32Array;
+  /** Number of real (unpadded) steps per row. */
+  lengths: Int32Array;
+}
+
+/** Class posteriors keyed by utterance id; each row sums to 1. */
+export interface Posteriors {
+  ids: string[];
+  classes: string[];
+  probs: Float32Array | Float64Array;
+}
+
+export type SplitProtocol = 'official' | 'paper' | 'loso' | 'loso-speaker' | 'manifest';
+
+/** Utterance ids per part. A fold of a cross-validation is one Split. */
+export interface Split {
+  train: string[];
+  valid: string[];
+  test: string[];
+  protocol: SplitProtocol;
+  seed: number;
+  /** e.g. "Ses05" or "speaker 03" for one fold of leave-one-out. */
+  fold?: string;
+}
+
+export function checkFeatureMatrix(m: FeatureMatrix, name = 'features'): FeatureMatrix {
+  if (!Number.isInteger(m.dim) || m.dim <= 0) throw new EmofuseError(`dim must be a positive integer, got ${m.dim}`, { where: name });
+  if (m.values.length !== m.ids.length * m.dim) {
+    throw new EmofuseError(`values has ${m.values.length} numbers, expected ids.length * dim = ${m.ids.length} * ${m.dim}`, { where: name });
+  }
+  checkUniqueIds(m.ids, name);
+  for (let i = 0; i < m.values.length; i++) {
+    if (!Number.isFinite(m.values[i])) {
+      throw new EmofuseError(`row ${Math.floor(i / m.dim)} (id ${m.ids[Math.floor(i / m.dim)]}) has a non-finite value at column ${i % m.dim}`, { where: name });
+    }
+  }
+  return m;
+}
+
+export function checkUniqueIds(ids: string[], name: string): void {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new EmofuseError(`duplicate utterance id ${JSON.stringify(id)}`, { where: name });
+    seen.add(id);
+  }
+}
+
+/** Rows must be finite, non-negative and sum to 1 within `tol`. Names the system and the row. */
+export function checkPosteriors(p: Posteriors, system = 'posteriors', tol = 1e-4): Posteriors {
+  const k = p.classes.length;
+  if (k < 2) throw new EmofuseError(`needs at least 2 classes, got ${k}`, { where: system });
+  if (p.probs.length !== p.ids.length * k) {
+    throw new EmofuseError(`probs has ${p.probs.length} numbers, expected ${p.ids.length} rows x ${k} classes`, { where: system });
+  }
+  checkUniqueIds(p.ids, system);
+  for (let r = 0; r < p.ids.length; r++) {
+    let s = 0;
+    for (let c = 0; c < k; c++) {
+      const v = p.probs[r * k + c];
+      if (Number.isNaN(v)) throw new EmofuseError(`row ${r} (id ${p.ids[r]}) has NaN in class ${p.classes[c]}`, { where: system });
+      if (!(v >= 0) || v === Infinity) throw new EmofuseError(`row ${r} (id ${p.ids[r]}) has an invalid probability ${v} for class ${p.classes[c]}`, { where: system });
+      s += v;
+    }
+    if (Math.abs(s - 1) > tol) {
+      throw new EmofuseError(`row ${r} (id ${p.ids[r]}) sums to ${s}, not 1`, { where: system, fix: 'pass softmax outputs, not logits' });
+    }
+  }
+  return p;
+}
+
+/** Parts must be disjoint and non-empty for train and test. */
+export function checkSplit(s: Split, name = 'split'): Split {
+  if (s.train.length === 0) throw new EmofuseError('the training part is empty', { where: name });
+  if (s.test.length === 0) throw new EmofuseError('the test part is empty', { where: name });
+  const owner = new Map<string, string>();
+  for (const part of ['train', 'valid', 'test'] as const) {
+    for (const id of s[part]) {
+      const prev = owner.get(id);
+      if (prev) throw new EmofuseError(`utterance ${id} is in both ${prev} and ${part}`, { where: name });
+      owner.set(id, part);
+    }
+  }
+  return s;
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Write a file so that readers see either the old content or the whole new one, never a part:
+ * write a sibling temporary file, then rename it over the target (atomic on one filesystem).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Build a directory under a temporary name and rename it into place only when `fill` succeeds,
+ * so an interrupted or failed run never leaves a directory that looks complete.
+ */
+export async function buildDirAtomic<T>(dir: string, fill: (tmpDir: string) => Promise<T>): Promise<T> {
+  const parent = path.dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const tmp = path.join(parent, `.${path.basename(dir)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const out = await fill(tmp);
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return out;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,6 @@
+export { EmofuseError, isEmofuseError } from './errors.ts';
+export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, Posteriors, Split, SplitProtocol } from './contracts.ts';
+export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds } from './contracts.ts';
+export { writeFileAtomic, writeJsonAtomic, buildDirAtomic } from './fs.ts';
+export { makeRng, shuffled } from './rng.ts';
+export { stableStringify, fingerprint } from './hash.ts';

@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = import.meta.dirname;
+const alias = Object.fromEntries(
+  [
+    ['core', 'packages/core'], ['data', 'packages/data'], ['models', 'packages/models'],
+    ['fusion', 'packages/fusion'], ['eval', 'packages/eval'], ['tracking', 'packages/tracking'],
+    ['cli', 'packages/cli'], ['report', 'apps/report'],
+  ].map(([name, dir]) => [`@emofuse/${name}`, path.join(root, dir, 'src/index.ts')]),
+);
+
+/** One vitest config per project; every project also writes a JSON report that scripts/test.sh totals. */
+export function projectConfig(name: string, dir: string) {
+  return defineConfig({
+    resolve: { alias },
+    test: {
+      name,
+      root: dir,
+      include: ['tests/**/*.test.ts'],
+      environment: 'node',
+      pool: 'forks',
+      testTimeout: 120_000,
+      hookTimeout: 180_000,
+      reporters: ['default', ['json', { outputFile: path.join(root, 'reports/vitest', `${name}.json`) }]],
+    },
+  });
+}
