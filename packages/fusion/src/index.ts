@@ -1,1 +1,4 @@
-export {};
+export { fuse, alignSystems, checkWeights, normalisedProduct, weightedSum, FUSION_RULES } from './rules.ts';
+export type { FusionRule, SystemPosteriors, AlignedSystems } from './rules.ts';
+export { searchWeights, applyWeights, simplexGrid, TIE_TOLERANCE } from './search.ts';
+export type { ValidationSet, WeightSearchOptions, WeightChoice, CurvePoint } from './search.ts';
