@@ -1,1 +1,2 @@
-export {};
+export * from './corpora/index.ts';
+export * from './features/index.ts';

@@ -1,0 +1,76 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { EmofuseError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
+import { IEMOCAP_CLASSES, iemocapSession, iemocapSpeaker } from './iemocap.ts';
+
+/** `[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]`: the majority label. */
+const EVAL_LINE = /^\[\s*([\d.]+)\s*-\s*([\d.]+)\s*\]\s+(Ses\S+)\s+(\S+)\s+\[/;
+/** `Ses01F_impro01_F000 [006.2901-008.2357]: Excuse me.` */
+const TRANSCRIPT_LINE = /^(Ses\S+)\s+\[\s*([\d.]+)\s*-\s*([\d.]+)\s*\]:\s?(.*)$/;
+const KEPT = new Set<string>(IEMOCAP_CLASSES);
+
+function listDir(dir: string): string[] {
+  return readdirSync(dir).filter((f) => !f.startsWith('.')).sort();
+}
+
+function readTranscripts(file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!existsSync(file)) return out;
+  readFileSync(file, 'utf8').split(/\r?\n/).forEach((line) => {
+    const m = TRANSCRIPT_LINE.exec(line.trim());
+    if (m) out.set(m[1], m[4].trim());
+  });
+  return out;
+}
+
+/**
+ * The IEMOCAP release tree: `Session*\/dialog/EmoEvaluation/<dialogue>.txt` (labels),
+ * `Session*\/dialog/transcriptions/<dialogue>.txt` (text), `Session*\/sentences/wav/<dialogue>/<utt>.wav`.
+ * Keeps utterances whose majority label is one of the six classes (hap, sad, neu, ang, exc, fru,
+ * happiness and excitement kept apart as in the paper); `xxx` (no majority) and the other
+ * categories (sur, fea, dis, oth) are dropped. Ids are the release's own (`Ses01F_impro01_F000`).
+ */
+export function readIemocapRelease(root: string): Corpus {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new EmofuseError('the IEMOCAP release folder does not exist', { where: root, fix: 'set corpus.path to the folder that holds Session1..Session5' });
+  }
+  const sessions = listDir(root).filter((d) => /^Session\d+$/.test(d) && statSync(path.join(root, d)).isDirectory());
+  if (sessions.length === 0) {
+    throw new EmofuseError('no Session* folders found', { where: root, fix: 'set corpus.path to the folder that holds Session1..Session5 (IEMOCAP_full_release)' });
+  }
+  const utterances: Utterance[] = [];
+  for (const sess of sessions) {
+    const evalDir = path.join(root, sess, 'dialog', 'EmoEvaluation');
+    if (!existsSync(evalDir)) throw new EmofuseError('missing dialog/EmoEvaluation folder', { where: path.join(root, sess), fix: 'restore the release layout' });
+    for (const name of listDir(evalDir).filter((f) => f.endsWith('.txt'))) {
+      const evalFile = path.join(evalDir, name);
+      if (!statSync(evalFile).isFile()) continue;
+      const dialogue = name.slice(0, -4);
+      const session = iemocapSession(dialogue, evalFile);
+      const transcriptFile = path.join(root, sess, 'dialog', 'transcriptions', name);
+      const transcripts = readTranscripts(transcriptFile);
+      const lines = readFileSync(evalFile, 'utf8').split(/\r?\n/);
+      lines.forEach((line, i) => {
+        const m = EVAL_LINE.exec(line);
+        if (!m) return;
+        const [, , , id, label] = m;
+        if (!KEPT.has(label)) return;
+        const where = `${evalFile}:${i + 1}`;
+        const gm = /_([FM])[^_]*$/.exec(id);
+        if (!gm) throw new EmofuseError(`utterance id ${id} has no speaker letter (F/M) in its last part`, { where, fix: 'use the release\'s own evaluation files' });
+        const text = transcripts.get(id);
+        if (text === undefined) {
+          throw new EmofuseError(`no transcription line for ${id}`, { where: transcriptFile, fix: `add a line "${id} [start-end]: text" or restore the release's transcription file` });
+        }
+        const wav = path.resolve(root, sess, 'sentences', 'wav', dialogue, `${id}.wav`);
+        if (!existsSync(wav)) throw new EmofuseError(`missing WAV file for ${id} (labelled at ${where})`, { where: wav, fix: 'restore sentences/wav from the release' });
+        utterances.push({ id, dialogue, session, speaker: iemocapSpeaker(session, gm[1]), label, text, wav });
+      });
+    }
+  }
+  if (utterances.length === 0) {
+    throw new EmofuseError('no utterance with one of the six labels was found in the EmoEvaluation files', { where: root, fix: 'check the release layout (Session*/dialog/EmoEvaluation/*.txt)' });
+  }
+  checkUniqueIds(utterances.map((u) => u.id), root);
+  return { name: 'iemocap-raw', classes: [...IEMOCAP_CLASSES], utterances, source: path.resolve(root) };
+}

@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { EmofuseError, type Corpus } from '@emofuse/core';
+import { readEmodb } from './emodb.ts';
+import { readIemocapPickle } from './iemocap.ts';
+import { readIemocapFeaturesPickle } from './iemocapFeatures.ts';
+import { readIemocapRelease } from './iemocapRelease.ts';
+import { readManifest } from './manifest.ts';
+
+export const CORPUS_TYPES = ['iemocap', 'iemocap-features', 'iemocap-raw', 'emodb', 'manifest'] as const;
+export type CorpusType = (typeof CORPUS_TYPES)[number];
+
+/** The `corpus:` block of a run config. */
+export interface CorpusConfig {
+  type: string;
+  path: string;
+  /** manifest only: class order. */
+  classes?: string[];
+  /** manifest only: corpus name. */
+  name?: string;
+}
+
+/**
+ * Read the corpus a config names. Relative paths resolve against `baseDir` (default: the cwd).
+ * Errors name the config key (`corpus.type`, `corpus.path`) so the user knows what to edit.
+ */
+export function readCorpus(cfg: CorpusConfig, opts: { baseDir?: string } = {}): Corpus {
+  if (!(CORPUS_TYPES as readonly string[]).includes(cfg.type)) {
+    throw new EmofuseError(`unknown corpus type ${JSON.stringify(cfg.type)}; valid types: ${CORPUS_TYPES.join(', ')}`, {
+      where: 'corpus.type',
+      fix: `set corpus.type to one of ${CORPUS_TYPES.join(' | ')}`,
+    });
+  }
+  if (typeof cfg.path !== 'string' || cfg.path === '') {
+    throw new EmofuseError('no corpus path given', { where: 'corpus.path', fix: 'set corpus.path to the corpus file or folder' });
+  }
+  const p = path.resolve(opts.baseDir ?? process.cwd(), cfg.path);
+  if (!existsSync(p)) {
+    throw new EmofuseError(`corpus path ${p} does not exist`, {
+      where: 'corpus.path',
+      fix: `set corpus.path (now ${JSON.stringify(cfg.path)}) to an existing ${cfg.type === 'iemocap-raw' || cfg.type === 'emodb' ? 'folder' : 'file'}; relative paths resolve against ${opts.baseDir ?? process.cwd()}`,
+    });
+  }
+  switch (cfg.type as CorpusType) {
+    case 'iemocap':
+      return readIemocapPickle(p);
+    case 'iemocap-features':
+      return readIemocapFeaturesPickle(p);
+    case 'iemocap-raw':
+      return readIemocapRelease(p);
+    case 'emodb':
+      return readEmodb(p);
+    case 'manifest':
+      return readManifest(p, { classes: cfg.classes, name: cfg.name });
+  }
+}

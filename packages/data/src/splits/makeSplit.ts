@@ -1,0 +1,191 @@
+import { EmofuseError, checkSplit, makeRng, shuffled, type Corpus, type Split, type SplitProtocol, type Utterance } from '@emofuse/core';
+import { checkSplitLeakage } from './leakage.ts';
+
+export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest'] as const;
+
+export interface SplitOptions {
+  /**
+   * official (or manifest): the corpus's own lists; an empty validation list is filled with
+   *   `validFraction` of the training dialogues, seeded.
+   * paper: IEMOCAP sessions 1-4 train, session 5 test; validation `validFraction` of training,
+   *   taken by whole dialogue, seeded.
+   * loso: leave one session out (`fold` = the session, e.g. "Ses05").
+   * loso-speaker: leave one speaker out (`fold` = the speaker, e.g. "03"); validation is one other
+   *   speaker chosen by the seed.
+   */
+  protocol: SplitProtocol | string;
+  /** Share of training utterances moved to validation (by whole dialogue). Default 0.2; 0 = none. */
+  validFraction?: number;
+  seed: number;
+  /** The held-out session or speaker, for loso and loso-speaker. */
+  fold?: string;
+}
+
+export interface FoldOptions extends Omit<SplitOptions, 'fold'> {
+  /** 'all' (default) or a list of held-out groups. */
+  folds?: 'all' | string[];
+}
+
+type Part = Pick<Split, 'train' | 'valid' | 'test'>;
+
+/** The held-out groups a leave-one-out protocol iterates over, sorted. */
+export function foldNames(corpus: Corpus, protocol: 'loso' | 'loso-speaker'): string[] {
+  const key = protocol === 'loso' ? 'session' : 'speaker';
+  return [...new Set(corpus.utterances.map((u) => u[key]))].sort();
+}
+
+function checkFraction(f: number): number {
+  if (!(f >= 0 && f < 1)) {
+    throw new EmofuseError(`validFraction must be in [0, 1), got ${f}`, { where: 'split.validFraction', fix: 'use e.g. 0.2 (the paper), or 0 for no validation' });
+  }
+  return f;
+}
+
+/**
+ * Move whole groups (dialogues, or speakers) from `train` to validation, in a seeded order, until
+ * validation holds as close to `fraction` of the training utterances as whole groups allow.
+ */
+function takeGroups(train: Utterance[], groupOf: (u: Utterance) => string, fraction: number, rng: () => number): { train: Utterance[]; valid: Utterance[] } {
+  if (fraction === 0) return { train, valid: [] };
+  const sizes = new Map<string, number>();
+  for (const u of train) sizes.set(groupOf(u), (sizes.get(groupOf(u)) ?? 0) + 1);
+  const order = shuffled([...sizes.keys()].sort(), rng);
+  const target = fraction * train.length;
+  const chosen = new Set<string>();
+  let n = 0;
+  for (const g of order) {
+    if (n >= target) break;
+    const next = n + sizes.get(g)!;
+    // Stop before a group that would overshoot more than stopping undershoots (but take at least one).
+    if (chosen.size > 0 && next - target > target - n) break;
+    chosen.add(g);
+    n = next;
+  }
+  if (chosen.size >= sizes.size) {
+    throw new EmofuseError(`validation would take all ${sizes.size} training groups`, { where: 'split.validFraction', fix: 'lower validFraction or use a corpus with more dialogues/speakers' });
+  }
+  return { train: train.filter((u) => !chosen.has(groupOf(u))), valid: train.filter((u) => chosen.has(groupOf(u))) };
+}
+
+/** One group per speaker (EmoDB: dialogue = speaker): whole-group validation means whole speakers. */
+function groupsAreSpeakers(utts: Utterance[]): boolean {
+  const spk = new Map<string, string>();
+  const dlg = new Map<string, string>();
+  for (const u of utts) {
+    if ((spk.get(u.dialogue) ?? u.speaker) !== u.speaker) return false;
+    if ((dlg.get(u.speaker) ?? u.dialogue) !== u.dialogue) return false;
+    spk.set(u.dialogue, u.speaker);
+    dlg.set(u.speaker, u.dialogue);
+  }
+  return true;
+}
+
+/** One other speaker, chosen by the seed, as validation. */
+function takeOneSpeaker(train: Utterance[], rng: () => number): { train: Utterance[]; valid: Utterance[] } {
+  const speakers = [...new Set(train.map((u) => u.speaker))].sort();
+  if (speakers.length < 2) throw new EmofuseError('need at least two training speakers to hold one out for validation', { where: 'split', fix: 'set split.validFraction to 0' });
+  const pick = speakers[Math.floor(rng() * speakers.length)];
+  return { train: train.filter((u) => u.speaker !== pick), valid: train.filter((u) => u.speaker === pick) };
+}
+
+const ids = (us: Utterance[]) => us.map((u) => u.id);
+
+function officialParts(corpus: Corpus, fraction: number, rng: () => number): Part {
+  const off = corpus.officialSplit;
+  if (!off) {
+    throw new EmofuseError(`corpus ${corpus.name} has no split of its own`, {
+      where: 'split.protocol',
+      fix: corpus.name === 'emodb' ? 'use loso-speaker (EmoDB\'s standard 10 folds)' : 'use paper, loso or loso-speaker (or give the manifest a split column)',
+    });
+  }
+  // Entries are utterance ids (manifests) or dialogue ids (IEMOCAP's lists).
+  const byId = new Map(corpus.utterances.map((u) => [u.id, u]));
+  const byDialogue = new Map<string, Utterance[]>();
+  for (const u of corpus.utterances) {
+    const list = byDialogue.get(u.dialogue);
+    if (list) list.push(u);
+    else byDialogue.set(u.dialogue, [u]);
+  }
+  const resolve = (part: string, list: string[]): Set<string> => {
+    const out = new Set<string>();
+    for (const e of list) {
+      const u = byId.get(e);
+      const d = u ? [u] : byDialogue.get(e);
+      if (!d) throw new EmofuseError(`the corpus's ${part} list names ${e}, which is neither an utterance nor a dialogue`, { where: corpus.source, fix: 'fix the corpus split lists' });
+      for (const x of d) out.add(x.id);
+    }
+    return out;
+  };
+  const inPart = (s: Set<string>) => corpus.utterances.filter((u) => s.has(u.id));
+  const test = inPart(resolve('test', off.test));
+  let train = inPart(resolve('train', off.train));
+  let valid = inPart(resolve('valid', off.valid));
+  if (off.valid.length === 0) ({ train, valid } = takeGroups(train, (u) => u.dialogue, fraction, rng));
+  return { train: ids(train), valid: ids(valid), test: ids(test) };
+}
+
+function paperParts(corpus: Corpus, fraction: number, rng: () => number): Part {
+  const sessions = new Set(corpus.utterances.map((u) => u.session));
+  if (!sessions.has('Ses05') || sessions.size < 2) {
+    throw new EmofuseError(`protocol paper is IEMOCAP's sessions 1-4 / session 5 split, but corpus ${corpus.name} has sessions ${[...sessions].sort().slice(0, 10).join(', ')}`, {
+      where: 'split.protocol',
+      fix: 'use loso or loso-speaker for this corpus',
+    });
+  }
+  const test = corpus.utterances.filter((u) => u.session === 'Ses05');
+  const rest = corpus.utterances.filter((u) => u.session !== 'Ses05');
+  const { train, valid } = takeGroups(rest, (u) => u.dialogue, fraction, rng);
+  return { train: ids(train), valid: ids(valid), test: ids(test) };
+}
+
+function losoParts(corpus: Corpus, protocol: 'loso' | 'loso-speaker', fold: string | undefined, fraction: number, rng: () => number): Part {
+  const names = foldNames(corpus, protocol);
+  const what = protocol === 'loso' ? 'session' : 'speaker';
+  if (fold === undefined || !names.includes(fold)) {
+    throw new EmofuseError(`${fold === undefined ? 'no fold given' : `unknown fold ${JSON.stringify(fold)}`}; ${protocol} holds out one ${what}: ${names.join(', ')}`, {
+      where: 'split.folds',
+      fix: `name one of the ${what}s, or use makeFolds / folds: all`,
+    });
+  }
+  const key = protocol === 'loso' ? 'session' : 'speaker';
+  const test = corpus.utterances.filter((u) => u[key] === fold);
+  const rest = corpus.utterances.filter((u) => u[key] !== fold);
+  let parts: { train: Utterance[]; valid: Utterance[] };
+  if (fraction === 0) parts = { train: rest, valid: [] };
+  else if (protocol === 'loso-speaker' || groupsAreSpeakers(rest)) parts = takeOneSpeaker(rest, rng);
+  else parts = takeGroups(rest, (u) => u.dialogue, fraction, rng);
+  return { train: ids(parts.train), valid: ids(parts.valid), test: ids(test) };
+}
+
+/**
+ * Split a corpus by protocol. The result passes `checkSplit` (disjoint, non-empty train and test)
+ * and `checkSplitLeakage` (no test speaker in train or valid), or this throws.
+ */
+export function makeSplit(corpus: Corpus, opts: SplitOptions): Split {
+  if (!(SPLIT_PROTOCOLS as readonly string[]).includes(opts.protocol)) {
+    throw new EmofuseError(`unknown split protocol ${JSON.stringify(opts.protocol)}; valid: ${SPLIT_PROTOCOLS.join(', ')}`, {
+      where: 'split.protocol',
+      fix: `use one of ${SPLIT_PROTOCOLS.join(' | ')}`,
+    });
+  }
+  if (!Number.isInteger(opts.seed)) throw new EmofuseError(`seed must be an integer, got ${opts.seed}`, { where: 'seeds', fix: 'use integer seeds' });
+  const protocol = opts.protocol as SplitProtocol;
+  const fraction = checkFraction(opts.validFraction ?? 0.2);
+  const rng = makeRng(`split:${protocol}:${opts.fold ?? ''}:${opts.seed}`);
+  let parts: Part;
+  if (protocol === 'official' || protocol === 'manifest') parts = officialParts(corpus, fraction, rng);
+  else if (protocol === 'paper') parts = paperParts(corpus, fraction, rng);
+  else parts = losoParts(corpus, protocol, opts.fold, fraction, rng);
+  const split: Split = { ...parts, protocol, seed: opts.seed, ...(protocol === 'loso' || protocol === 'loso-speaker' ? { fold: opts.fold } : {}) };
+  const name = `split ${protocol}${split.fold ? ` fold ${split.fold}` : ''} of ${corpus.name}`;
+  checkSplit(split, name);
+  return checkSplitLeakage(corpus, split, name);
+}
+
+/** Every fold of a leave-one-out protocol (or the one split of the others). */
+export function makeFolds(corpus: Corpus, opts: FoldOptions): Split[] {
+  if (opts.protocol !== 'loso' && opts.protocol !== 'loso-speaker') return [makeSplit(corpus, opts)];
+  const names = foldNames(corpus, opts.protocol);
+  const wanted = opts.folds === undefined || opts.folds === 'all' ? names : opts.folds.map(String);
+  return wanted.map((fold) => makeSplit(corpus, { ...opts, fold }));
+}
