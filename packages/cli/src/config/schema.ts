@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * The run configuration tree (CONFIG_SPEC.md). Strict at every level: an unknown key is refused,
+ * so a typo (`epoch:`) never silently falls back to a default. Defaults live in defaults.ts, not
+ * here: this file says what is valid, defaults.ts says what is chosen.
+ */
+
+export const SYSTEMS = ['text-lstm', 'speech-cnn', 'joint-cnn'] as const;
+export const CORPUS_TYPES = ['iemocap', 'iemocap-features', 'iemocap-raw', 'emodb', 'manifest'] as const;
+export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker'] as const;
+export const FUSION_RULES = ['average', 'weighted', 'product'] as const;
+export const METRICS = ['ua', 'wa', 'f1', 'macroF1'] as const;
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+export type SystemName = (typeof SYSTEMS)[number];
+export type MetricName = (typeof METRICS)[number];
+
+const posInt = z.number({ error: 'expected a number' }).int('expected an integer').positive('expected a positive number');
+const nonNegInt = z.number({ error: 'expected a number' }).int('expected an integer').min(0, 'expected 0 or more');
+const text = z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string');
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `expected one of ${values.map((v) => `'${v}'`).join(', ')}` });
+
+export const configSchema = z.strictObject({
+  /** Run folder name: runs/<experiment>/<run-id>/, so it must be a safe file name. */
+  experiment: z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-" (it becomes a folder name)'),
+  tags: z.record(z.string(), z.string({ error: 'expected a string (quote numbers: "1")' })),
+  seeds: z.array(nonNegInt, { error: 'expected a list of seeds, e.g. [1, 2, 3]' }).min(1, 'expected at least one seed'),
+  corpus: z.strictObject({
+    type: oneOf(CORPUS_TYPES),
+    path: text,
+  }),
+  split: z.strictObject({
+    protocol: oneOf(SPLIT_PROTOCOLS),
+    validFraction: z.number({ error: 'expected a number' }).gt(0, 'expected a fraction in (0, 1)').lt(1, 'expected a fraction in (0, 1)'),
+    folds: z.union([z.literal('all'), z.array(text).min(1)], { error: "expected 'all' or a list of held-out groups, e.g. ['Ses05']" }),
+  }),
+  features: z.strictObject({
+    text: z.strictObject({
+      source: oneOf(['embeddings', 'pkl']),
+      /** 'wink' or a path to a FastText/GloVe .vec file. */
+      embeddings: text,
+      maxTokens: posInt,
+    }),
+    speech: z.strictObject({
+      source: oneOf(['opensmile', 'pkl']),
+      smileBinary: text.nullable(),
+      smileConfig: text,
+      workers: posInt,
+      normalise: oneOf(['minmax', 'zscore']),
+      select: nonNegInt,
+    }),
+    cacheDir: text,
+  }),
+  systems: z.array(oneOf(SYSTEMS), { error: "expected a list of systems, e.g. [text-lstm]" }).min(1, 'expected at least one system'),
+  model: z.strictObject({
+    dense: z.array(posInt, { error: 'expected a list of layer widths, e.g. [512, 128]' }).min(1),
+    text: z.strictObject({
+      convWidths: z.array(posInt, { error: 'expected a list of widths, e.g. [3, 4, 5]' }).min(1),
+      convFilters: posInt,
+      dim: posInt,
+      lstmUnits: posInt,
+      dropout: z.number({ error: 'expected a number' }).min(0, 'expected a rate in [0, 0.95]').max(0.95, 'expected a rate in [0, 0.95]'),
+      lstmInput: oneOf(['words', 'utterance']),
+    }),
+    speech: z.strictObject({
+      filters: posInt,
+      kernel: posInt,
+      poolSize: posInt,
+      convLayers: posInt,
+    }),
+    joint: z.strictObject({
+      fusedDim: posInt,
+      textBranch: oneOf(['frozen', 'joint']),
+    }),
+  }),
+  train: z.strictObject({
+    epochs: z.union([z.literal('auto'), posInt], { error: "expected 'auto' or a positive integer" }),
+    batchSize: posInt,
+    learningRate: z.number({ error: 'expected a number' }).positive('expected a positive number'),
+    patience: nonNegInt,
+    classWeights: oneOf(['none', 'balanced']),
+    backend: oneOf(BACKENDS),
+  }),
+  fusion: z.strictObject({
+    rules: z.array(oneOf(FUSION_RULES), { error: 'expected a list of rules, e.g. [average, weighted]' }),
+    systems: z.array(oneOf(SYSTEMS), { error: 'expected a list of two systems, e.g. [text-lstm, joint-cnn]' }).length(2, 'expected exactly two systems'),
+    step: z.number({ error: 'expected a number' }).gt(0, 'expected a step in (0, 0.5]').max(0.5, 'expected a step in (0, 0.5]'),
+    metric: oneOf(METRICS),
+  }),
+  tracking: z.strictObject({
+    uri: text.nullable(),
+    experiment: text.nullable(),
+  }),
+  output: z.strictObject({
+    dir: text,
+  }),
+  report: z.strictObject({
+    enabled: z.boolean({ error: 'expected true or false' }),
+  }),
+});
+
+/** A fully resolved run configuration: every key present, paths absolute. */
+export type Config = z.infer<typeof configSchema>;
+
+/** Paths in the tree whose string values are file system paths (resolved while loading). */
+export const PATH_KEYS = [
+  'corpus.path',
+  'features.text.embeddings',
+  'features.speech.smileBinary',
+  'features.speech.smileConfig',
+  'features.cacheDir',
+  'output.dir',
+  'tracking.uri',
+] as const;
+
+/** Values of path keys that are names, not paths. */
+export function isPathValue(key: string, value: string): boolean {
+  if (key === 'features.text.embeddings') return value !== 'wink';
+  // A bare config name ("ComParE_2016") is looked up in opensmile's config dir.
+  if (key === 'features.speech.smileConfig') return value.includes('/') || value.endsWith('.conf');
+  // URIs (http://, sqlite:///, file://) stay as written.
+  if (key === 'tracking.uri') return !/^[a-z][a-z0-9+.-]*:/i.test(value);
+  return true;
+}
+
+export const sweepSchema = z.strictObject({
+  /** Optional name; default: the sweep file's base name. Runs go to runs/sweep-<name>/. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"').optional(),
+  base: text,
+  grid: z.record(z.string(), z.array(z.unknown(), { error: 'expected a list of values, e.g. [16, 32]' }).min(1, 'expected at least one value')),
+  metric: oneOf(METRICS),
+  split: z.literal('valid', {
+    error: "expected 'valid': a sweep chooses hyperparameters on the validation split only; the test split is scored once per run and never used for a choice (honest protocol)",
+  }),
+  mode: oneOf(['max', 'min']).default('max'),
+});
+export type SweepFile = z.infer<typeof sweepSchema>;
