@@ -1,0 +1,78 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { buildReport, type ReportPaths } from '../src/index.ts';
+import { fixtureRuns } from './fixtures.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const CHROMIUM = process.env.EMOFUSE_CHROMIUM ?? '/usr/bin/chromium';
+
+describe('report.html in headless Chromium', () => {
+  let tmp: string;
+  let paths: ReportPaths;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'emofuse-report-'));
+    paths = await buildReport({ input: { runs: fixtureRuns(), source: 'test fixtures (synthetic)' }, outDir: path.join(tmp, 'report'), title: 'emofuse report (test fixtures)' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('renders every chart offline with no console or page errors', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const leaked: string[] = [];
+    const errors: string[] = [];
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      leaked.push(url);
+      return route.abort();
+    });
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:') && !leaked.includes(r.url())) leaked.push(r.url());
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+
+    await page.goto(pathToFileURL(paths.html).href);
+    const expected = Object.keys(paths.svgs).length;
+    expect(expected).toBe(5);
+    await page.waitForFunction(() => {
+      const w = globalThis as unknown as { __emofuseRendered?: number; __emofuseError?: string };
+      return (w.__emofuseRendered ?? 0) > 0 || w.__emofuseError !== undefined;
+    }, null, { timeout: 30_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { __emofuseError?: string }).__emofuseError ?? null)).toBeNull();
+    expect(await page.evaluate(() => (globalThis as unknown as { __emofuseRendered: number }).__emofuseRendered)).toBe(expected);
+
+    // Each chart container holds a drawn SVG with marks in it.
+    const drawn = await page.$$eval('.chart', (els) => els.map((el) => ({ id: el.id, marks: el.querySelectorAll('svg path, svg rect, svg line, svg text').length })));
+    expect(drawn.map((d) => d.id).sort()).toEqual(Object.keys(paths.svgs).map((n) => `chart-${n}`).sort());
+    for (const d of drawn) expect(d.marks, d.id).toBeGreaterThan(20);
+
+    // The paper's numbers and our systems made it onto the page.
+    const text = await page.textContent('body');
+    expect(text).toContain('ICON*');
+    expect(text).toContain('late-weighted');
+
+    const shots = path.join(repoRoot, 'reports/screenshots');
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, 'report-fixture.png'), fullPage: true });
+
+    expect(errors).toEqual([]);
+    expect(leaked).toEqual([]);
+    await page.close();
+  });
+});

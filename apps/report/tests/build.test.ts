@@ -1,0 +1,111 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isEmofuseError } from '@emofuse/core';
+import { buildReport, confusionCells, fusionCurveSpec, comparisonSpec, loadReference, REFERENCE_FILE, type ReportPaths } from '../src/index.ts';
+import { fixtureRuns } from './fixtures.ts';
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'emofuse-report-build-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('buildReport', () => {
+  let paths: ReportPaths;
+  beforeAll(async () => {
+    paths = await buildReport({ input: { runs: fixtureRuns(), source: 'fixtures' }, outDir: path.join(tmp, 'ok'), title: 'Fixture report', now: new Date('2026-01-01T00:00:00Z') });
+  });
+
+  it('writes the HTML, the Markdown summary, JSON, and one SVG and spec per chart', () => {
+    const files = readdirSync(paths.dir).sort();
+    expect(files).toEqual(['ablation.md', 'charts', 'report.html', 'report.json', 'specs', 'summary.md']);
+    expect(Object.keys(paths.svgs).sort()).toEqual(['ablation', 'comparison', 'confusion', 'fusion-weight', 'training']);
+    for (const [name, file] of Object.entries(paths.svgs)) {
+      const svg = readFileSync(file, 'utf8');
+      expect(svg.startsWith('<svg'), name).toBe(true);
+      expect(svg.length, name).toBeGreaterThan(5000);
+      expect(JSON.parse(readFileSync(paths.specs[name], 'utf8')).$schema).toMatch(/vega-lite\/v6/);
+    }
+    // No temporary sibling directory is left behind.
+    expect(readdirSync(tmp).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it('inlines the vega runtime and the data: no external script or fetch', () => {
+    const html = readFileSync(paths.html, 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=/i);
+    expect(html).not.toMatch(/<link[^>]+href=/i);
+    expect(html).toContain("default-src 'none'");
+    expect(html).toContain('vega.View');
+    expect(html).toContain('late-weighted');
+    expect(html.length).toBeGreaterThan(400_000);
+  });
+
+  it('draws the paper numbers read from reference.json into the comparison SVG', () => {
+    const svg = readFileSync(paths.svgs.comparison, 'utf8');
+    for (const label of ['paper: Late fusion II (weighted) (A+T)', 'baseline: ICON* (A+T, dialog-level)', 'ours: text-lstm', 'ours: late-weighted']) {
+      expect(svg).toContain(label);
+    }
+    const md = readFileSync(paths.summary, 'utf8');
+    expect(md).toContain('Late fusion II (weighted)');
+    expect(md).toContain('|60.2|');
+  });
+
+  it('replaces an existing report directory only when the new one is complete', async () => {
+    const dir = path.join(tmp, 'keep');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'old.txt'), 'previous report');
+    const runs = fixtureRuns();
+    delete (runs[0].metrics as Record<string, number>).test_f1;
+    const err = await buildReport({ input: { runs }, outDir: dir }).catch((e) => e);
+    expect(isEmofuseError(err)).toBe(true);
+    expect(err.message).toContain('run run-1/text-lstm (system text-lstm, seed 1) has no metric test_f1');
+    expect(readdirSync(dir)).toEqual(['old.txt']);
+    expect(readdirSync(tmp).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it('refuses an empty selection without writing anything', async () => {
+    const dir = path.join(tmp, 'empty');
+    await expect(buildReport({ input: { runs: [] }, outDir: dir })).rejects.toThrow(/no runs to report/);
+    await expect(buildReport({ input: { runs: fixtureRuns() }, outDir: dir, systems: ['speech-cnn'] })).rejects.toThrow(/no runs of system "speech-cnn"/);
+    await expect(buildReport({ input: { runs: fixtureRuns() }, outDir: dir, confusionSystems: ['joint-cnn'] })).rejects.toThrow(/not in the report/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('leaves out charts it has no data for, and says so', async () => {
+    const runs = fixtureRuns().filter((r) => r.system === 'text-lstm').map((r) => ({ ...r, confusion: undefined }));
+    const p = await buildReport({ input: { runs }, outDir: path.join(tmp, 'lean') });
+    expect(Object.keys(p.svgs).sort()).toEqual(['comparison', 'training']);
+    expect(readFileSync(p.html, 'utf8')).toContain('No run has a fusion weight curve');
+  });
+});
+
+describe('chart data', () => {
+  it('row-normalises confusion matrices', () => {
+    const cells = confusionCells([{ system: 's', seeds: 1, confusion: { split: 'test', classes: ['a', 'b'], counts: [[3, 1], [0, 0]] } }]);
+    expect(cells.map((c) => [c.truth, c.pred, c.rate])).toEqual([['a', 'a', 0.75], ['a', 'b', 0.25], ['b', 'a', 0], ['b', 'b', 0]]);
+  });
+
+  it('takes the reference numbers from the file it is given', () => {
+    const alt = JSON.parse(readFileSync(REFERENCE_FILE, 'utf8'));
+    alt.rows[0].ua = 12.3;
+    const file = path.join(tmp, 'ref.json');
+    writeFileSync(file, JSON.stringify(alt));
+    const spec = comparisonSpec([], [], loadReference(file)) as { data: { values: Array<{ label: string; metric: string; value: number }> } };
+    expect(spec.data.values.find((v) => v.label === 'paper: CNN (A)' && v.metric === 'UA')!.value).toBe(12.3);
+    writeFileSync(file, '{"rows": [');
+    expect(() => loadReference(file)).toThrow(/cannot read the reference numbers/);
+  });
+
+  it('marks the chosen w1 and the test score of the weight search, in percent', () => {
+    const spec = fusionCurveSpec([{ system: 'late-weighted', seed: 1, curve: { metric: 'ua', step: 0.5, curve: [{ w1: 0, score: 0.5 }, { w1: 0.5, score: 0.6 }, { w1: 1, score: 0.55 }], chosen: { w1: 0.5 }, test: { ua: 0.58 } } }], 'fraction') as {
+      data: { values: Array<Record<string, unknown>> };
+    };
+    const chosen = spec.data.values.filter((v) => v.part === 'chosen');
+    expect(chosen).toMatchObject([{ system: 'late-weighted', seed: '1', w1: 0.5, label: 'test UA 58.0 (w1=0.5)' }]);
+    expect(chosen[0].test as number).toBeCloseTo(58, 10);
+    const scores = spec.data.values.filter((v) => v.part === 'curve').map((v) => v.score as number);
+    [50, 60, 55].forEach((s, i) => expect(scores[i]).toBeCloseTo(s, 10));
+  });
+});
