@@ -1,1 +1,11 @@
-export {};
+export { MODEL_DEFAULTS, TRAIN_DEFAULTS, MODEL_TYPES, modelConfigSchema, trainConfigSchema, autoEpochs } from './config.ts';
+export type { ModelConfig, TrainConfig, ModelType } from './config.ts';
+export type { EmofuseModel, InputSpec, ModelInputs } from './model.ts';
+export { buildModel, registerModel, modelTypes, type BuildOptions } from './registry.ts';
+export { EmofuseConv1D, EmofuseMaxPool1D, EmofuseSequenceMask, setConvImplementation } from './layers.ts';
+export { train, formatEpochLine, balancedClassWeights } from './train.ts';
+export type { TrainData, TrainOptions, TrainResult, EpochLog, BatchProgress, LabelledPart } from './train.ts';
+export type { Labels } from './tensors.ts';
+export { predict, savePosteriors, loadPosteriors } from './predict.ts';
+export { saveModel, loadModel } from './io.ts';
+export { selectBackend, missingKernels, TRAINING_KERNELS, type BackendChoice, type BackendName, type BackendPreference } from './backend.ts';

@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs';
+import { EmofuseError } from '@emofuse/core';
+import type { ModelType } from './config.ts';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | BackendName;
+
+export interface BackendChoice {
+  name: BackendName;
+  /** Why this one ran (and why better ones did not), for the run record. */
+  reason: string;
+}
+
+/**
+ * Kernels a training step of each model needs (forward and gradients), as measured with
+ * tf.profile on the cpu backend (tests/backend.test.ts re-measures and compares). With our
+ * im2col convolution and reshape max-pooling, none of them is a conv/pool gradient kernel.
+ */
+const COMMON_KERNELS = [
+  'Add', 'ArgMax', 'BatchMatMul', 'Cast', 'ClipByValue', 'Concat', 'Equal', 'ExpandDims', 'GatherV2', 'GreaterEqual',
+  'Identity', 'LessEqual', 'Log', 'LogicalAnd', 'Max', 'Mean', 'Multiply', 'Neg', 'OneHot', 'PadV2', 'RealDiv', 'Relu',
+  'Reshape', 'Select', 'Slice', 'Softmax', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Tanh', 'ZerosLike', '_FusedMatMul',
+];
+export const TRAINING_KERNELS: Record<ModelType, string[]> = {
+  'text-lstm': [...COMMON_KERNELS, 'Floor', 'OnesLike', 'Pack', 'Tile', 'Transpose', 'Unpack'],
+  'speech-cnn': COMMON_KERNELS,
+  'joint-cnn': COMMON_KERNELS,
+};
+
+let tfjsNode: Promise<boolean> | undefined;
+
+/** Loads tfjs-node once; false (never a crash) when it is missing or its native library fails. */
+async function loadTfjsNode(): Promise<{ ok: boolean; error?: string }> {
+  let error: string | undefined;
+  tfjsNode ??= import('@tensorflow/tfjs-node').then(() => true, (e: unknown) => {
+    error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    return false;
+  });
+  const ok = await tfjsNode;
+  return { ok: ok && tf.findBackend('tensorflow') !== null, error };
+}
+
+async function loadWasm(): Promise<string | undefined> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to initialise';
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message.split('\n')[0] : String(e);
+  }
+}
+
+export function missingKernels(backend: string, models: readonly ModelType[]): string[] {
+  const need = new Set(models.flatMap((m) => TRAINING_KERNELS[m] ?? []));
+  return [...need].filter((k) => !tf.getKernel(k, backend)).sort();
+}
+
+/**
+ * Picks and activates a tfjs backend. 'auto': tensorflow (tfjs-node) if it loads, else wasm if
+ * it has every kernel that training `models` needs, else cpu (correct but ~600x slower for the
+ * CNNs). An explicit choice that cannot run throws, naming what is missing.
+ */
+export async function selectBackend(pref: BackendPreference = 'auto', opts: { models?: readonly ModelType[] } = {}): Promise<BackendChoice> {
+  const models = opts.models ?? ['text-lstm', 'speech-cnn', 'joint-cnn'];
+  const notes: string[] = [];
+  if (pref === 'auto' || pref === 'tensorflow') {
+    const node = await loadTfjsNode();
+    if (node.ok && (await tf.setBackend('tensorflow'))) {
+      await tf.ready();
+      return { name: 'tensorflow', reason: pref === 'auto' ? 'auto: tfjs-node (libtensorflow) loaded' : 'requested' };
+    }
+    const why = `tfjs-node unavailable (${node.error ?? 'backend did not register'})`;
+    if (pref === 'tensorflow') throw new EmofuseError(why, { where: 'train.backend', fix: 'run scripts/build-tfjs-node.sh (see NOTES), or set train.backend: auto' });
+    notes.push(why);
+  }
+  if (pref === 'auto' || pref === 'wasm') {
+    const err = await loadWasm();
+    if (!err) {
+      const missing = missingKernels('wasm', models);
+      if (missing.length === 0) {
+        await tf.ready();
+        return { name: 'wasm', reason: pref === 'auto' ? `auto: ${notes.join('; ')}; wasm has every kernel ${models.join(', ')} need` : 'requested' };
+      }
+      const why = `wasm lacks kernels ${missing.join(', ')} needed to train ${models.join(', ')}`;
+      if (pref === 'wasm') throw new EmofuseError(why, { where: 'train.backend', fix: 'set train.backend: cpu or auto' });
+      notes.push(why);
+    } else {
+      if (pref === 'wasm') throw new EmofuseError(`wasm backend unavailable: ${err}`, { where: 'train.backend', fix: 'set train.backend: cpu or auto' });
+      notes.push(`wasm unavailable (${err})`);
+    }
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { name: 'cpu', reason: pref === 'cpu' ? 'requested' : `auto: ${notes.join('; ')}; pure-JS cpu backend (slow for the CNNs)` };
+}

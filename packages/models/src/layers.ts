@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Custom layers. They exist so that every model can also be *trained* on the wasm backend,
+ * which has no Conv2DBackpropFilter / MaxPoolGrad kernels: there, convolution runs as
+ * im2col + matMul and max-pooling as reshape + max, whose gradients wasm has. On the other
+ * backends the native ops run. Both paths share one weight layout ([width, in, out], as
+ * tf.conv1d and Keras), so a model trained on one backend loads and predicts on any other.
+ */
+
+type Kwargs = Record<string, unknown>;
+
+/** Backends whose native conv/pool kernels have gradients. */
+function nativeConv(): boolean {
+  const b = tf.getBackend();
+  return b === 'tensorflow' || b === 'cpu' || b === 'webgl';
+}
+
+let forceIm2col = false;
+/** Benchmarks and tests: run the im2col path on every backend (null = choose by backend). */
+export function setConvImplementation(impl: 'native' | 'im2col' | null): void {
+  forceIm2col = impl === 'im2col';
+}
+
+export interface Conv1DArgs {
+  filters: number;
+  kernelSize: number;
+  padding?: 'valid' | 'same';
+  activation?: 'relu' | 'linear';
+  seed?: number;
+  name?: string;
+  trainable?: boolean;
+}
+
+export class EmofuseConv1D extends tf.layers.Layer {
+  static className = 'EmofuseConv1D';
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly padding: 'valid' | 'same';
+  readonly activation: 'relu' | 'linear';
+  readonly seed?: number;
+  private kernel!: tf.LayerVariable;
+  private bias!: tf.LayerVariable;
+
+  constructor(args: Conv1DArgs) {
+    super({ name: args.name, trainable: args.trainable });
+    this.filters = args.filters;
+    this.kernelSize = args.kernelSize;
+    this.padding = args.padding ?? 'valid';
+    this.activation = args.activation ?? 'relu';
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = inputShape as tf.Shape;
+    const channels = shape[shape.length - 1] as number;
+    this.kernel = this.addWeight('kernel', [this.kernelSize, channels, this.filters], 'float32',
+      tf.initializers.glorotUniform({ seed: this.seed }));
+    this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [b, len] = inputShape as tf.Shape;
+    const out = len == null ? null : this.padding === 'same' ? len : len - this.kernelSize + 1;
+    return [b, out, this.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const w = this.kernel.read() as tf.Tensor3D;
+      let y: tf.Tensor3D;
+      if (nativeConv() && !forceIm2col) {
+        y = tf.conv1d(x, w, 1, this.padding);
+      } else {
+        y = im2colConv1d(x, w, this.padding);
+      }
+      y = tf.add(y, this.bias.read());
+      return this.activation === 'relu' ? tf.relu(y) : y;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters, kernelSize: this.kernelSize, padding: this.padding, activation: this.activation,
+      ...(this.seed === undefined ? {} : { seed: this.seed }),
+    };
+  }
+}
+
+/** Conv1D as patches x kernel; 'same' pads like TensorFlow (extra zero on the right). */
+export function im2colConv1d(x: tf.Tensor3D, w: tf.Tensor3D, padding: 'valid' | 'same'): tf.Tensor3D {
+  const [k, c, f] = w.shape;
+  if (padding === 'same' && k > 1) {
+    const left = Math.floor((k - 1) / 2);
+    x = tf.pad(x, [[0, 0], [left, k - 1 - left], [0, 0]]);
+  }
+  const [b, len] = x.shape;
+  const out = len - k + 1;
+  const cols = k === 1 ? x : tf.concat(Array.from({ length: k }, (_, i) => tf.slice(x, [0, i, 0], [b, out, c])), 2);
+  const y = tf.matMul(tf.reshape(cols, [b * out, k * c]), tf.reshape(w, [k * c, f]));
+  return tf.reshape(y, [b, out, f]);
+}
+
+export class EmofuseMaxPool1D extends tf.layers.Layer {
+  static className = 'EmofuseMaxPool1D';
+  readonly poolSize: number;
+
+  constructor(args: { poolSize: number; name?: string }) {
+    super({ name: args.name });
+    this.poolSize = args.poolSize;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [b, len, c] = inputShape as tf.Shape;
+    return [b, len == null ? null : Math.floor(len / this.poolSize), c];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const p = this.poolSize;
+      if (p === 1) return x.clone();
+      if (nativeConv() && !forceIm2col) {
+        // pool size = stride, 'valid', as Keras MaxPooling1D(pool_size=p)
+        return tf.squeeze(tf.maxPool(tf.expandDims(x, 2) as tf.Tensor4D, [p, 1], [p, 1], 'valid'), [2]);
+      }
+      const [b, len, c] = x.shape;
+      const out = Math.floor(len / p);
+      const trimmed = out * p === len ? x : tf.slice(x, [0, 0, 0], [b, out * p, c]);
+      return tf.max(tf.reshape(trimmed, [b, out, p, c]), 2);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), poolSize: this.poolSize };
+  }
+}
+
+/**
+ * Inputs [x (batch, steps, d), mask (batch, steps) of 0/1]: zeroes padded steps. With
+ * `emitMask` it also hands the mask on, so a following LSTM skips padded steps (carries its
+ * state over them) instead of reading zeros at the end of short utterances.
+ */
+export class EmofuseSequenceMask extends tf.layers.Layer {
+  static className = 'EmofuseSequenceMask';
+  readonly emitMask: boolean;
+
+  constructor(args: { emitMask?: boolean; name?: string }) {
+    super({ name: args.name });
+    this.emitMask = args.emitMask ?? false;
+    this.supportsMasking = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (inputShape as tf.Shape[])[0];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const [x, mask] = inputs as tf.Tensor[];
+      return tf.mul(x, tf.expandDims(mask, -1));
+    });
+  }
+
+  override computeMask(inputs: tf.Tensor | tf.Tensor[], _mask?: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    // tfjs types say Tensor, but null ("no mask") is what its own layers return
+    if (!this.emitMask) return null as unknown as tf.Tensor;
+    return tf.tidy(() => tf.cast((inputs as tf.Tensor[])[1], 'bool'));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), emitMask: this.emitMask };
+  }
+}
+
+tf.serialization.registerClass(EmofuseConv1D);
+tf.serialization.registerClass(EmofuseMaxPool1D);
+tf.serialization.registerClass(EmofuseSequenceMask);

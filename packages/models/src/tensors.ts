@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import { EmofuseError, checkUniqueIds, type FeatureMatrix } from '@emofuse/core';
+import { isSequence, type EmofuseModel, type ModelInputs } from './model.ts';
+
+/** Class labels of a part: an array aligned with the inputs' ids, or a lookup by utterance id. */
+export type Labels = readonly string[] | ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+
+/** Host-side arrays in the model's input order (tensors are made per batch or once, by the caller). */
+export interface HostInputs {
+  ids: string[];
+  /** One entry per net input, in net.inputs order. */
+  arrays: { name: string; shape: number[]; values: Float32Array }[];
+}
+
+/**
+ * Checks the inputs against the model's input spec and lines every modality up on one id order
+ * (the text rows' order, else the speech rows'). Names the modality and id that is wrong.
+ */
+export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: string): HostInputs {
+  const spec = model.input;
+  let ids: string[] | undefined;
+  const byName = new Map<string, { shape: number[]; values: Float32Array }>();
+  if (spec.text) {
+    const t = inputs.text;
+    if (!t) throw new EmofuseError(`${model.type} needs text inputs but none were given`, { where, fix: 'pass inputs.text' });
+    checkUniqueIds(t.ids, `${where}: text`);
+    ids = t.ids;
+    const n = t.ids.length;
+    if (spec.text.kind === 'sequence') {
+      if (!isSequence(t)) {
+        throw new EmofuseError(`${model.type} was built for word sequences but got one vector per utterance`, {
+          where: `${where}: text`, fix: 'pass the same kind of text features the model was built (and trained) with',
+        });
+      }
+      if (t.steps !== spec.text.steps || t.dim !== spec.text.dim) {
+        throw new EmofuseError(`text sequences are ${t.steps} x ${t.dim}, the model expects ${spec.text.steps} x ${spec.text.dim}`, {
+          where: `${where}: text`, fix: 'use the features.text settings (maxTokens, embeddings) the model was trained with',
+        });
+      }
+      if (t.values.length !== n * t.steps * t.dim || t.lengths.length !== n) {
+        throw new EmofuseError(`values/lengths do not match ${n} rows x ${t.steps} steps x ${t.dim}`, { where: `${where}: text` });
+      }
+      const mask = new Float32Array(n * t.steps);
+      for (let i = 0; i < n; i++) mask.fill(1, i * t.steps, i * t.steps + Math.min(t.lengths[i], t.steps));
+      byName.set('text', { shape: [n, t.steps, t.dim], values: t.values });
+      byName.set('text_mask', { shape: [n, t.steps], values: mask });
+    } else {
+      if (isSequence(t)) {
+        throw new EmofuseError(`${model.type} was built for one text vector per utterance but got word sequences`, {
+          where: `${where}: text`, fix: 'pass the same kind of text features the model was built (and trained) with',
+        });
+      }
+      checkDim(t, spec.text.dim, `${where}: text`);
+      byName.set('text', { shape: [n, t.dim], values: t.values });
+    }
+  }
+  if (spec.speech) {
+    const s = inputs.speech;
+    if (!s) throw new EmofuseError(`${model.type} needs speech inputs but none were given`, { where, fix: 'pass inputs.speech' });
+    checkUniqueIds(s.ids, `${where}: speech`);
+    checkDim(s, spec.speech.dim, `${where}: speech`);
+    if (!ids) ids = s.ids;
+    byName.set('speech', { shape: [ids.length, s.dim], values: reorder(s, ids, `${where}: speech`) });
+  }
+  if (!ids) throw new EmofuseError('the model has no inputs', { where });
+  const arrays = model.net.inputs.map((t) => {
+    // tfjs makes input names unique per process (text, text_1, ...): match on the base name
+    const name = t.name.replace(/:\d+$/, '').replace(/^(text_mask|text|speech)_\d+$/, '$1');
+    const a = byName.get(name);
+    if (!a) throw new EmofuseError(`the network has an input ${name} this package cannot feed`, { where });
+    return { name, ...a };
+  });
+  return { ids, arrays };
+}
+
+function checkDim(m: FeatureMatrix, dim: number, where: string): void {
+  if (m.dim !== dim) {
+    throw new EmofuseError(`rows have ${m.dim} features, the model expects ${dim}`, { where, fix: 'use the feature settings the model was trained with' });
+  }
+  if (m.values.length !== m.ids.length * m.dim) {
+    throw new EmofuseError(`values has ${m.values.length} numbers, expected ${m.ids.length} x ${m.dim}`, { where });
+  }
+}
+
+/** The rows of `m` in the order of `ids` (a copy only when the order differs). */
+function reorder(m: FeatureMatrix, ids: string[], where: string): Float32Array {
+  if (m.ids.length === ids.length && m.ids.every((id, i) => id === ids[i])) return m.values;
+  const row = new Map(m.ids.map((id, i) => [id, i]));
+  const out = new Float32Array(ids.length * m.dim);
+  ids.forEach((id, i) => {
+    const r = row.get(id);
+    if (r === undefined) throw new EmofuseError(`utterance ${id} has text features but no speech features`, { where, fix: 'extract speech features for every utterance' });
+    out.set(m.values.subarray(r * m.dim, (r + 1) * m.dim), i * m.dim);
+  });
+  return out;
+}
+
+/** Class indices for `ids`; an unknown or missing label names the utterance. */
+export function labelIndices(ids: string[], labels: Labels, classes: string[], where: string): Int32Array {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const get: (id: string, i: number) => string | undefined = Array.isArray(labels)
+    ? (_id, i) => (labels as string[])[i]
+    : labels instanceof Map ? (id) => labels.get(id) : (id) => (labels as Record<string, string>)[id];
+  if (Array.isArray(labels) && labels.length !== ids.length) {
+    throw new EmofuseError(`${labels.length} labels for ${ids.length} utterances`, { where, fix: 'give one label per input row, or a map keyed by utterance id' });
+  }
+  const out = new Int32Array(ids.length);
+  ids.forEach((id, i) => {
+    const label = get(id, i);
+    const k = label === undefined ? undefined : index.get(label);
+    if (k === undefined) {
+      throw new EmofuseError(`utterance ${id} has ${label === undefined ? 'no label' : `label ${JSON.stringify(label)}, not one of ${classes.join(', ')}`}`, { where });
+    }
+    out[i] = k;
+  });
+  return out;
+}
+
+/** Rows `rows` of every input as tensors (one gather per input, on the host side). */
+export function batchTensors(host: HostInputs, rows: ArrayLike<number>): tf.Tensor[] {
+  return host.arrays.map(({ shape, values }) => {
+    const per = shape.slice(1).reduce((a, b) => a * b, 1);
+    const out = new Float32Array(rows.length * per);
+    for (let i = 0; i < rows.length; i++) out.set(values.subarray(rows[i] * per, (rows[i] + 1) * per), i * per);
+    return tf.tensor(out, [rows.length, ...shape.slice(1)], 'float32');
+  });
+}
