@@ -68,7 +68,7 @@ export function genderLetter(value: unknown, where: string): 'F' | 'M' {
  */
 export function readIemocapPickle(file: string): Corpus {
   const data = loadPickle(file);
-  if (!Array.isArray(data) || data.length < 6) {
+  if (!Array.isArray(data) || data.length !== 6) {
     throw new EmofuseError(`expected a list of 6 items (speakers, labels, sentences, train, test, valid), got ${Array.isArray(data) ? `a list of ${data.length}` : typeof data}`, {
       where: file,
       fix: 'pass iemocap.pkl (the 6-item metadata pickle); for IEMOCAP_features_raw.pkl use corpus.type iemocap-features',
