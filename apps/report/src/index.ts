@@ -4,3 +4,5 @@ export { loadReference, paperRowFor, REFERENCE_FILE, type Reference, type Refere
 export { selectRuns, seedRows, summarise, summaryMarkdown, ablationTable, ablationMarkdown, type SeedRow, type SummaryRow, type AblationRow, type AblationOptions, type AblationBy } from './tables.ts';
 export { comparisonSpec, confusionSpec, confusionCells, fusionCurveSpec, trainingCurvesSpec, ablationSpec, type Spread, type ConfusionEntry, type FusionCurveEntry, type HistoryEntry } from './charts.ts';
 export { toVega, renderSvg } from './render.ts';
+export { fromRunRecords, readLocalArtifact, type ReadArtifact, type AdapterOptions } from './adapter.ts';
+export { reportFromStore, type RunSource, type RunFilter, type ReportFromStoreOptions } from './main.ts';
