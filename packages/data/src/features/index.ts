@@ -1,1 +1,15 @@
-export {};
+export { tokenize, TOKENIZER_VERSION, KEPT_MARKUP } from './text/tokenize.ts';
+export {
+  loadWinkEmbeddings, loadVecFile, winkEmbeddingsFile, embedSequences, embedMean, lookupToken, vocabularyOf, corpusVocabulary, BACKOFF,
+} from './text/embeddings.ts';
+export type { WordEmbeddings, OovStats, EmbedOptions } from './text/embeddings.ts';
+export { readWavHeader } from './speech/wav.ts';
+export type { WavInfo } from './speech/wav.ts';
+export {
+  extractOpensmile, locateOpensmile, resolveSmileConfig, smileArgs, opensmileProgressBar, defaultPython, KNOWN_DIMS, SMILEXTRACT_SHIM,
+} from './speech/opensmile.ts';
+export type { OpensmileOptions, OpensmileResult, OpensmileInstall, ExtractFailure, ExtractProgress } from './speech/opensmile.ts';
+export { MinMaxScaler, ZScoreScaler, L2Selector, Pipeline, transformFromJSON, softmaxL2 } from './transforms.ts';
+export type { Transform, TransformJSON, MinMaxJSON, ZScoreJSON, L2SelectorJSON, L2SelectorOptions, PipelineJSON } from './transforms.ts';
+export { FeatureCache, featureCacheKey, fileStamp, encodeArrow, decodeArrow, FEATURE_CACHE_VERSION } from './cache.ts';
+export type { CachedValue, FileStamp } from './cache.ts';

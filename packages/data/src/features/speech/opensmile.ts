@@ -1,0 +1,271 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import pLimit from 'p-limit';
+import { EmofuseError } from '@emofuse/core';
+import type { FeatureMatrix, Utterance } from '@emofuse/core';
+import { readWavHeader } from './wav.ts';
+
+/** packages/data/src/features/speech -> the repository root. */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../../../../..');
+/** Our SMILExtract-compatible command over libSMILEapi (the PyPI package has no SMILExtract). */
+export const SMILEXTRACT_SHIM = path.join(import.meta.dirname, 'smilextract.py');
+
+/** Number of functionals each known config yields; other configs are only checked for consistency. */
+export const KNOWN_DIMS: Readonly<Record<string, number>> = { ComParE_2016: 6373, eGeMAPSv02: 88, GeMAPSv01b: 62 };
+
+export interface OpensmileInstall {
+  python: string;
+  /** site-packages/opensmile */
+  packageDir: string;
+  /** site-packages/opensmile/core/config */
+  configRoot: string;
+  version: string;
+  /** A real SMILExtract executable shipped in the package, if any (opensmile 2.x ships none). */
+  binary?: string;
+}
+
+const installs = new Map<string, OpensmileInstall>();
+
+export function defaultPython(): string {
+  return process.env.EMOFUSE_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python');
+}
+
+/** Finds the `opensmile` Python package of `python` (default `<repoRoot>/.venv/bin/python`). */
+export function locateOpensmile(python = defaultPython()): OpensmileInstall {
+  const known = installs.get(python);
+  if (known) return known;
+  const fix = 'run `bash scripts/setup.sh` (creates .venv with opensmile), or set EMOFUSE_PYTHON to a python that has it';
+  if (!existsSync(python)) throw new EmofuseError('no Python interpreter here', { where: python, fix });
+  const code = [
+    'import importlib.util, importlib.metadata, json',
+    "s = importlib.util.find_spec('opensmile')",
+    "print(json.dumps(None if s is None else {'dir': list(s.submodule_search_locations)[0], 'version': importlib.metadata.version('opensmile')}))",
+  ].join('\n');
+  const r = spawnSync(python, ['-c', code], { encoding: 'utf8' });
+  if (r.status !== 0) throw new EmofuseError(`cannot run Python: ${r.stderr || r.error?.message}`, { where: python, fix });
+  const found = JSON.parse(r.stdout.trim()) as { dir: string; version: string } | null;
+  if (!found) throw new EmofuseError('the Python package opensmile is not installed', { where: python, fix });
+  const binDir = path.join(found.dir, 'core', 'bin', 'manylinux_2_17_x86_64');
+  const binary = ['SMILExtract'].map((b) => path.join(binDir, b)).find(existsSync);
+  const install: OpensmileInstall = { python, packageDir: found.dir, configRoot: path.join(found.dir, 'core', 'config'), version: found.version, binary };
+  installs.set(python, install);
+  return install;
+}
+
+/** A config name in opensmile's config tree (e.g. ComParE_2016, eGeMAPSv02) or a path to a .conf. */
+export function resolveSmileConfig(config: string, install: OpensmileInstall): string {
+  if (config.endsWith('.conf') || config.includes('/')) {
+    const p = path.resolve(config);
+    if (!existsSync(p)) throw new EmofuseError('the openSMILE config file does not exist', { where: p, fix: 'check features.speech.smileConfig' });
+    return p;
+  }
+  const candidates = [
+    path.join(install.configRoot, 'compare', `${config}.conf`),
+    path.join(install.configRoot, 'egemaps', 'v02', `${config}.conf`),
+    path.join(install.configRoot, 'gemaps', 'v01b', `${config}.conf`),
+    path.join(install.configRoot, 'emobase', `${config}.conf`),
+    path.join(install.configRoot, 'is09-13', `${config}.conf`),
+  ];
+  const hit = candidates.find(existsSync);
+  if (!hit) {
+    throw new EmofuseError(`unknown openSMILE config ${JSON.stringify(config)}`, {
+      where: 'features.speech.smileConfig',
+      fix: `use ComParE_2016 (the paper's set), eGeMAPSv02, or a path to a .conf file; configs live in ${install.configRoot}`,
+    });
+  }
+  return hit;
+}
+
+/**
+ * The command line for one file. The package's configs take their input and output as includes
+ * (`\cm[source]`, `\cm[sink]`), so we pass the file-input and CSV-output includes it ships, as the
+ * Python package passes its external ones; `func_csv_output` writes the functionals level
+ * (6373 values for ComParE_2016), `-func_csv_timestamp 0` drops the frameTime column.
+ */
+export function smileArgs(install: OpensmileInstall, configFile: string, wav: string, csv: string): string[] {
+  const shared = (f: string) => path.join(install.configRoot, 'shared', f);
+  return [
+    '-C', configFile,
+    '-source', shared('standard_wave_input.conf.inc'),
+    '-sink', shared('standard_data_output.conf.inc'),
+    '-bufferModeRbConf', shared('BufferModeRb.conf.inc'),
+    '-frameModeFunctionalsConf', shared('FrameModeFunctionals.conf.inc'),
+    '-I', wav,
+    '-func_csv_output', csv,
+    '-func_csv_timestamp', '0',
+    '-func_csv_append', '0',
+    '-l', '1',
+  ];
+}
+
+export interface ExtractProgress {
+  done: number;
+  total: number;
+  failed: number;
+  /** The utterance just finished. */
+  id: string;
+  error?: string;
+}
+
+export interface ExtractFailure {
+  id: string;
+  wav: string;
+  error: string;
+}
+
+export interface OpensmileOptions {
+  /** A SMILExtract executable; default: one inside the opensmile package, else our libSMILEapi shim. */
+  binary?: string;
+  /** Python with the opensmile package (default EMOFUSE_PYTHON or <repoRoot>/.venv/bin/python). */
+  python?: string;
+  /** Config name or .conf path; default ComParE_2016 (the paper's 6373 functionals). */
+  config?: string;
+  /** Files extracted at the same time (each is one process); default 2. */
+  workers?: number;
+  onProgress?: (p: ExtractProgress) => void;
+  /** A file taking longer than this is killed and reported as failed; default 120 s. */
+  timeoutMs?: number;
+}
+
+export interface OpensmileResult {
+  /** Rows of the utterances that succeeded, in input order. */
+  matrix: FeatureMatrix;
+  /** Feature names from the CSV header (dim of them). */
+  names: string[];
+  failures: ExtractFailure[];
+  /** The program and arguments used (for the first file), for logs and cache keys. */
+  command: string[];
+  install: OpensmileInstall;
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; signal: string | null; output: string; timedOut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (b: Buffer) => {
+      output = (output + b.toString('utf8')).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output, timedOut });
+    });
+  });
+}
+
+function parseFunctionalsCsv(text: string): { names: string[]; values: number[] } {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length < 2) throw new Error(`the output CSV has ${lines.length} line(s), expected a header and one row`);
+  const names = lines[0].split(';');
+  const cells = lines[lines.length - 1].split(';');
+  // Some sinks prepend an instance name column ('name'); keep only the numeric feature columns.
+  const start = names[0] === 'name' ? 1 : 0;
+  const values = cells.slice(start).map(Number);
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new Error(`feature ${names[start + bad]} is not a finite number: ${JSON.stringify(cells[start + bad])}`);
+  return { names: names.slice(start), values };
+}
+
+/**
+ * Extracts openSMILE functionals for every utterance with a WAV, `workers` files at a time, each
+ * in its own process (so a crash or hang in openSMILE on one file cannot take the others down).
+ * Each WAV's header is checked first. A file that fails is listed in `failures` with a message
+ * naming it; the others go on. Throws only when nothing could run at all (no opensmile, bad config).
+ */
+export async function extractOpensmile(utterances: readonly Utterance[], opts: OpensmileOptions = {}): Promise<OpensmileResult> {
+  const install = locateOpensmile(opts.python);
+  const configName = opts.config ?? 'ComParE_2016';
+  const configFile = resolveSmileConfig(configName, install);
+  const expectedDim = KNOWN_DIMS[configName];
+  const workers = opts.workers ?? 2;
+  if (!Number.isInteger(workers) || workers < 1) throw new EmofuseError(`workers must be a positive integer, got ${workers}`, { where: 'features.speech.workers' });
+  const binary = opts.binary ?? install.binary;
+  if (binary && !existsSync(binary)) throw new EmofuseError('the SMILExtract binary does not exist', { where: binary, fix: 'set features.speech.smileBinary to null to use the one from .venv' });
+  const program = binary ?? install.python;
+  const prefix = binary ? [] : [SMILEXTRACT_SHIM];
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'emofuse-smile-'));
+  const rows: (number[] | undefined)[] = new Array(utterances.length);
+  const failures: (ExtractFailure & { index: number })[] = [];
+  let names: string[] | undefined;
+  let command: string[] = [];
+  let done = 0;
+  const limit = pLimit(workers);
+
+  const one = async (u: Utterance, index: number) => {
+    const wav = u.wav ?? '';
+    try {
+      if (!u.wav) throw new EmofuseError(`utterance ${u.id} has no WAV path`, { where: u.id });
+      readWavHeader(wav);
+      const csv = path.join(tmp, `${index}.csv`);
+      const args = [...prefix, ...smileArgs(install, configFile, wav, csv)];
+      if (command.length === 0) command = [program, ...args];
+      const r = await run(program, args, timeoutMs);
+      if (r.timedOut) throw new Error(`openSMILE did not finish within ${timeoutMs / 1000} s and was stopped`);
+      if (r.code !== 0) {
+        throw new Error(`openSMILE failed (exit ${r.code ?? r.signal}): ${r.output.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+      }
+      if (!existsSync(csv) || statSync(csv).size === 0) throw new Error('openSMILE wrote no output for it');
+      const parsed = parseFunctionalsCsv(readFileSync(csv, 'utf8'));
+      rmSync(csv, { force: true });
+      if (expectedDim !== undefined && parsed.values.length !== expectedDim) {
+        throw new Error(`openSMILE returned ${parsed.values.length} features, expected ${expectedDim} for ${configName}`);
+      }
+      if (names && parsed.names.length !== names.length) {
+        throw new Error(`openSMILE returned ${parsed.names.length} features, other files gave ${names.length}`);
+      }
+      names ??= parsed.names;
+      rows[index] = parsed.values;
+    } catch (e) {
+      const msg = e instanceof EmofuseError ? e.describe() : `${wav}: ${(e as Error).message}`;
+      failures.push({ id: u.id, wav, error: msg.startsWith(wav) ? msg : `${wav}: ${msg}`, index });
+    }
+    done++;
+    const last = failures.at(-1);
+    opts.onProgress?.({ done, total: utterances.length, failed: failures.length, id: u.id, error: last?.index === index ? last.error : undefined });
+  };
+
+  try {
+    await Promise.all(utterances.map((u, i) => limit(() => one(u, i))));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const dim = names?.length ?? expectedDim ?? 0;
+  const ok = utterances.map((u, i) => ({ id: u.id, row: rows[i] })).filter((r) => r.row !== undefined);
+  const values = new Float32Array(ok.length * dim);
+  ok.forEach((r, i) => values.set(r.row!, i * dim));
+  failures.sort((a, b) => a.index - b.index);
+  return {
+    matrix: { ids: ok.map((r) => r.id), dim, values },
+    names: names ?? [],
+    failures: failures.map(({ id, wav, error }) => ({ id, wav, error })),
+    command,
+    install,
+  };
+}
+
+/** A cli-progress bar wired as an `onProgress` callback; call `stop()` when extraction ends. */
+export function opensmileProgressBar(total: number, label = 'openSMILE'): { onProgress: (p: ExtractProgress) => void; stop: () => void } {
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {value}/{total} files | {failed} failed | {eta_formatted} left`, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { failed: 0 });
+  return {
+    onProgress: (p) => bar.update(p.done, { failed: p.failed }),
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,498 @@
+import { EmofuseError, checkFeatureMatrix } from '@emofuse/core';
+import type { FeatureMatrix } from '@emofuse/core';
+
+/**
+ * Fitted feature transforms: plain objects whose whole state is a few number arrays, so a run can
+ * save them (`toJSON`) and apply the exact same mapping later (`transformFromJSON`).
+ *
+ * Leakage rule: `fit` takes the TRAINING matrix (and, for selection, the training labels) and
+ * nothing else; `apply` never changes the fitted state. Validation and test rows therefore cannot
+ * influence the statistics, whatever the caller passes to `apply`.
+ */
+export interface Transform {
+  readonly kind: string;
+  readonly fitted: boolean;
+  /** Output dimension once fitted. */
+  readonly outputDim: number;
+  apply(x: FeatureMatrix): FeatureMatrix;
+  toJSON(): TransformJSON;
+}
+
+export type TransformJSON = MinMaxJSON | ZScoreJSON | L2SelectorJSON | PipelineJSON;
+
+function needFitted(t: { fitted: boolean; kind: string }): void {
+  if (!t.fitted) throw new EmofuseError(`the ${t.kind} transform is used before fit()`, { where: t.kind, fix: 'call fit(train) first, or load a fitted one with transformFromJSON' });
+}
+
+function checkDim(kind: string, expected: number, x: FeatureMatrix): void {
+  if (x.dim !== expected) {
+    throw new EmofuseError(`was fitted on ${expected} features but got a matrix with ${x.dim}`, { where: kind, fix: 'apply it to features from the same extractor and config it was fitted on' });
+  }
+}
+
+function checkTrain(kind: string, train: FeatureMatrix): void {
+  checkFeatureMatrix(train, `${kind}.fit(train)`);
+  if (train.ids.length === 0) throw new EmofuseError('cannot fit on an empty training matrix', { where: `${kind}.fit(train)` });
+}
+
+/** Per-column min and max in float64. */
+function columnRange(m: FeatureMatrix): { min: Float64Array; max: Float64Array } {
+  const min = new Float64Array(m.dim).fill(Infinity);
+  const max = new Float64Array(m.dim).fill(-Infinity);
+  for (let r = 0; r < m.ids.length; r++) {
+    const o = r * m.dim;
+    for (let c = 0; c < m.dim; c++) {
+      const v = m.values[o + c];
+      if (v < min[c]) min[c] = v;
+      if (v > max[c]) max[c] = v;
+    }
+  }
+  return { min, max };
+}
+
+/** Per-column mean and population standard deviation (two-pass, float64). */
+function columnMoments(m: FeatureMatrix): { mean: Float64Array; std: Float64Array } {
+  const n = m.ids.length;
+  const mean = new Float64Array(m.dim);
+  const std = new Float64Array(m.dim);
+  for (let r = 0; r < n; r++) for (let c = 0, o = r * m.dim; c < m.dim; c++) mean[c] += m.values[o + c];
+  for (let c = 0; c < m.dim; c++) mean[c] /= n;
+  for (let r = 0; r < n; r++) {
+    for (let c = 0, o = r * m.dim; c < m.dim; c++) {
+      const d = m.values[o + c] - mean[c];
+      std[c] += d * d;
+    }
+  }
+  for (let c = 0; c < m.dim; c++) std[c] = Math.sqrt(std[c] / n);
+  return { mean, std };
+}
+
+/** x' = (x - offset) / scale per column; a zero scale (constant column) maps the column to 0. */
+function affine(x: FeatureMatrix, offset: ArrayLike<number>, scale: ArrayLike<number>): FeatureMatrix {
+  const out = new Float32Array(x.values.length);
+  const inv = Array.from(scale, (s) => (s > 0 ? 1 / s : 0));
+  for (let r = 0; r < x.ids.length; r++) {
+    for (let c = 0, o = r * x.dim; c < x.dim; c++) out[o + c] = (x.values[o + c] - offset[c]) * inv[c];
+  }
+  return { ids: x.ids.slice(), dim: x.dim, values: out };
+}
+
+export interface MinMaxJSON {
+  kind: 'minmax';
+  min: number[];
+  max: number[];
+}
+
+/**
+ * Scales each column to [0, 1] using the training min and max (the paper's min-max normalisation).
+ * Rows outside the training range (valid/test) map outside [0, 1]; they are not clipped, so no
+ * information is lost. A column constant on the training data maps to 0 everywhere.
+ */
+export class MinMaxScaler implements Transform {
+  readonly kind = 'minmax';
+  private min?: number[];
+  private max?: number[];
+  get fitted() {
+    return this.min !== undefined;
+  }
+  get outputDim() {
+    needFitted(this);
+    return this.min!.length;
+  }
+  fit(train: FeatureMatrix): this {
+    checkTrain(this.kind, train);
+    const r = columnRange(train);
+    this.min = Array.from(r.min);
+    this.max = Array.from(r.max);
+    return this;
+  }
+  apply(x: FeatureMatrix): FeatureMatrix {
+    needFitted(this);
+    checkDim(this.kind, this.min!.length, x);
+    return affine(x, this.min!, this.max!.map((mx, c) => mx - this.min![c]));
+  }
+  toJSON(): MinMaxJSON {
+    needFitted(this);
+    return { kind: 'minmax', min: this.min!.slice(), max: this.max!.slice() };
+  }
+  static fromJSON(j: MinMaxJSON): MinMaxScaler {
+    const s = new MinMaxScaler();
+    if (j.min.length !== j.max.length) throw new EmofuseError('min and max have different lengths', { where: 'minmax transform JSON' });
+    s.min = j.min.slice();
+    s.max = j.max.slice();
+    return s;
+  }
+}
+
+export interface ZScoreJSON {
+  kind: 'zscore';
+  mean: number[];
+  std: number[];
+}
+
+/** (x - mean) / std per column with the training mean and population std; constant columns -> 0. */
+export class ZScoreScaler implements Transform {
+  readonly kind = 'zscore';
+  private mean?: number[];
+  private std?: number[];
+  get fitted() {
+    return this.mean !== undefined;
+  }
+  get outputDim() {
+    needFitted(this);
+    return this.mean!.length;
+  }
+  fit(train: FeatureMatrix): this {
+    checkTrain(this.kind, train);
+    const m = columnMoments(train);
+    this.mean = Array.from(m.mean);
+    this.std = Array.from(m.std);
+    return this;
+  }
+  apply(x: FeatureMatrix): FeatureMatrix {
+    needFitted(this);
+    checkDim(this.kind, this.mean!.length, x);
+    return affine(x, this.mean!, this.std!);
+  }
+  toJSON(): ZScoreJSON {
+    needFitted(this);
+    return { kind: 'zscore', mean: this.mean!.slice(), std: this.std!.slice() };
+  }
+  static fromJSON(j: ZScoreJSON): ZScoreScaler {
+    const s = new ZScoreScaler();
+    if (j.mean.length !== j.std.length) throw new EmofuseError('mean and std have different lengths', { where: 'zscore transform JSON' });
+    s.mean = j.mean.slice();
+    s.std = j.std.slice();
+    return s;
+  }
+}
+
+export interface L2SelectorOptions {
+  /** Features to keep (D_S); default 100. */
+  k?: number;
+  /** L2 penalty lambda in: mean cross-entropy + lambda/2 * ||W||^2 (bias unpenalised). Default 1e-2. */
+  l2?: number;
+  /** L-BFGS iterations at most; default 100. */
+  maxIterations?: number;
+  /** Stop when the gradient's infinity norm falls below this; default 1e-5. */
+  tolerance?: number;
+}
+
+export interface L2SelectorJSON {
+  kind: 'l2-select';
+  k: number;
+  l2: number;
+  inputDim: number;
+  classes: string[];
+  /** Kept columns, ascending (the output keeps the extractor's column order). */
+  indices: number[];
+  /** Rank score (L2 norm of the column's weights over classes) of each kept column, same order. */
+  scores: number[];
+  iterations: number;
+  loss: number;
+}
+
+/**
+ * "L2-based feature selection" (the paper leaves the ranking open). Exactly:
+ * 1. z-score every column with the training mean/std (constant columns become 0), so weights are
+ *    comparable across features of very different scales;
+ * 2. fit a multinomial logistic regression (softmax, one weight per feature and class, plus an
+ *    unpenalised bias per class) minimising mean cross-entropy + l2/2 * ||W||^2 by full-batch
+ *    L-BFGS from zero weights (deterministic: the same training data always gives the same model);
+ * 3. score feature j by the L2 norm of its weight vector across classes, sqrt(sum_c W[j,c]^2);
+ * 4. keep the k best scores (ties: lower column index first); output them in ascending column order.
+ * Only the training matrix and labels are seen; `apply` just picks the kept columns.
+ * Cost: one loss+gradient pass is 2*n*d*K multiply-adds (about 0.45 G for 5810 x 6373 x 6); see
+ * benchmarks/features.bench.ts for the time.
+ */
+export class L2Selector implements Transform {
+  readonly kind = 'l2-select';
+  readonly k: number;
+  readonly l2: number;
+  readonly maxIterations: number;
+  readonly tolerance: number;
+  private state?: Omit<L2SelectorJSON, 'kind' | 'k' | 'l2'>;
+  constructor(opts: L2SelectorOptions = {}) {
+    this.k = opts.k ?? 100;
+    this.l2 = opts.l2 ?? 1e-2;
+    this.maxIterations = opts.maxIterations ?? 100;
+    this.tolerance = opts.tolerance ?? 1e-5;
+    if (!Number.isInteger(this.k) || this.k < 1) throw new EmofuseError(`k must be a positive integer, got ${this.k}`, { where: 'features.speech.select' });
+    if (!(this.l2 > 0)) throw new EmofuseError(`the L2 penalty must be > 0, got ${this.l2}`, { where: 'l2-select' });
+  }
+  get fitted() {
+    return this.state !== undefined;
+  }
+  get outputDim() {
+    needFitted(this);
+    return this.state!.indices.length;
+  }
+  get indices(): readonly number[] {
+    needFitted(this);
+    return this.state!.indices;
+  }
+  /** `labels[r]` is the class of training row r. */
+  fit(train: FeatureMatrix, labels: readonly string[]): this {
+    checkTrain(this.kind, train);
+    if (labels.length !== train.ids.length) {
+      throw new EmofuseError(`got ${labels.length} labels for ${train.ids.length} training rows`, { where: 'l2-select.fit', fix: 'pass one label per training row, in row order' });
+    }
+    if (this.k > train.dim) {
+      throw new EmofuseError(`cannot keep ${this.k} of ${train.dim} features`, { where: 'features.speech.select', fix: `use at most ${train.dim}, or 0 to keep all` });
+    }
+    const classes = [...new Set(labels)].sort();
+    if (classes.length < 2) throw new EmofuseError('the training labels have a single class; nothing to rank features by', { where: 'l2-select.fit' });
+    const y = Int32Array.from(labels, (l) => classes.indexOf(l));
+    const z = affineInPlaceCopy(train);
+    const fit = softmaxL2(z, train.ids.length, train.dim, y, classes.length, this.l2, this.maxIterations, this.tolerance);
+    const K = classes.length;
+    const score = new Float64Array(train.dim);
+    for (let j = 0; j < train.dim; j++) {
+      let s = 0;
+      for (let c = 0; c < K; c++) s += fit.w[c * train.dim + j] ** 2;
+      score[j] = Math.sqrt(s);
+    }
+    const order = Array.from({ length: train.dim }, (_, j) => j).sort((a, b) => score[b] - score[a] || a - b);
+    const indices = order.slice(0, this.k).sort((a, b) => a - b);
+    this.state = {
+      inputDim: train.dim,
+      classes,
+      indices,
+      scores: indices.map((j) => score[j]),
+      iterations: fit.iterations,
+      loss: fit.loss,
+    };
+    return this;
+  }
+  apply(x: FeatureMatrix): FeatureMatrix {
+    needFitted(this);
+    checkDim(this.kind, this.state!.inputDim, x);
+    const idx = this.state!.indices;
+    const out = new Float32Array(x.ids.length * idx.length);
+    for (let r = 0; r < x.ids.length; r++) {
+      const o = r * x.dim;
+      for (let c = 0; c < idx.length; c++) out[r * idx.length + c] = x.values[o + idx[c]];
+    }
+    return { ids: x.ids.slice(), dim: idx.length, values: out };
+  }
+  toJSON(): L2SelectorJSON {
+    needFitted(this);
+    const s = this.state!;
+    return { kind: 'l2-select', k: this.k, l2: this.l2, inputDim: s.inputDim, classes: s.classes.slice(), indices: s.indices.slice(), scores: s.scores.slice(), iterations: s.iterations, loss: s.loss };
+  }
+  static fromJSON(j: L2SelectorJSON): L2Selector {
+    const s = new L2Selector({ k: j.k, l2: j.l2 });
+    if (j.indices.some((i) => !Number.isInteger(i) || i < 0 || i >= j.inputDim)) {
+      throw new EmofuseError(`indices must be integers in [0, ${j.inputDim})`, { where: 'l2-select transform JSON' });
+    }
+    s.state = { inputDim: j.inputDim, classes: j.classes.slice(), indices: j.indices.slice(), scores: j.scores.slice(), iterations: j.iterations, loss: j.loss };
+    return s;
+  }
+}
+
+/** z-scored copy of the training values (Float32, row-major). */
+function affineInPlaceCopy(train: FeatureMatrix): Float32Array {
+  const m = columnMoments(train);
+  return affine(train, m.mean, m.std).values;
+}
+
+/**
+ * Multinomial logistic regression with an L2 penalty, by L-BFGS (memory 10, backtracking Armijo
+ * line search). Parameters: W (K x d, class-major) then the K biases.
+ */
+export function softmaxL2(
+  x: Float32Array,
+  n: number,
+  d: number,
+  y: Int32Array,
+  K: number,
+  l2: number,
+  maxIterations: number,
+  tolerance: number,
+): { w: Float64Array; b: Float64Array; iterations: number; loss: number } {
+  const P = d * K + K;
+  const logits = new Float64Array(K);
+  const resid = new Float64Array(K);
+  // Weights are stored class-major here (K rows of d) so both passes are contiguous dot/axpy loops.
+  const evaluate = (theta: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let loss = 0;
+    const bOff = d * K;
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      let mx = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const wo = k * d;
+        // Four accumulators: independent adds run in parallel (about 2x faster than one in V8).
+        let z0 = 0, z1 = 0, z2 = 0, z3 = 0;
+        let j = 0;
+        for (; j + 3 < d; j += 4) {
+          z0 += x[o + j] * theta[wo + j];
+          z1 += x[o + j + 1] * theta[wo + j + 1];
+          z2 += x[o + j + 2] * theta[wo + j + 2];
+          z3 += x[o + j + 3] * theta[wo + j + 3];
+        }
+        for (; j < d; j++) z0 += x[o + j] * theta[wo + j];
+        const z = theta[bOff + k] + z0 + z1 + z2 + z3;
+        logits[k] = z;
+        if (z > mx) mx = z;
+      }
+      let sum = 0;
+      for (let k = 0; k < K; k++) {
+        resid[k] = Math.exp(logits[k] - mx);
+        sum += resid[k];
+      }
+      loss += Math.log(sum) + mx - logits[y[i]];
+      for (let k = 0; k < K; k++) resid[k] = resid[k] / sum / n;
+      resid[y[i]] -= 1 / n;
+      for (let k = 0; k < K; k++) {
+        const wo = k * d;
+        const r = resid[k];
+        let j = 0;
+        for (; j + 3 < d; j += 4) {
+          grad[wo + j] += r * x[o + j];
+          grad[wo + j + 1] += r * x[o + j + 1];
+          grad[wo + j + 2] += r * x[o + j + 2];
+          grad[wo + j + 3] += r * x[o + j + 3];
+        }
+        for (; j < d; j++) grad[wo + j] += r * x[o + j];
+        grad[bOff + k] += r;
+      }
+    }
+    loss /= n;
+    let pen = 0;
+    for (let p = 0; p < d * K; p++) {
+      pen += theta[p] * theta[p];
+      grad[p] += l2 * theta[p];
+    }
+    return loss + (l2 / 2) * pen;
+  };
+
+  const M = 10;
+  const theta = new Float64Array(P);
+  const grad = new Float64Array(P);
+  let f = evaluate(theta, grad);
+  const S: Float64Array[] = [];
+  const Yv: Float64Array[] = [];
+  const rho: number[] = [];
+  const dir = new Float64Array(P);
+  const next = new Float64Array(P);
+  const gNext = new Float64Array(P);
+  const alpha = new Float64Array(M);
+  const dot = (a: Float64Array, b: Float64Array) => {
+    let s = 0;
+    for (let p = 0; p < P; p++) s += a[p] * b[p];
+    return s;
+  };
+  const infNorm = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  let it = 0;
+  for (; it < maxIterations && infNorm(grad) > tolerance; it++) {
+    // Two-loop recursion: dir = -H * grad.
+    for (let p = 0; p < P; p++) dir[p] = -grad[p];
+    for (let m = S.length - 1; m >= 0; m--) {
+      alpha[m] = rho[m] * dot(S[m], dir);
+      for (let p = 0; p < P; p++) dir[p] -= alpha[m] * Yv[m][p];
+    }
+    const gamma = S.length ? dot(S.at(-1)!, Yv.at(-1)!) / dot(Yv.at(-1)!, Yv.at(-1)!) : 1 / Math.max(1, Math.sqrt(dot(grad, grad)));
+    for (let p = 0; p < P; p++) dir[p] *= gamma;
+    for (let m = 0; m < S.length; m++) {
+      const beta = rho[m] * dot(Yv[m], dir);
+      for (let p = 0; p < P; p++) dir[p] += S[m][p] * (alpha[m] - beta);
+    }
+    let slope = dot(grad, dir);
+    if (!(slope < 0)) {
+      // Not a descent direction (numerical trouble): restart from steepest descent.
+      S.length = Yv.length = rho.length = 0;
+      for (let p = 0; p < P; p++) dir[p] = -grad[p];
+      slope = dot(grad, dir);
+    }
+    let step = 1;
+    let fNext = Infinity;
+    for (let tries = 0; tries < 30; tries++) {
+      for (let p = 0; p < P; p++) next[p] = theta[p] + step * dir[p];
+      fNext = evaluate(next, gNext);
+      if (fNext <= f + 1e-4 * step * slope) break;
+      step /= 2;
+    }
+    if (!(fNext < f)) break; // no progress possible at this precision
+    const s = new Float64Array(P);
+    const yy = new Float64Array(P);
+    for (let p = 0; p < P; p++) {
+      s[p] = next[p] - theta[p];
+      yy[p] = gNext[p] - grad[p];
+    }
+    const sy = dot(s, yy);
+    if (sy > 1e-12) {
+      if (S.length === M) {
+        S.shift();
+        Yv.shift();
+        rho.shift();
+      }
+      S.push(s);
+      Yv.push(yy);
+      rho.push(1 / sy);
+    }
+    theta.set(next);
+    grad.set(gNext);
+    const rel = (f - fNext) / Math.max(Math.abs(f), Math.abs(fNext), 1);
+    f = fNext;
+    if (rel < 1e-10) {
+      it++;
+      break;
+    }
+  }
+  return { w: theta.slice(0, d * K), b: theta.slice(d * K), iterations: it, loss: f };
+}
+
+export interface PipelineJSON {
+  kind: 'pipeline';
+  steps: TransformJSON[];
+}
+
+/** Transforms applied in order; `fit` fits each on the training output of the previous ones. */
+export class Pipeline implements Transform {
+  readonly kind = 'pipeline';
+  constructor(readonly steps: (MinMaxScaler | ZScoreScaler | L2Selector | Pipeline)[]) {}
+  get fitted(): boolean {
+    return this.steps.every((s) => s.fitted);
+  }
+  get outputDim(): number {
+    needFitted(this);
+    return this.steps.length ? this.steps.at(-1)!.outputDim : NaN;
+  }
+  fit(train: FeatureMatrix, labels: readonly string[]): this {
+    let x = train;
+    for (const s of this.steps) {
+      if (s instanceof L2Selector || s instanceof Pipeline) s.fit(x, labels);
+      else s.fit(x);
+      x = s.apply(x);
+    }
+    return this;
+  }
+  apply(x: FeatureMatrix): FeatureMatrix {
+    needFitted(this);
+    return this.steps.reduce((m, s) => s.apply(m), x);
+  }
+  toJSON(): PipelineJSON {
+    return { kind: 'pipeline', steps: this.steps.map((s) => s.toJSON()) };
+  }
+}
+
+/** Rebuilds any fitted transform from its JSON. */
+export function transformFromJSON(j: TransformJSON): MinMaxScaler | ZScoreScaler | L2Selector | Pipeline {
+  switch (j?.kind) {
+    case 'minmax':
+      return MinMaxScaler.fromJSON(j);
+    case 'zscore':
+      return ZScoreScaler.fromJSON(j);
+    case 'l2-select':
+      return L2Selector.fromJSON(j);
+    case 'pipeline':
+      return new Pipeline(j.steps.map(transformFromJSON));
+    default:
+      throw new EmofuseError(`unknown transform kind ${JSON.stringify((j as { kind?: unknown })?.kind)}`, {
+        where: 'transform JSON',
+        fix: 'expected one of minmax, zscore, l2-select, pipeline',
+      });
+  }
+}

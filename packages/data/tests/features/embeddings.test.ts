@@ -1,0 +1,117 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  embedMean, embedSequences, loadVecFile, loadWinkEmbeddings, lookupToken, tokenize, vocabularyOf, corpusVocabulary,
+} from '../../src/features/index.ts';
+import type { WordEmbeddings } from '../../src/features/index.ts';
+import { catchEmofuse, removeTempDirs, tempDir, utt } from './helpers.ts';
+
+afterAll(removeTempDirs);
+
+function vecFile(lines: string[]): string {
+  const f = path.join(tempDir(), 'tiny.vec');
+  writeFileSync(f, lines.join('\n') + '\n');
+  return f;
+}
+
+describe('loadVecFile', () => {
+  it('reads a FastText file with a header, keeping only vocabulary words, folding case (first casing wins)', async () => {
+    const f = vecFile(['5 3', 'The 1 2 3 ', 'the 9 9 9 ', 'cat 0.5 -1 2e-1 ', 'dog 4 5 6 ', "n't 7 8 9 "]);
+    const e = await loadVecFile(f, ['the', 'cat', "n't", 'zebra']);
+    expect(e.dim).toBe(3);
+    expect(e.words).toEqual(['the', 'cat', "n't"]);
+    expect(Array.from(e.vectors)).toEqual([1, 2, 3, 0.5, -1, Math.fround(0.2), 7, 8, 9]);
+    expect(e.source).toContain(f);
+    const cased = await loadVecFile(f, ['The', 'the'], { lowercase: false });
+    expect(cased.words).toEqual(['The', 'the']);
+  });
+
+  it('reads a GloVe file without a header line, taking dim from the first line', async () => {
+    const e = await loadVecFile(vecFile(['hello 1 0', 'world 0 1']), ['world']);
+    expect(e.dim).toBe(2);
+    expect(Array.from(e.vectors)).toEqual([0, 1]);
+  });
+
+  it('names the file and line of a malformed line', async () => {
+    const f = vecFile(['3 2', 'a 1 2', 'b 1', 'c 1 2']);
+    const err = await catchEmofuse(() => loadVecFile(f, ['a']));
+    expect(err.where).toBe(`${f}:3`);
+    expect(err.message).toContain('expected 2 numbers');
+    const g = vecFile(['a 1 2', 'b 1 x2']);
+    const err2 = await catchEmofuse(() => loadVecFile(g, ['b']));
+    expect(err2.where).toBe(`${g}:2`);
+    expect(err2.message).toContain('"x2"');
+  });
+
+  it('rejects a file cut short of its declared count, and a missing file', async () => {
+    const f = vecFile(['10 2', 'a 1 2', 'b 3 4']);
+    expect((await catchEmofuse(() => loadVecFile(f, ['a']))).message).toContain('declares 10 words');
+    expect((await catchEmofuse(() => loadVecFile('/no/such.vec', ['a']))).where).toBe('/no/such.vec');
+  });
+});
+
+describe('loadWinkEmbeddings (the real 300 MB package file, streamed)', () => {
+  it('keeps just the asked-for words, 100-d, equal to the values in the JSON', async () => {
+    const e = await loadWinkEmbeddings({ vocab: ['the', 'laughter', 'not', 'zzzznotaword', 'happy'] });
+    expect(e.dim).toBe(100);
+    expect(e.words.sort()).toEqual(['happy', 'laughter', 'not', 'the']);
+    const the = e.vectors.subarray(e.index.get('the')! * 100, e.index.get('the')! * 100 + 3);
+    expect(Array.from(the)).toEqual([-0.038194, -0.24487, 0.72812].map(Math.fround));
+  });
+
+  it('reports a truncated file as such', async () => {
+    const f = path.join(tempDir(), 'wink.json');
+    writeFileSync(f, '{"dimensions":2,"words":["a","b"],"vectors":{"a":[1,2,3,0],"b":[4,');
+    const err = await catchEmofuse(() => loadWinkEmbeddings({ file: f }));
+    expect(err.message).toContain('incomplete');
+    expect(err.where).toBe(f);
+  });
+});
+
+describe('embedding utterances', () => {
+  const emb: WordEmbeddings = {
+    dim: 2,
+    words: ['good', 'day', 'not', 'laughter', 'e', 'mail'],
+    vectors: Float32Array.from([1, 0, 0, 1, -1, -1, 5, 5, 2, 2, 4, 0]),
+    index: new Map(['good', 'day', 'not', 'laughter', 'e', 'mail'].map((w, i) => [w, i])),
+    source: 'test',
+  };
+  const us = [utt('a', "Good day [LAUGHTER] isn't e-mail xyzzy"), utt('b', 'xyzzy qqq'), utt('c', 'good')];
+
+  it('backs off clitics, markup and hyphenated words', () => {
+    expect(lookupToken(emb, "n't")).toMatchObject({ via: 'backoff' });
+    expect(Array.from(lookupToken(emb, '<laughter>')!.vector)).toEqual([5, 5]);
+    expect(Array.from(lookupToken(emb, 'e-mail')!.vector)).toEqual([3, 1]);
+    expect(lookupToken(emb, 'xyzzy')).toBeUndefined();
+    expect(vocabularyOf([tokenize("isn't e-mail [LAUGHTER]")])).toEqual(new Set(['is', "n't", 'not', 'e-mail', 'e', 'mail', '<laughter>', 'laughter', 'laugh']));
+  });
+
+  it('pads/truncates sequences to maxTokens with OOV tokens as zero steps, and counts OOV by token and type', () => {
+    const { sequences, stats } = embedSequences(us, emb, { maxTokens: 5 });
+    expect(sequences.steps).toBe(5);
+    expect(Array.from(sequences.lengths)).toEqual([5, 2, 1]);
+    // a: good day <laughter> is n't | e-mail xyzzy cut off
+    expect(Array.from(sequences.values.subarray(0, 10))).toEqual([1, 0, 0, 1, 5, 5, 0, 0, -1, -1]);
+    expect(Array.from(sequences.values.subarray(10, 20))).toEqual(new Array(10).fill(0));
+    expect(Array.from(sequences.values.subarray(20, 22))).toEqual([1, 0]);
+    expect(stats).toMatchObject({ tokens: 10, oovTokens: 4, types: 8, oovTypes: 3, truncatedTokens: 2, emptyUtterances: 1, backoffTokens: 3 });
+    expect(stats.tokenOovRate).toBeCloseTo(4 / 10);
+    expect(stats.typeOovRate).toBeCloseTo(3 / 8);
+    expect(stats.topOov).toEqual([['xyzzy', 2], ['is', 1], ['qqq', 1]]);
+  });
+
+  it('averages the in-vocabulary vectors of each utterance, zero for none', () => {
+    const { matrix } = embedMean(us, emb);
+    expect(matrix.dim).toBe(2);
+    const a = Array.from(matrix.values.subarray(0, 2));
+    expect(a[0]).toBeCloseTo((1 + 0 + 5 - 1 + 3) / 5);
+    expect(a[1]).toBeCloseTo((0 + 1 + 5 - 1 + 1) / 5);
+    expect(Array.from(matrix.values.subarray(2, 6))).toEqual([0, 0, 1, 0]);
+    expect(corpusVocabulary(us).has('qqq')).toBe(true);
+  });
+
+  it('rejects a bad maxTokens', async () => {
+    expect((await catchEmofuse(() => embedSequences(us, emb, { maxTokens: 0 }))).where).toBe('features.text.maxTokens');
+  });
+});
