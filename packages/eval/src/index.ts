@@ -2,6 +2,8 @@ export { computeMetrics, metricsFromPosteriors, predictions, toIndices } from '.
 export type { ClassValues, LabelledPredictions, ClassMetrics, MetricsReport } from './metrics.ts';
 export { meanStd, quantileSorted, bootstrapCI, pairedBootstrap, mcnemar } from './stats.ts';
 export type { MeanStd, BootstrapOptions, BootstrapInterval, PairedOptions, PairedBootstrapResult, McNemarResult } from './stats.ts';
+export { compareSystems } from './compare.ts';
+export type { SystemComparison } from './compare.ts';
 export { metricsTable, summaryTable, perClassTable, confusionTable, resultRow } from './tables.ts';
 export type { RunKey, ResultRow, ReportEntry } from './tables.ts';
 // The metric registry the CLI passes to the fusion weight search (same functions as core's).
