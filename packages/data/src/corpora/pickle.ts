@@ -38,8 +38,9 @@ export class NdArray {
     if (this.shape.length <= 1) return [Float32Array.from(data)];
     if (this.shape.length !== 2) throw new Error(`expected a 1-D or 2-D array, got shape (${this.shape.join(', ')})`);
     const [n, d] = this.shape;
+    const flat = data instanceof Float32Array ? data : Float32Array.from(data);
     const out: Float32Array[] = [];
-    for (let r = 0; r < n; r++) out.push(Float32Array.from(Array.prototype.slice.call(data, r * d, (r + 1) * d) as number[]));
+    for (let r = 0; r < n; r++) out.push(flat.slice(r * d, (r + 1) * d));
     return out;
   }
 
@@ -81,13 +82,26 @@ function toBytes(raw: unknown): Uint8Array {
   throw new Error(`unsupported numpy array payload of type ${typeof raw}`);
 }
 
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+type TypedCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number>;
+const TYPED: Record<string, TypedCtor> = {
+  f4: Float32Array, f8: Float64Array, i1: Int8Array, u1: Uint8Array, b1: Uint8Array,
+  i2: Int16Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array,
+};
+
 function decodeArrayBytes(bytes: Uint8Array, dtype: DType): ArrayLike<number> {
   const size = dtype.itemsize;
   const n = Math.floor(bytes.byteLength / size);
   if (n * size !== bytes.byteLength) throw new Error(`array byte length ${bytes.byteLength} is not a multiple of itemsize ${size} (dtype ${dtype.str})`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = dtype.littleEndian;
   const key = dtype.kind + size;
+  // Fast path: a typed-array view over an aligned copy (this host and the data are little-endian).
+  const Typed = le && HOST_LE ? TYPED[key] : undefined;
+  if (Typed) {
+    const view = new Typed(new Uint8Array(bytes).buffer, 0, n); // a copy: Buffers share a pool
+    return view instanceof Float32Array || view instanceof Float64Array ? view : Float64Array.from(view as ArrayLike<number>);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const read: Record<string, (o: number) => number> = {
     f4: (o) => view.getFloat32(o, le),
     f8: (o) => view.getFloat64(o, le),
@@ -150,10 +164,39 @@ function makeRegistry(): NameRegistry {
  * keeps every byte, so array payloads survive and text can be re-decoded as UTF-8 later.
  */
 class Latin1Reader extends BufferReader {
+  private readonly buf: Uint8Array;
+  constructor(buf: Uint8Array) {
+    super(buf);
+    this.buf = buf;
+  }
   override string(size: number, encoding: 'ascii' | 'utf-8'): string {
     if (encoding === 'utf-8') return super.string(size, encoding);
     return latin1(this.bytes(size) as Uint8Array);
   }
+  /**
+   * Protocol 0 (Python 2's default) writes str as `S'<repr>'` and unicode as `V<raw-unicode-escape>`;
+   * pickleparser only strips the quotes. The byte before a line is its opcode for these two
+   * (the second line of GLOBAL follows a newline), so decode the escapes here.
+   */
+  override line(): string {
+    const op = this.position > 0 ? this.buf[this.position - 1] : -1;
+    const text = super.line();
+    if (op === 0x53 && text.length >= 2) return text[0] + unescapePy2(text.slice(1, -1)) + text[text.length - 1];
+    if (op === 0x56) return text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4, u8) => String.fromCodePoint(parseInt(u4 ?? u8, 16)));
+    return text;
+  }
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\n': '' };
+
+/** Python's string-escape decoding (the inverse of repr for a Python 2 str), as latin1 chars. */
+function unescapePy2(s: string): string {
+  if (!s.includes('\\')) return s;
+  return s.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|[\s\S])/g, (m, e: string) => {
+    if (e[0] === 'x' && e.length === 3) return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]+$/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
+    return SIMPLE_ESCAPES[e] ?? m;
+  });
 }
 
 /**

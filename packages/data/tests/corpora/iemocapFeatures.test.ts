@@ -10,6 +10,7 @@ import { featuresFixture, python, removeTempDirs, tempDir } from './helpers.ts';
 //  py2.pkl: protocol 2, Python 2 byte strings (BINSTRING) for ids/sentences/array payloads,
 //           numpy.core.multiarray._reconstruct (numpy 1.x name), builtins.set, 2-D videoText,
 //           float32 videoAudio, and one non-ASCII UTF-8 sentence.
+//  p0.pkl:  the same in protocol 0 (Python 2's default: escaped STRING lines, __builtin__.set).
 //  p5.pkl:  protocol 5 (numpy 2's _frombuffer path).
 const SCRIPT = String.raw`
 import pickle, struct, sys, json, numpy as np
@@ -33,7 +34,10 @@ class Py2Pickler(pickle._Pickler):
   dispatch = pickle._Pickler.dispatch.copy()
   def save_py2_str(self, obj):
     n = len(obj)
-    self.write((pickle.SHORT_BINSTRING + bytes([n]) if n < 256 else pickle.BINSTRING + struct.pack('<i', n)) + obj)
+    if self.proto == 0:
+      self.write(pickle.STRING + repr(obj)[1:].encode('ascii') + b'\n')
+    else:
+      self.write((pickle.SHORT_BINSTRING + bytes([n]) if n < 256 else pickle.BINSTRING + struct.pack('<i', n)) + obj)
     self.memoize(obj)
   dispatch[bytes] = save_py2_str
 
@@ -43,6 +47,12 @@ Py2Pickler(f, protocol=2, fix_imports=False).dump(py2)
 data = f.getvalue().replace(b'numpy._core.multiarray\n', b'numpy.core.multiarray\n')
 assert b'numpy.core.multiarray\n_reconstruct' in data and b'builtins\nset' in data and b'_codecs' not in data
 open(out + '/py2.pkl', 'wb').write(data)
+f = io.BytesIO()
+Py2Pickler(f, protocol=0).dump(py2)
+data0 = f.getvalue().replace(b'numpy._core.multiarray\n', b'numpy.core.multiarray\n')
+assert data0.startswith(b'(') and b"S'" in data0 and b'__builtin__\nset' in data0
+open(out + '/p0.pkl', 'wb').write(data0)
+assert pickle.loads(data0, encoding='bytes')[6][b(first)][0].decode('utf-8') == sen[first][0]
 back = pickle.loads(data, encoding='bytes')
 assert back[6][b(first)][0].decode('utf-8') == sen[first][0]
 pickle.dump((ids, spk, lab, txt, aud, vis, sen, tr, te), open(out + '/p5.pkl', 'wb'), protocol=5)
@@ -100,6 +110,19 @@ describe('readIemocapFeaturesPickle', () => {
     const firstIdx = py2.utterances.findIndex((u) => u.dialogue === expected.first);
     expect(py2.utterances[firstIdx].text).toBe(expected.sentence); // UTF-8 bytes decoded, not mojibake
     py2.utterances.forEach((u, i) => {
+      if (i !== firstIdx) expect(u.text).toBe(fixture.utterances[i].text);
+      for (const mod of ['text', 'audio', 'visual']) expect(u.vectors![mod]).toEqual(fixture.utterances[i].vectors![mod]);
+    });
+  });
+
+  it('reads a protocol-0 pickle (Python 2 default) identically', () => {
+    const p0 = readIemocapFeaturesPickle(path.join(dir, 'p0.pkl'));
+    expect(p0.utterances.map((u) => u.id)).toEqual(fixture.utterances.map((u) => u.id));
+    expect(p0.utterances.map((u) => u.label)).toEqual(fixture.utterances.map((u) => u.label));
+    expect(p0.officialSplit).toEqual(fixture.officialSplit);
+    const firstIdx = p0.utterances.findIndex((u) => u.dialogue === expected.first);
+    expect(p0.utterances[firstIdx].text).toBe(expected.sentence);
+    p0.utterances.forEach((u, i) => {
       if (i !== firstIdx) expect(u.text).toBe(fixture.utterances[i].text);
       for (const mod of ['text', 'audio', 'visual']) expect(u.vectors![mod]).toEqual(fixture.utterances[i].vectors![mod]);
     });
