@@ -17,6 +17,8 @@ export const DEFAULTS: Config = {
     // The metadata pickle is the one IEMOCAP file every clone has next to it (transcripts + labels + split).
     type: 'iemocap',
     path: '../shared/data/iemocap/iemocap.pkl',
+    classes: null, // manifest only: null = the labels found, sorted
+    name: null, // manifest only: null = the file name
   },
   split: {
     // The corpus's own lists (IEMOCAP: sessions 1-4 train/valid by dialogue, session 5 test):

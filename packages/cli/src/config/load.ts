@@ -217,8 +217,20 @@ function crossFieldIssues(c: Config): CrossIssue[] {
   if (c.corpus.type === 'emodb' && (c.split.protocol === 'official' || c.split.protocol === 'paper')) {
     out.push({ key: 'split.protocol', message: `EmoDB has no official or session split ('${c.split.protocol}')`, fix: 'use loso-speaker (the standard EmoDB protocol: leave one speaker out)', related: ['corpus.type'] });
   }
+  if ((c.corpus.classes !== null || c.corpus.name !== null) && c.corpus.type !== 'manifest') {
+    out.push({ key: c.corpus.classes !== null ? 'corpus.classes' : 'corpus.name', message: `only a manifest corpus takes classes and name (corpus.type is '${c.corpus.type}')`, fix: 'remove it; built-in corpora know their classes', related: ['corpus.type'] });
+  }
+  if (c.split.protocol === 'manifest' && c.corpus.type !== 'manifest') {
+    out.push({ key: 'split.protocol', message: `'manifest' takes the split column of a manifest corpus (corpus.type is '${c.corpus.type}')`, fix: "use 'official' for the corpus's own lists", related: ['corpus.type'] });
+  }
   if (c.corpus.type === 'emodb' && c.split.protocol === 'loso') {
     out.push({ key: 'split.protocol', message: "EmoDB has no sessions: 'loso' would hold out one speaker per fold", fix: 'say loso-speaker', related: ['corpus.type'] });
+  }
+  if (c.systems.includes('joint-cnn') && c.model.joint.textBranch === 'frozen' && !c.systems.includes('text-lstm')) {
+    out.push({ key: 'systems', message: "joint-cnn with model.joint.textBranch 'frozen' takes T from the text LSTM trained in the same run, but text-lstm is not in systems", fix: 'add text-lstm to systems (before joint-cnn), or set model.joint.textBranch: joint', related: ['model.joint.textBranch'] });
+  }
+  if (c.features.text.source === 'pkl' && c.model.text.lstmInput === 'words' && c.systems.some((s) => s !== 'speech-cnn')) {
+    out.push({ key: 'model.text.lstmInput', message: "'words' needs word embeddings, but features.text.source 'pkl' gives one 100-d vector per utterance", fix: "set model.text.lstmInput: utterance, or features.text.source: embeddings", related: ['features.text.source'] });
   }
   const needsSpeech = c.systems.some((s) => s !== 'text-lstm');
   for (const [mod, src] of [['text', c.features.text.source], ['speech', c.features.speech.source]] as const) {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 export const SYSTEMS = ['text-lstm', 'speech-cnn', 'joint-cnn'] as const;
 export const CORPUS_TYPES = ['iemocap', 'iemocap-features', 'iemocap-raw', 'emodb', 'manifest'] as const;
-export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker'] as const;
+export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest'] as const;
 export const FUSION_RULES = ['average', 'weighted', 'product'] as const;
 export const METRICS = ['ua', 'wa', 'f1', 'macroF1'] as const;
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -30,11 +30,14 @@ export const configSchema = z.strictObject({
   corpus: z.strictObject({
     type: oneOf(CORPUS_TYPES),
     path: text,
+    /** manifest only: class order (null = sorted labels found) and corpus name. */
+    classes: z.array(text, { error: 'expected a list of class names' }).min(2).nullable(),
+    name: text.nullable(),
   }),
   split: z.strictObject({
     protocol: oneOf(SPLIT_PROTOCOLS),
     validFraction: z.number({ error: 'expected a number' }).gt(0, 'expected a fraction in (0, 1)').lt(1, 'expected a fraction in (0, 1)'),
-    folds: z.union([z.literal('all'), z.array(text).min(1)], { error: "expected 'all' or a list of held-out groups, e.g. ['Ses05']" }),
+    folds: z.union([z.literal('all'), z.array(text).min(1)], { error: "expected 'all' or a list of held-out groups as strings, e.g. ['Ses05'] or ['03'] (quote numbers)" }),
   }),
   features: z.strictObject({
     text: z.strictObject({

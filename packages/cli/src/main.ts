@@ -1,0 +1,325 @@
+/**
+ * emofuse command line. Loads and validates everything first (bad input: exit 2, nothing done),
+ * then calls the pipeline with a context carrying output and a Ctrl-C abort signal.
+ * Exit codes: 0 ok, 1 failure, 2 bad input (configuration or usage), 130 interrupted.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { EmofuseError, isEmofuseError } from '@emofuse/core';
+import { ConfigError, expandSweep, loadExperiment, loadSweep, repoRoot, toResolvedYaml } from './config/index.ts';
+import { terminalContext, type RunContext } from './context.ts';
+import { formatDoctor, runDoctor } from './doctor.ts';
+import { formatRuns, listRuns } from './runs.ts';
+
+export const EXIT = { ok: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
+
+/** Bad command-line input that commander cannot see (a malformed --tag, a missing store). */
+export class UsageError extends EmofuseError {}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseSeed(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a non-negative integer, e.g. --seed 3');
+  return Number(value);
+}
+
+function parseTags(tags: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags) {
+    const eq = t.indexOf('=');
+    if (eq <= 0) throw new UsageError(`expected key=value, got '${t}'`, { where: '--tag', fix: 'for example --tag paper=table2' });
+    out[t.slice(0, eq)] = t.slice(eq + 1);
+  }
+  return out;
+}
+
+function printError(e: unknown): void {
+  if (isEmofuseError(e)) {
+    const text = typeof (e as EmofuseError).describe === 'function' ? (e as EmofuseError).describe() : e.message;
+    process.stderr.write(`error: ${text}\n`);
+  } else {
+    // Not an EmofuseError: a bug, so the stack is worth showing.
+    process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  }
+}
+
+/** Exit code for an error thrown while reading input (before any work) or while working. */
+function codeFor(e: unknown, phase: 'input' | 'work'): number {
+  if (e instanceof ConfigError || e instanceof UsageError) return EXIT.badInput;
+  if (phase === 'input' && isEmofuseError(e)) return EXIT.badInput;
+  return EXIT.failure;
+}
+
+/**
+ * Run `work` with a terminal context whose signal aborts on Ctrl-C. A second Ctrl-C quits at once.
+ * On interrupt: says which runs were not saved (the pipeline builds runs in temp dirs) and returns 130.
+ */
+async function interruptible(label: string, work: (ctx: RunContext) => Promise<void>): Promise<number> {
+  const ac = new AbortController();
+  const ctx = terminalContext(ac.signal);
+  let hits = 0;
+  const onSigint = () => {
+    hits += 1;
+    if (hits > 1) {
+      process.stderr.write('interrupted again: quitting now\n');
+      process.exit(EXIT.interrupted);
+    }
+    process.stderr.write('\ninterrupting: stopping at the next safe point (Ctrl-C again to quit at once)\n');
+    ac.abort(new EmofuseError('interrupted by Ctrl-C'));
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await work(ctx);
+    if (!ac.signal.aborted) return EXIT.ok;
+  } catch (e) {
+    if (!ac.signal.aborted) {
+      printError(e);
+      return codeFor(e, 'work');
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const unsaved = [...ctx.inFlight.keys()];
+  if (unsaved.length === 0) process.stderr.write(`interrupted: nothing was saved for ${label}\n`);
+  for (const id of unsaved) process.stderr.write(`interrupted: nothing was saved for run ${id}\n`);
+  for (const [id, dir] of ctx.saved) process.stderr.write(`  (run ${id} had finished and is saved in ${dir})\n`);
+  return EXIT.interrupted;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(setCode: (code: number) => void): Command {
+  const program = new Command('emofuse');
+  program
+    .description('Multimodal (speech + transcript) emotion recognition: train, fuse, evaluate, track and report.\n' +
+      'Reimplements Sebastian & Pierucci (Interspeech 2019): text LSTM, speech CNN, joint-CNN, late fusion I-III.')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', `
+Examples:
+  $ emofuse run                                    # the paper's defaults (text LSTM, IEMOCAP)
+  $ emofuse run experiments/iemocap/late_fusion_weighted.yaml
+  $ emofuse run experiments/iemocap/text_lstm.yaml --set train.epochs=5 --seed 1
+  $ emofuse run experiments/emodb/speech_cnn.yaml --dry-run
+  $ emofuse sweep experiments/sweeps/text_lstm_units.yaml
+  $ emofuse report --experiment iemocap-late_fusion_weighted --out out/report
+  $ emofuse runs push --to http://127.0.0.1:5000
+  $ emofuse doctor
+
+Exit codes: 0 ok, 1 failure, 2 bad input (configuration or usage; nothing was done), 130 interrupted.
+Configuration: defaults in packages/cli/src/config/defaults.ts; experiment YAML files hold overrides.`);
+
+  program
+    .command('run')
+    .description('train the systems of one experiment (one run per seed), fuse, score, log and save')
+    .argument('[experiment]', 'experiment YAML with overrides of the defaults (none: the defaults alone)')
+    .option('--set <key=value>', 'override one config key, value as YAML (repeatable), e.g. --set train.batchSize=16', collect, [])
+    .option('--seed <n>', 'run this seed only (replaces `seeds`)', parseSeed)
+    .option('--dry-run', 'print the resolved configuration (every default filled) and exit; nothing is trained or written')
+    .addHelpText('after', `
+Relative paths resolve where they were written: files inside the repository and the defaults against
+the repository root (so ../shared/data/... is the shared data beside the clone); other YAML files
+against their own folder; --set values against the current directory.
+
+Each run writes runs/<experiment>/<run-id>/ (model, posteriors, split, metrics, config.resolved.yaml)
+into a temporary folder renamed at the end: an interrupted run leaves nothing that looks complete.
+
+Examples:
+  $ emofuse run --dry-run                          # show every key and its default
+  $ emofuse run experiments/iemocap/joint_cnn.yaml --seed 2
+  $ emofuse run experiments/iemocap/text_lstm.yaml --set model.text.lstmUnits=64 --set seeds=[1,2]
+  $ emofuse run runs/default/<run-id>/config.resolved.yaml   # rerun a run exactly`)
+    .action(async (file: string | undefined, opts: { set: string[]; seed?: number; dryRun?: boolean }) => {
+      let config;
+      try {
+        config = loadExperiment(file, { set: opts.set, seed: opts.seed });
+      } catch (e) {
+        printError(e);
+        return setCode(codeFor(e, 'input'));
+      }
+      if (opts.dryRun) {
+        process.stdout.write(toResolvedYaml(config));
+        process.stderr.write('(dry run: nothing was trained or written)\n');
+        return setCode(EXIT.ok);
+      }
+      setCode(await interruptible(`experiment ${config.experiment}`, async (ctx) => {
+        const { runExperiment } = await import('./pipeline/index.ts');
+        const result = await runExperiment(config, ctx);
+        ctx.log(`saved ${result.runs.length} run(s) of ${config.experiment}:`);
+        for (const r of result.runs) ctx.log(`  seed ${r.seed}  ${r.runId}  ${r.dir}`);
+      }));
+    });
+
+  program
+    .command('sweep')
+    .description('run a hyperparameter grid over a base experiment; choose the best point on the validation split')
+    .argument('<sweep>', 'sweep YAML: { base, grid: { key.path: [values] }, metric, split: valid, mode }')
+    .option('--set <key=value>', 'override a config key at every point (repeatable)', collect, [])
+    .option('--seed <n>', 'run this seed only at every point', parseSeed)
+    .option('--dry-run', 'list the grid points and exit')
+    .addHelpText('after', `
+The sweep chooses on validation only: a sweep file with "split: test" is refused. Every point is
+validated before the first one trains. Points run as experiment sweep-<name>, tagged with the point.
+
+Example sweep file (experiments/sweeps/text_lstm_units.yaml):
+  base: experiments/iemocap/text_lstm.yaml
+  grid: { model.text.lstmUnits: [64, 128, 256], train.batchSize: [16, 32] }
+  metric: ua
+  split: valid
+  mode: max
+
+Examples:
+  $ emofuse sweep experiments/sweeps/text_lstm_units.yaml --dry-run
+  $ emofuse sweep experiments/sweeps/text_lstm_units.yaml --seed 1`)
+    .action(async (file: string, opts: { set: string[]; seed?: number; dryRun?: boolean }) => {
+      let sweep, points;
+      try {
+        sweep = loadSweep(file);
+        points = expandSweep(sweep, { set: opts.set, seed: opts.seed });
+      } catch (e) {
+        printError(e);
+        return setCode(codeFor(e, 'input'));
+      }
+      if (opts.dryRun) {
+        const runs = points.reduce((n, p) => n + p.config.seeds.length, 0);
+        process.stdout.write(`sweep ${sweep.name}: ${points.length} points, ${runs} runs; choose by ${sweep.metric} on ${sweep.split} (${sweep.mode})\n`);
+        for (const p of points) process.stdout.write(`  ${p.name}  seeds [${p.config.seeds.join(', ')}]\n`);
+        return setCode(EXIT.ok);
+      }
+      setCode(await interruptible(`sweep ${sweep.name}`, async (ctx) => {
+        const { runSweep } = await import('./pipeline/index.ts');
+        const result = await runSweep(sweep, points, ctx);
+        for (const p of result.points) ctx.log(`  ${p.name}  ${sweep.metric}(valid) = ${p.score.toFixed(4)}`);
+        ctx.log(`best on validation: ${result.best}`);
+      }));
+    });
+
+  program
+    .command('report')
+    .description('build the HTML report (tables, confusion matrices, Vega-Lite figures) from logged runs')
+    .option('--experiment <name>', 'experiment to report (default: every experiment)')
+    .option('--tag <key=value>', 'only runs with this tag (repeatable)', collect, [])
+    .option('--run-id <id>', 'only this run (repeatable)', collect, [])
+    .option('--store <dir>', 'local run store to read (default ./mlruns)')
+    .option('--uri <url>', 'MLflow tracking server to read instead of the local store (default env MLFLOW_TRACKING_URI)')
+    .option('--out <dir>', 'output folder for the report')
+    .addHelpText('after', `
+Examples:
+  $ emofuse report --experiment iemocap-late_fusion_weighted --out out/report
+  $ emofuse report --tag paper=table2 --uri http://127.0.0.1:5000`)
+    .action(async (opts: { experiment?: string; tag: string[]; runId: string[]; store?: string; uri?: string; out?: string }) => {
+      let tags;
+      try {
+        tags = parseTags(opts.tag);
+        if (opts.store && opts.uri) throw new UsageError('give either --store or --uri, not both', { where: 'report' });
+        if (opts.uri) checkUrl(opts.uri, '--uri');
+      } catch (e) {
+        printError(e);
+        return setCode(codeFor(e, 'input'));
+      }
+      setCode(await interruptible('the report', async (ctx) => {
+        const { makeReport } = await import('./pipeline/index.ts');
+        const r = await makeReport({ experiment: opts.experiment, tags, runIds: opts.runId, store: opts.store && path.resolve(opts.store), uri: opts.uri, out: opts.out && path.resolve(opts.out) }, ctx);
+        ctx.log(`report written: ${r.file}`);
+      }));
+    });
+
+  const runs = program.command('runs').description('list local runs, or push runs logged offline to an MLflow server');
+  runs
+    .command('push')
+    .description('push runs from the local store (./mlruns) to an MLflow tracking server')
+    .requiredOption('--to <url>', 'MLflow server URL, e.g. http://127.0.0.1:5000')
+    .option('--store <dir>', 'local store folder', 'mlruns')
+    .addHelpText('after', `
+Runs already on the server are skipped, so pushing twice is safe.
+
+Example:
+  $ emofuse runs push --to http://127.0.0.1:5000 --store mlruns`)
+    .action(async (opts: { to: string; store: string }) => {
+      const store = path.resolve(opts.store);
+      try {
+        checkUrl(opts.to, '--to');
+        if (!existsSync(store) || !statSync(store).isDirectory()) {
+          throw new UsageError('no local run store here', { where: store, fix: 'pass --store <dir> (runs are logged to ./mlruns when no server is set)' });
+        }
+      } catch (e) {
+        printError(e);
+        return setCode(codeFor(e, 'input'));
+      }
+      setCode(await interruptible('the push', async (ctx) => {
+        const { pushRuns } = await import('./pipeline/index.ts');
+        const r = await pushRuns({ to: opts.to, store }, ctx);
+        ctx.log(`pushed ${r.pushed} run(s), skipped ${r.skipped} already on ${opts.to}`);
+      }));
+    });
+  runs
+    .command('list')
+    .description('list runs saved under the output folder (runs/<experiment>/<run-id>/)')
+    .option('--dir <dir>', 'output folder', path.join(repoRoot, 'runs'))
+    .option('--json', 'print JSON')
+    .action((opts: { dir: string; json?: boolean }) => {
+      const list = listRuns(path.resolve(opts.dir));
+      process.stdout.write(opts.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatRuns(list)}\n`);
+      setCode(EXIT.ok);
+    });
+
+  program
+    .command('doctor')
+    .description('check the setup: tfjs backend and why, library versions, Python venv, openSMILE, MLflow, git, chromium')
+    .option('--json', 'print JSON (for machines)')
+    .addHelpText('after', `
+Exit code 1 when something required is broken (warnings are fine).
+
+Examples:
+  $ emofuse doctor
+  $ MLFLOW_TRACKING_URI=http://127.0.0.1:5000 emofuse doctor --json`)
+    .action(async (opts: { json?: boolean }) => {
+      const report = await runDoctor();
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+      setCode(report.ok ? EXIT.ok : EXIT.failure);
+    });
+
+  return program;
+}
+
+function checkUrl(url: string, flag: string): void {
+  let u: URL | undefined;
+  try {
+    u = new URL(url);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+    throw new UsageError(`expected an http(s) URL, got '${url}'`, { where: flag, fix: `for example ${flag} http://127.0.0.1:5000` });
+  }
+}
+
+/** Parse and run; returns the exit code (never throws). */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => { code = c; });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; every other commander error is a usage error.
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.badInput;
+    }
+    printError(e);
+    return EXIT.failure;
+  }
+  return code;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
+  process.exit(await main(process.argv.slice(2)));
+}
