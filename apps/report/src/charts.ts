@@ -68,7 +68,7 @@ export function comparisonSpec(summary: SummaryRow[], seeds: SeedRow[], referenc
   const x = { field: 'value', type: 'quantitative', title: `${opts.split ?? 'test'} score (%)`, scale: { domain, zero: false } } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Ours vs the paper (Table 2) and baselines (Table 3)', subtitle: `ours: mean with ${spread === 'std' ? '±1 sample std' : 'min..max'} over seeds, dots = single seeds; * = dialog-level baseline (hollow)` },
+    title: { text: reference.rows.length > 0 ? 'Ours vs the paper (Table 2) and baselines (Table 3)' : 'UA / WA / F1 over seeds', subtitle: `ours: mean with ${spread === 'std' ? '±1 sample std' : 'min..max'} over seeds, dots = single seeds; * = dialog-level baseline (hollow)` },
     data: { values: rows },
     facet: { column: { field: 'metric', type: 'nominal', title: null, sort: ['UA', 'WA', 'F1'] } },
     spec: {
@@ -121,6 +121,10 @@ export interface ConfusionEntry {
   seeds: number;
 }
 
+function confusionTitle(e: { system: string; seeds: number }): string {
+  return `${e.system} (${e.seeds} seed${e.seeds === 1 ? '' : 's'})`;
+}
+
 /** Row-normalised confusion cells: rate = counts[true][pred] / sum of the true row. */
 export function confusionCells(entries: ConfusionEntry[]) {
   return entries.flatMap(({ system, confusion, seeds }) =>
@@ -128,7 +132,7 @@ export function confusionCells(entries: ConfusionEntry[]) {
       const row = confusion.counts[i];
       const total = row.reduce((a, b) => a + b, 0);
       return confusion.classes.map((pred, j) => ({
-        system: `${system} (${seeds} seed${seeds === 1 ? '' : 's'})`,
+        system: confusionTitle({ system, seeds }),
         truth,
         pred,
         count: row[j],
@@ -145,7 +149,7 @@ export function confusionSpec(entries: ConfusionEntry[]): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Confusion matrices (row-normalised: share of each true class)', subtitle: 'counts summed over seeds before normalising' },
     data: { values: confusionCells(entries) },
-    facet: { column: { field: 'system', type: 'nominal', title: null } },
+    facet: { column: { field: 'system', type: 'nominal', title: null, sort: entries.map((e) => confusionTitle(e)) } },
     spec: {
       width: 200,
       height: 200,
@@ -192,15 +196,28 @@ export function fusionCurveSpec(entries: FusionCurveEntry[], units: 'fraction' |
       seed: String(e.seed),
       w1: e.curve.chosen.w1,
       test: t === undefined ? null : t * k,
-      label: t === undefined ? `w1=${e.curve.chosen.w1}` : `test ${e.curve.metric.toUpperCase()} ${(t * k).toFixed(1)} (w1=${e.curve.chosen.w1})`,
+      label: `seed ${e.seed}: ` + (t === undefined ? `w1=${e.curve.chosen.w1}` : `test ${e.curve.metric.toUpperCase()} ${(t * k).toFixed(1)} at w1=${e.curve.chosen.w1}`),
     };
   });
+  // Headroom above every value holds one label line per seed, so labels never cover the curves.
+  const ys = [...line.map((r) => r.score), ...chosen.flatMap((c) => (c.test === null ? [] : [c.test]))];
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  const span = hi - lo || 1;
+  const perSystem = Math.max(...[...new Set(chosen.map((c) => c.system))].map((s) => chosen.filter((c) => c.system === s).length));
+  const lineStep = span * 0.08;
+  const top = hi + lineStep * (perSystem + 0.6);
+  const labels = chosen.map((c) => {
+    const rank = chosen.filter((o) => o.system === c.system && Number(o.seed) < Number(c.seed)).length;
+    return { system: c.system, seed: c.seed, text: c.label, ly: top - lineStep * (rank + 0.4) };
+  });
+  const yScale = { domain: [lo - span * 0.05, top], nice: false, zero: false };
   const seedColour = { field: 'seed', type: 'nominal', title: 'seed' } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: `Late fusion weight search: validation ${metric.toUpperCase()} against w1`, subtitle: 'w2 = 1 − w1; dashed rule = w1 chosen on validation; triangle = test score at that w1 (scored once)' },
     facet: { column: { field: 'system', type: 'nominal', title: null } },
-    data: { values: [...line.map((r) => ({ ...r, part: 'curve' })), ...chosen.map((r) => ({ ...r, part: 'chosen' }))] },
+    data: { values: [...line.map((r) => ({ ...r, part: 'curve' })), ...chosen.map((r) => ({ ...r, part: 'chosen' })), ...labels.map((r) => ({ ...r, part: 'label' }))] },
     spec: {
       width: 320,
       height: 220,
@@ -210,7 +227,7 @@ export function fusionCurveSpec(entries: FusionCurveEntry[], units: 'fraction' |
           mark: { type: 'line', point: { size: 18 } },
           encoding: {
             x: { field: 'w1', type: 'quantitative', title: 'w1 (weight of the text posteriors)', scale: { domain: [0, 1] } },
-            y: { field: 'score', type: 'quantitative', title: `${metric.toUpperCase()} (%)`, scale: { zero: false } },
+            y: { field: 'score', type: 'quantitative', title: `${metric.toUpperCase()} (%)`, scale: yScale },
             color: seedColour,
             tooltip: [{ field: 'seed' }, { field: 'w1' }, { field: 'score', format: '.2f', title: `valid ${metric}` }],
           },
@@ -226,15 +243,9 @@ export function fusionCurveSpec(entries: FusionCurveEntry[], units: 'fraction' |
           encoding: { x: { field: 'w1', type: 'quantitative' }, y: { field: 'test', type: 'quantitative' }, color: seedColour, tooltip: [{ field: 'label' }] },
         },
         {
-          // One line per seed in the corner (pixel positions), so labels of close w1 values never overlap.
-          transform: [
-            { filter: "datum.part === 'chosen'" },
-            { window: [{ op: 'row_number', as: 'rank' }], groupby: ['system'], sort: [{ field: 'seed' }] },
-            { calculate: '4 + 13 * (datum.rank - 1)', as: 'ypix' },
-            { calculate: "'seed ' + datum.seed + ': ' + datum.label", as: 'line' },
-          ],
-          mark: { type: 'text', align: 'right', baseline: 'top', fontSize: 10 },
-          encoding: { x: { value: 316 }, y: { field: 'ypix', type: 'quantitative', scale: null }, text: { field: 'line' }, color: seedColour },
+          transform: [{ filter: "datum.part === 'label'" }],
+          mark: { type: 'text', align: 'right', baseline: 'middle', fontSize: 10 },
+          encoding: { x: { value: 316 }, y: { field: 'ly', type: 'quantitative' }, text: { field: 'text' }, color: seedColour },
         },
       ],
     },

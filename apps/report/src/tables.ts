@@ -108,21 +108,14 @@ export function summaryMarkdown(summary: SummaryRow[], reference: Reference, spl
     'paper row': s.paper ?? '–',
   }));
   const ours = aq.from(rows).toMarkdown();
-  const base = aq
-    .from(reference.rows.filter((r) => r.kind === 'baseline').map((r) => ({ system: r.name, input: r.input, 'dialog-level': r.dialogLevel ? 'yes' : 'no', UA: fmt(r.ua), WA: fmt(r.wa), F1: fmt(r.f1) })))
-    .toMarkdown();
-  return [
-    `## Results on the ${split} split (%; mean ± sample std over seeds)`,
-    '',
-    ours.trim(),
-    '',
-    '## Baselines reported in the paper (Table 3; * = dialog-level, uses context)',
-    '',
-    base.trim(),
-    '',
-    `Reference: ${reference.source.citation}. ${reference.source.tables}.`,
-    '',
-  ].join('\n');
+  const baseRows = reference.rows.filter((r) => r.kind === 'baseline');
+  const lines = [`## Results on the ${split} split (%; mean ± sample std over seeds)`, '', ours.trim(), ''];
+  if (baseRows.length > 0) {
+    const base = aq.from(baseRows.map((r) => ({ system: r.name, input: r.input, 'dialog-level': r.dialogLevel ? 'yes' : 'no', UA: fmt(r.ua), WA: fmt(r.wa), F1: fmt(r.f1) }))).toMarkdown();
+    lines.push('## Baselines reported in the paper (Table 3; * = dialog-level, uses context)', '', base.trim(), '');
+  }
+  if (reference.rows.length > 0) lines.push(`Reference: ${reference.source.citation}. ${reference.source.tables}.`, '');
+  return lines.join('\n');
 }
 
 export type AblationBy = 'system' | 'experiment' | { tag: string };

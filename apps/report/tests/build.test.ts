@@ -73,6 +73,15 @@ describe('buildReport', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('can leave the paper out (other corpora)', async () => {
+    const p = await buildReport({ input: { runs: fixtureRuns() }, outDir: path.join(tmp, 'nopaper'), comparePaper: false, ablation: false });
+    const md = readFileSync(p.summary, 'utf8');
+    expect(md).not.toContain('ICON');
+    expect(md).toContain('|text-lstm|3|');
+    expect(readFileSync(p.svgs.comparison, 'utf8')).not.toContain('paper:');
+    expect(p.ablation).toBeUndefined();
+  });
+
   it('leaves out charts it has no data for, and says so', async () => {
     const runs = fixtureRuns().filter((r) => r.system === 'text-lstm').map((r) => ({ ...r, confusion: undefined }));
     const p = await buildReport({ input: { runs }, outDir: path.join(tmp, 'lean') });
@@ -103,7 +112,7 @@ describe('chart data', () => {
       data: { values: Array<Record<string, unknown>> };
     };
     const chosen = spec.data.values.filter((v) => v.part === 'chosen');
-    expect(chosen).toMatchObject([{ system: 'late-weighted', seed: '1', w1: 0.5, label: 'test UA 58.0 (w1=0.5)' }]);
+    expect(chosen).toMatchObject([{ system: 'late-weighted', seed: '1', w1: 0.5, label: 'seed 1: test UA 58.0 at w1=0.5' }]);
     expect(chosen[0].test as number).toBeCloseTo(58, 10);
     const scores = spec.data.values.filter((v) => v.part === 'curve').map((v) => v.score as number);
     [50, 60, 55].forEach((s, i) => expect(scores[i]).toBeCloseTo(s, 10));
