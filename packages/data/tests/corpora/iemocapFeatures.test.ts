@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Corpus } from '@emofuse/core';
@@ -73,6 +73,7 @@ describe('readIemocapFeaturesPickle', () => {
   const fixture = readIemocapFeaturesPickle(featuresFixture);
 
   beforeAll(() => {
+    if (!existsSync(python)) throw new Error(`no Python at ${python}: run scripts/setup.sh (or set EMOFUSE_PYTHON) to build the test pickles`);
     dir = tempDir('featpkl');
     execFileSync(python, ['-c', SCRIPT, featuresFixture, dir], { stdio: 'pipe' });
     expected = JSON.parse(readFileSync(path.join(dir, 'expect.json'), 'utf8'));

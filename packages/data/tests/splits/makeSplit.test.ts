@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkSplit, type Corpus, type Split } from '@emofuse/core';
 import { readEmodb, readIemocapFeaturesPickle, readIemocapPickle } from '../../src/corpora/index.ts';
-import { checkSplitLeakage, foldNames, makeFolds, makeSplit, splitFingerprint } from '../../src/splits/index.ts';
+import { checkSplitLeakage, foldNames, makeFolds, makeSplit, splitFingerprint, summariseSplit } from '../../src/splits/index.ts';
 import { emodbDir, expectEmofuseError, featuresFixture, iemocapPkl } from '../corpora/helpers.ts';
 
 const iemocap = readIemocapPickle(iemocapPkl);
@@ -25,6 +25,10 @@ describe('paper split on iemocap.pkl', () => {
     expect(speakersOf(iem, [...s.train, ...s.valid]).has('Ses05_F')).toBe(false);
     expect(dialoguesOf(s.train).size + dialoguesOf(s.valid).size).toBe(120);
     expect(dialoguesOf(s.test).size).toBe(31);
+    const sum = summariseSplit(iemocap, s);
+    expect(sum.test).toEqual({ utterances: 1623, perClass: support, speakers: ['Ses05_F', 'Ses05_M'], dialogues: 31 });
+    expect(sum.train.speakers).toHaveLength(8);
+    expect(sum.train.dialogues + sum.valid.dialogues).toBe(120);
   });
 
   it('takes about 20% of training as validation, by whole dialogue', () => {
