@@ -107,11 +107,12 @@ export function summaryMarkdown(summary: SummaryRow[], reference: Reference, spl
     'F1 paper': fmt(s.paper_f1),
     'paper row': s.paper ?? '–',
   }));
-  const ours = aq.from(rows).toMarkdown();
+  const right = (cols: string[]) => Object.fromEntries(cols.map((c) => [c, 'r'])) as Record<string, 'r'>;
+  const ours = aq.from(rows).toMarkdown({ align: right(['n', 'UA', 'UA paper', 'WA', 'WA paper', 'F1', 'F1 paper']) });
   const baseRows = reference.rows.filter((r) => r.kind === 'baseline');
   const lines = [`## Results on the ${split} split (%; mean ± sample std over seeds)`, '', ours.trim(), ''];
   if (baseRows.length > 0) {
-    const base = aq.from(baseRows.map((r) => ({ system: r.name, input: r.input, 'dialog-level': r.dialogLevel ? 'yes' : 'no', UA: fmt(r.ua), WA: fmt(r.wa), F1: fmt(r.f1) }))).toMarkdown();
+    const base = aq.from(baseRows.map((r) => ({ system: r.name, input: r.input, 'dialog-level': r.dialogLevel ? 'yes' : 'no', UA: fmt(r.ua), WA: fmt(r.wa), F1: fmt(r.f1) }))).toMarkdown({ align: right(['UA', 'WA', 'F1']) });
     lines.push('## Baselines reported in the paper (Table 3; * = dialog-level, uses context)', '', base.trim(), '');
   }
   if (reference.rows.length > 0) lines.push(`Reference: ${reference.source.citation}. ${reference.source.tables}.`, '');
@@ -182,7 +183,7 @@ export function ablationMarkdown(table: ColumnTable, baseline: string): string {
     F1: `${fmt(r.f1_mean)} ± ${fmt(r.f1_std)}`,
     'ΔF1': r.variant === baseline ? '(baseline)' : signed(r.f1_delta),
   }));
-  return aq.from(rows).toMarkdown().trim();
+  return aq.from(rows).toMarkdown({ align: { n: 'r', UA: 'r', 'ΔUA': 'r', WA: 'r', 'ΔWA': 'r', F1: 'r', 'ΔF1': 'r' } }).trim();
 }
 
 function signed(x: number): string {
