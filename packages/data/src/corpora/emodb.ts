@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
+import { checkCorpus } from './checkCorpus.ts';
 
 /** EmoDB's German emotion codes (letter 6 of the file name) -> our label names. */
 export const EMODB_CODES: Readonly<Record<string, string>> = {
@@ -59,5 +60,5 @@ export function readEmodb(dir: string): Corpus {
   }
   if (utterances.length === 0) throw new EmofuseError('no .wav files', { where: wavDir, fix: 'set corpus.path to the EmoDB folder' });
   checkUniqueIds(utterances.map((u) => u.id), wavDir);
-  return { name: 'emodb', classes: [...EMODB_CLASSES], utterances, source: path.resolve(dir) };
+  return checkCorpus({ name: 'emodb', classes: [...EMODB_CLASSES], utterances, source: path.resolve(dir) });
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { EmofuseError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
+import { checkCorpus } from './checkCorpus.ts';
 import { loadPickle } from './pickle.ts';
 
 /**
@@ -108,13 +109,13 @@ export function readIemocapPickle(file: string): Corpus {
   }
   checkUniqueIds(utterances.map((u) => u.id), file);
   checkListedDialogues(new Set(Object.keys(speakers)), { train, valid, test }, file);
-  return {
+  return checkCorpus({
     name: 'iemocap',
     classes: [...IEMOCAP_CLASSES],
     utterances,
     officialSplit: { train, valid, test },
     source: path.resolve(file),
-  };
+  });
 }
 
 /** Split lists must name known dialogues, each in one list only. */

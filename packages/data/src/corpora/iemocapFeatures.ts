@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { EmofuseError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
+import { checkCorpus } from './checkCorpus.ts';
 import { NdArray, loadPickle, py2Text } from './pickle.ts';
 import {
   IEMOCAP_CLASSES, asRecord, asStringList, checkListedDialogues, genderLetter, iemocapSession, iemocapSpeaker, labelName,
@@ -94,11 +95,11 @@ export function readIemocapFeaturesPickle(file: string): Corpus {
   }
   checkUniqueIds(utterances.map((u) => u.id), file);
   checkListedDialogues(new Set(utterances.map((u) => u.dialogue)), { trainVid: train, testVid: test }, file);
-  return {
+  return checkCorpus({
     name: 'iemocap-features',
     classes: [...IEMOCAP_CLASSES],
     utterances,
     officialSplit: { train: train.sort(), valid: [], test: test.sort() },
     source: path.resolve(file),
-  };
+  });
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
+import { checkCorpus } from './checkCorpus.ts';
 import { IEMOCAP_CLASSES, iemocapSession, iemocapSpeaker } from './iemocap.ts';
 
 /** `[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]`: the majority label. */
@@ -72,5 +73,5 @@ export function readIemocapRelease(root: string): Corpus {
     throw new EmofuseError('no utterance with one of the six labels was found in the EmoEvaluation files', { where: root, fix: 'check the release layout (Session*/dialog/EmoEvaluation/*.txt)' });
   }
   checkUniqueIds(utterances.map((u) => u.id), root);
-  return { name: 'iemocap-raw', classes: [...IEMOCAP_CLASSES], utterances, source: path.resolve(root) };
+  return checkCorpus({ name: 'iemocap-raw', classes: [...IEMOCAP_CLASSES], utterances, source: path.resolve(root) });
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { EmofuseError, type Corpus, type Utterance } from '@emofuse/core';
+import { checkCorpus } from './checkCorpus.ts';
 
 /**
  * Columns of a manifest. Required: id, text, label, speaker. Optional: group (conversation or
@@ -141,11 +142,11 @@ export function readManifest(file: string, opts: ManifestOptions = {}): Corpus {
     throw new EmofuseError('some lines have a split and some do not', { where: `${file}:${row.line} ${row.col('split')}`, fix: 'give every line a split, or none' });
   }
   const classes = opts.classes ? [...opts.classes] : [...new Set(utterances.map((u) => u.label))].sort();
-  return {
+  return checkCorpus({
     name: opts.name ?? path.basename(file).replace(/\.[^.]+$/, ''),
     classes,
     utterances,
     ...(splitRows > 0 ? { officialSplit: split } : {}),
     source: path.resolve(file),
-  };
+  });
 }
