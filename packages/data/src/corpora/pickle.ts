@@ -170,8 +170,9 @@ class Latin1Reader extends BufferReader {
     this.buf = buf;
   }
   override string(size: number, encoding: 'ascii' | 'utf-8'): string {
-    if (encoding === 'utf-8') return super.string(size, encoding);
-    return latin1(this.bytes(size) as Uint8Array);
+    const bytes = this.bytes(size) as Uint8Array;
+    // Buffer's decoders are several times faster than TextDecoder on many short strings.
+    return encoding === 'utf-8' ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : latin1(bytes);
   }
   /**
    * Protocol 0 (Python 2's default) writes str as `S'<repr>'` and unicode as `V<raw-unicode-escape>`;
