@@ -176,6 +176,15 @@ export class EmofuseSequenceMask extends tf.layers.Layer {
   }
 }
 
+// tfjs 4.22 bug: with a single output, Unpack's gradient receives one tensor instead of a list
+// and stack() throws. An LSTM over a length-1 sequence (lstmInput 'utterance') hits it.
+tf.registerGradient({
+  kernelName: 'Unpack',
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], _saved: tf.Tensor[], attrs: tf.NamedAttrMap) => ({
+    value: () => tf.stack(Array.isArray(dy) ? dy : [dy], (attrs as unknown as { axis: number }).axis),
+  }),
+});
+
 tf.serialization.registerClass(EmofuseConv1D);
 tf.serialization.registerClass(EmofuseMaxPool1D);
 tf.serialization.registerClass(EmofuseSequenceMask);
