@@ -1,6 +1,8 @@
 // Corpus reading and splitting speed. Run: node --import tsx benchmarks/data-corpora.ts
 // Prints the median of N runs per step, and the ratio to Python's own pickle.load of the same file.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { makeFolds, makeSplit, readEmodb, readIemocapFeaturesPickle, readIemocapPickle } from '@emofuse/data';
 
@@ -53,4 +55,33 @@ for (const [name, file, ours] of [['iemocap.pkl', pkl, tPkl], ['features fixture
   const py = pythonLoad(file);
   if (py === null) console.log(`python pickle.load ${name}: skipped (no ${python})`);
   else console.log(`python pickle.load ${name.padEnd(26)} median ${py.toFixed(1).padStart(7)} ms; ours (incl. validation) / python = ${(ours / py).toFixed(1)}x`);
+}
+
+// A full-size IEMOCAP_features_raw.pkl stand-in (7433 utterances, random 100/100/512-d vectors,
+// protocol 2 as Python 3 writes it), built in a temp dir, since the real file is not on this machine.
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'emofuse-bench-'));
+try {
+  const full = path.join(tmp, 'features_full.pkl');
+  const gen = `import pickle, sys, numpy as np
+spk, lab, sen, tr, te, va = pickle.load(open(sys.argv[1], 'rb'))
+r = np.random.default_rng(0)
+vec = lambda d, k: [r.standard_normal(k) for _ in spk[d]]
+ids = {d: [f"{d}_{g}{i:03d}" for i, g in enumerate(spk[d])] for d in spk}
+obj = (ids, spk, lab, {d: vec(d, 100) for d in spk}, {d: vec(d, 100) for d in spk}, {d: vec(d, 512) for d in spk}, sen, set(tr) | set(va), set(te))
+pickle.dump(obj, open(sys.argv[2], 'wb'), protocol=2)`;
+  execFileSync(python, ['-c', gen, pkl, full]);
+  const runs = Math.max(3, Math.floor(N / 5));
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    readIemocapFeaturesPickle(full);
+    times.push(performance.now() - t);
+  }
+  const py = pythonLoad(full);
+  console.log(`readIemocapFeaturesPickle (full size, 7433 utts) median ${median(times).toFixed(0)} ms (n=${runs})` +
+    (py === null ? '' : `; python pickle.load ${py.toFixed(0)} ms; ratio ${(median(times) / py).toFixed(1)}x`));
+} catch (e) {
+  console.log(`full-size features pickle: skipped (${(e as Error).message.split('\n')[0]})`);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }
