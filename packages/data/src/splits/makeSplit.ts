@@ -9,9 +9,11 @@ export interface SplitOptions {
    *   `validFraction` of the training dialogues, seeded.
    * paper: IEMOCAP sessions 1-4 train, session 5 test; validation `validFraction` of training,
    *   taken by whole dialogue, seeded.
-   * loso: leave one session out (`fold` = the session, e.g. "Ses05").
-   * loso-speaker: leave one speaker out (`fold` = the speaker, e.g. "03"); validation is one other
-   *   speaker chosen by the seed.
+   * loso: leave one session out (`fold` = the session, e.g. "Ses05"); validation is
+   *   `validFraction` of training by whole dialogue, or, when every dialogue is one speaker's
+   *   (EmoDB: dialogue = session = speaker), one other speaker chosen by the seed.
+   * loso-speaker: leave one speaker out (`fold` = the speaker, e.g. "03" or "Ses01_F"); validation
+   *   is one other speaker chosen by the seed (`validFraction` only switches it off when 0).
    */
   protocol: SplitProtocol | string;
   /** Share of training utterances moved to validation (by whole dialogue). Default 0.2; 0 = none. */
