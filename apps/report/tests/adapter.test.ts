@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint, RunRecord } from '@emofuse/core';
-import { checkReportInput, fromRunRecords, reportFromStore, type ReportRunLike, type RunSource } from '../src/index.ts';
+import { checkReportInput, fromRunRecords, type ReportRunLike } from '../src/index.ts';
 import { fixtureRuns } from './fixtures.ts';
 
 let tmp: string;
@@ -92,31 +92,5 @@ describe('fromRunRecords', () => {
     const r = trackedRun('noseed', [fixtureRuns()[0]], { prefixed: false });
     r.params = {};
     await expect(fromRunRecords([r])).rejects.toThrow(/has no seed/);
-  });
-});
-
-describe('reportFromStore', () => {
-  const source = (): RunSource => {
-    const fx = fixtureRuns();
-    const records = [
-      trackedRun('a1', [fx[0]], { prefixed: false }),
-      trackedRun('a2', [fx[2]], { prefixed: false }),
-      trackedRun('b1', [fx[1], fx[3]].map((e, i) => ({ ...e, seed: 1, tags: { ...e.tags, i: String(i) } })).slice(0, 1), { prefixed: true }),
-    ];
-    records[2].tags.variant = 'b';
-    return { location: path.join(tmp, 'store'), listRuns: () => records };
-  };
-
-  it('reports the runs that match the filter', async () => {
-    const out = path.join(tmp, 'r1');
-    const p = await reportFromStore({ source: source(), tags: { corpus: 'iemocap' }, runIds: ['a1', 'a2'], outDir: out });
-    const json = JSON.parse(readFileSync(p.json, 'utf8'));
-    expect(json.seeds.map((s: { run: string }) => s.run)).toEqual(['a1', 'a2']);
-    expect(json.source).toBe(path.join(tmp, 'store'));
-  });
-
-  it('says which filter matched nothing', async () => {
-    await expect(reportFromStore({ source: source(), experiment: 'nope', outDir: path.join(tmp, 'r2') })).rejects.toThrow(/no runs match experiment nope \(3 runs read\)/);
-    await expect(reportFromStore({ source: source(), runIds: ['zz'], outDir: path.join(tmp, 'r2') })).rejects.toThrow(/run zz not found/);
   });
 });

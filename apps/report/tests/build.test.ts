@@ -73,6 +73,15 @@ describe('buildReport', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('keeps names from the runs as text, never markup', async () => {
+    const runs = fixtureRuns([1]).map((r) => ({ ...r, system: r.system === 'text-lstm' ? '</script><img src=x onerror=alert(1)>' : r.system }));
+    const p = await buildReport({ input: { runs }, outDir: path.join(tmp, 'escape'), title: 'a <b>title</b>' });
+    const html = readFileSync(p.html, 'utf8');
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('<b>title</b>');
+    expect(html).toContain('&lt;b&gt;title&lt;/b&gt;');
+  });
+
   it('can leave the paper out (other corpora)', async () => {
     const p = await buildReport({ input: { runs: fixtureRuns() }, outDir: path.join(tmp, 'nopaper'), comparePaper: false, ablation: false });
     const md = readFileSync(p.summary, 'utf8');
