@@ -47,7 +47,8 @@ export function selectRuns(input: ReportInput, systems?: string[]): ReportRun[] 
       fix: `choose among the systems present: ${have.join(', ')}`,
     });
   }
-  return input.runs.filter((r) => systems.includes(r.system));
+  // Stable sort: the caller's system order, seeds in input order within a system.
+  return input.runs.filter((r) => systems.includes(r.system)).sort((a, b) => systems.indexOf(a.system) - systems.indexOf(b.system));
 }
 
 /** The per-seed table; every run must carry `<split>_ua`, `<split>_wa` and `<split>_f1`. */

@@ -75,6 +75,12 @@ describe('errors', () => {
     expect(() => selectRuns(input, ['joint-cnn'])).toThrow(expect.objectContaining({ message: expect.stringContaining('joint-cnn'), fix: expect.stringContaining('late-weighted, text-lstm') }));
   });
 
+  it('keeps the order of the systems asked for', () => {
+    const input = checkReportInput({ runs: fixtureRuns() });
+    expect([...new Set(selectRuns(input, ['late-weighted', 'text-lstm']).map((r) => r.system))]).toEqual(['late-weighted', 'text-lstm']);
+    expect(selectRuns(input, ['text-lstm']).map((r) => r.seed)).toEqual([1, 2, 3]);
+  });
+
   it('names the run and the metric that is missing', () => {
     const runs = fixtureRuns();
     delete (runs[3].metrics as Record<string, number>).test_wa;
