@@ -7,6 +7,10 @@ import type { Config } from './schema.ts';
  *
  * Relative paths here resolve against the repository root (see paths.ts), so
  * `../shared/data/...` means the shared data folder beside the clone.
+ *
+ * `model` and `train` equal MODEL_DEFAULTS / TRAIN_DEFAULTS of @emofuse/models (checked by
+ * tests/config/defaults.test.ts). They are written out rather than imported so that reading a
+ * config (--help, --dry-run, a config error) does not load tfjs, which takes seconds.
  */
 export const DEFAULTS: Config = {
   experiment: 'default',
