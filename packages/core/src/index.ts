@@ -4,4 +4,5 @@ export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds } from 
 export { writeFileAtomic, writeJsonAtomic, buildDirAtomic } from './fs.ts';
 export { makeRng, shuffled } from './rng.ts';
 export { stableStringify, fingerprint } from './hash.ts';
+export type { RunRecord, RunStatus, MetricPoint } from './runs.ts';
 export { METRIC_NAMES, BASIC_SCORERS, confusionCounts, scoreConfusion, labelIndices, argmaxRows, type MetricName, type Scorer } from './scoring.ts';

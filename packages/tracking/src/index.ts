@@ -1,1 +1,16 @@
-export {};
+export type { Tracker, TrackerRun, StartRunOptions, MetricInput, ParamValue, EndStatus } from './types.ts';
+export { SOURCE_RUN_TAG, PARENT_RUN_TAG, RUN_NAME_TAG } from './types.ts';
+export { LIMITS } from './validate.ts';
+export { SQL_STORE_INFINITY, doubleToJsonToken, doubleFromJson, doubleToFileText, parseDoubleText } from './numbers.ts';
+export { MlflowRestClient, MlflowApiError, mlflowOptionsFromEnv, splitBatch } from './rest.ts';
+export type { MlflowClientOptions, ServerRun, ServerRunInfo, ServerExperiment, BatchInput, ArtifactEntry } from './rest.ts';
+export { MlflowRestTracker } from './rest-tracker.ts';
+export { LocalFileTracker } from './local-tracker.ts';
+export { LocalStore } from './filestore.ts';
+export type { ExperimentMeta, RunMeta } from './filestore.ts';
+export { FallbackTracker } from './fallback.ts';
+export type { FallbackOptions } from './fallback.ts';
+export { pushRuns } from './push.ts';
+export type { PushOptions, PushedRun } from './push.ts';
+export { listRuns, readArtifact, readArtifactText, downloadArtifact, listArtifacts } from './read.ts';
+export type { RunSource, RunFilter } from './read.ts';

@@ -1,0 +1,161 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { EmofuseError, type MetricPoint } from '@emofuse/core';
+import { LocalStore, type ExperimentMeta, type RunMeta } from './filestore.ts';
+import { SQL_STORE_INFINITY } from './numbers.ts';
+import { MlflowRestClient, filterKey, filterQuote, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
+import { PARENT_RUN_TAG, SOURCE_RUN_TAG } from './types.ts';
+
+export interface PushOptions {
+  /** Local store directory (./mlruns). */
+  from: string;
+  /** Server URL (auth from the environment), client options, or a client. */
+  to: string | MlflowClientOptions | MlflowRestClient;
+  /** Only these experiment names (default: all with runs). */
+  experiments?: string[];
+  /** Told about each run as it is pushed. */
+  onRun?: (r: PushedRun) => void;
+}
+
+export interface PushedRun {
+  experiment: string;
+  sourceRunId: string;
+  targetRunId: string;
+  /** created: new on the server; updated: existed, something was missing; unchanged: already complete. */
+  action: 'created' | 'updated' | 'unchanged';
+  sent: { params: number; tags: number; metrics: number; artifacts: number };
+}
+
+/**
+ * Replay local-store runs into an MLflow server: params, every metric point (step and timestamp),
+ * tags, artifacts, status, start/end time and nesting (parent ids remapped). Idempotent: each server
+ * run carries `emofuse.source_run_id`, and a second push only sends what the server lacks.
+ */
+export async function pushRuns(opts: PushOptions): Promise<PushedRun[]> {
+  const store = new LocalStore(opts.from);
+  if (!store.exists()) {
+    throw new EmofuseError(`no local run store at ${store.root}`, { where: store.root, fix: 'pass --from the directory that holds meta.yaml files (usually ./mlruns)' });
+  }
+  const client =
+    opts.to instanceof MlflowRestClient ? opts.to : new MlflowRestClient(typeof opts.to === 'string' ? mlflowOptionsFromEnv(process.env, opts.to) : opts.to);
+
+  const wanted = opts.experiments ? new Set(opts.experiments) : undefined;
+  const all: { exp: ExperimentMeta; run: RunMeta; tags: Record<string, string> }[] = [];
+  for (const exp of store.experiments()) {
+    if (wanted && !wanted.has(exp.name)) continue;
+    for (const run of store.runs(exp)) all.push({ exp, run, tags: store.readTags(run) });
+  }
+  if (wanted) {
+    const missing = [...wanted].filter((n) => !all.some((r) => r.exp.name === n) && !store.experimentByName(n));
+    if (missing.length) {
+      throw new EmofuseError(`no experiment named ${missing.map((m) => JSON.stringify(m)).join(', ')} in ${store.root}`, {
+        where: store.root,
+        fix: `choose from: ${store.experiments().map((e) => e.name).join(', ')}`,
+      });
+    }
+  }
+
+  // Parents before children, so a child's parent id can be remapped.
+  const byId = new Map(all.map((r) => [r.run.runId, r]));
+  const ordered: typeof all = [];
+  const seen = new Set<string>();
+  const visit = (r: (typeof all)[number], depth = 0) => {
+    if (seen.has(r.run.runId) || depth > 100) return;
+    const parent = byId.get(r.tags[PARENT_RUN_TAG] ?? '');
+    if (parent) visit(parent, depth + 1);
+    seen.add(r.run.runId);
+    ordered.push(r);
+  };
+  all.forEach((r) => visit(r));
+
+  const expIds = new Map<string, string>();
+  const remap = new Map<string, string>();
+  const out: PushedRun[] = [];
+  for (const { exp, run, tags } of ordered) {
+    let expId = expIds.get(exp.name);
+    if (!expId) {
+      expId = (await client.getOrCreateExperiment(exp.name)).experimentId;
+      expIds.set(exp.name, expId);
+    }
+    const wantTags: Record<string, string> = { ...tags, [SOURCE_RUN_TAG]: tags[SOURCE_RUN_TAG] ?? run.runId };
+    const localParent = tags[PARENT_RUN_TAG];
+    if (localParent) wantTags[PARENT_RUN_TAG] = remap.get(localParent) ?? localParent;
+
+    const found = await client.searchRuns({ experimentIds: [expId], filter: `tags.${filterKey(SOURCE_RUN_TAG)} = ${filterQuote(wantTags[SOURCE_RUN_TAG])}`, maxResults: 1 });
+    let target: ServerRun;
+    let created = false;
+    if (found.length) {
+      target = found[0];
+    } else {
+      target = await client.createRun({ experimentId: expId, runName: run.runName, startTime: run.startTime, userId: run.userId, tags: wantTags });
+      created = true;
+    }
+    remap.set(run.runId, target.info.runId);
+
+    const params = store.readParams(run);
+    const sendParams: { key: string; value: string }[] = [];
+    for (const [key, value] of Object.entries(params)) {
+      const have = target.params[key];
+      if (have === undefined) sendParams.push({ key, value });
+      else if (have !== value) {
+        throw new EmofuseError(`param "${key}" differs: local ${JSON.stringify(value)}, server ${JSON.stringify(have)} (server run ${target.info.runId})`, {
+          where: path.join(run.dir, 'params', key),
+          fix: 'MLflow params cannot change; delete the server run or push into another experiment',
+        });
+      }
+    }
+    const sendTags = Object.entries(wantTags)
+      .filter(([k, v]) => target.tags[k] !== v)
+      .map(([key, value]) => ({ key, value }));
+
+    const sendMetrics: { key: string; value: number; step: number; timestamp: number }[] = [];
+    for (const [key, points] of Object.entries(store.readMetricHistories(run))) {
+      const have = new Map<string, number>();
+      if (!created && target.metrics[key]) {
+        for (const p of await client.getMetricHistory(target.info.runId, key)) {
+          const id = pointId(p);
+          have.set(id, (have.get(id) ?? 0) + 1);
+        }
+      }
+      for (const p of points) {
+        const id = pointId(p);
+        const n = have.get(id) ?? 0;
+        if (n > 0) have.set(id, n - 1);
+        else sendMetrics.push({ key, ...p });
+      }
+    }
+    await client.logBatch(target.info.runId, { params: sendParams, tags: sendTags, metrics: sendMetrics });
+
+    const artDir = store.artifactDir(run);
+    let sentArtifacts = 0;
+    const files = store.listArtifacts(run);
+    if (files.length) {
+      const remote = created ? new Map<string, number | undefined>() : new Map((await client.listArtifacts(target.info.artifactUri)).map((a) => [a.path, a.fileSize]));
+      for (const rel of files) {
+        const file = path.join(artDir, ...rel.split('/'));
+        if (remote.has(rel) && remote.get(rel) === statSync(file).size) continue;
+        await client.uploadArtifact(target.info.artifactUri, rel, readFileSync(file));
+        sentArtifacts++;
+      }
+    }
+
+    const statusDiffers = run.status !== 'RUNNING' && (target.info.status !== run.status || target.info.endTime !== run.endTime);
+    if (statusDiffers) await client.updateRun(target.info.runId, { status: run.status, endTime: run.endTime });
+
+    const sent = { params: sendParams.length, tags: sendTags.length, metrics: sendMetrics.length, artifacts: sentArtifacts };
+    const changed = sent.params + sent.tags + sent.metrics + sent.artifacts > 0 || statusDiffers;
+    const r: PushedRun = { experiment: exp.name, sourceRunId: run.runId, targetRunId: target.info.runId, action: created ? 'created' : changed ? 'updated' : 'unchanged', sent };
+    opts.onRun?.(r);
+    out.push(r);
+  }
+  return out;
+}
+
+/** Identity of a metric point as a SQL-backed server stores it (it turns +-Infinity into +-DBL_MAX and -0 into 0). */
+function pointId(p: MetricPoint): string {
+  let v = p.value;
+  if (v === Infinity) v = SQL_STORE_INFINITY;
+  else if (v === -Infinity) v = -SQL_STORE_INFINITY;
+  else if (Object.is(v, -0)) v = 0;
+  return `${p.step}|${p.timestamp}|${Number.isNaN(v) ? 'nan' : v}`;
+}

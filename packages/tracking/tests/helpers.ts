@@ -1,0 +1,143 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../../..');
+export const python = process.env.EMOFUSE_PYTHON ?? path.join(repoRoot, '.venv/bin/python');
+
+export function tmpDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `emofuse-tracking-${prefix}-`));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MlflowServer {
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** A real `mlflow server` on a free port with a fresh SQLite store and proxied artifacts. */
+export async function startMlflowServer(): Promise<MlflowServer> {
+  if (!existsSync(python)) throw new Error(`no Python at ${python}: run scripts/setup.sh (or set EMOFUSE_PYTHON)`);
+  const dir = tmpDir('server');
+  const port = await freePort();
+  const log: string[] = [];
+  const child: ChildProcess = spawn(
+    python,
+    ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1',
+      '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--serve-artifacts'],
+    { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (d) => log.push(String(d)));
+  child.stderr?.on('data', (d) => log.push(String(d)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mlflow server exited ${child.exitCode}:\n${log.join('').slice(-3000)}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = http.get(`${url}/health`, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.setTimeout(2000, () => req.destroy());
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`mlflow server did not answer /health:\n${log.join('').slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    url,
+    dir,
+    async stop() {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      // The server forks uvicorn workers: end the whole process group it leads.
+      process.kill(-child.pid, 'SIGTERM');
+      const t = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Run a Python snippet with the project's venv; returns its stdout parsed as JSON. */
+export async function runPythonJson<T>(code: string, env: Record<string, string> = {}): Promise<T> {
+  const dir = tmpDir('py');
+  const file = path.join(dir, 'script.py');
+  writeFileSync(file, code);
+  const { stdout } = await promisify(execFile)(python, [file], {
+    env: { ...process.env, MLFLOW_ALLOW_FILE_STORE: 'true', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as T;
+}
+
+export async function runMlflowCli(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(python, ['-m', 'mlflow', ...args], { env: { ...process.env, MLFLOW_ALLOW_FILE_STORE: 'true' }, maxBuffer: 16 * 1024 * 1024 });
+}
+
+/**
+ * A real HTTP server in front of MLflow: it forwards requests, but can answer 503 for the next
+ * `fail` requests or drop every connection (`down`), and it records each request's headers.
+ */
+export interface Proxy {
+  url: string;
+  fail: number;
+  down: boolean;
+  requests: { method: string; url: string; status: number; authorization?: string }[];
+  close(): Promise<void>;
+}
+
+export async function startProxy(target: string): Promise<Proxy> {
+  const t = new URL(target);
+  const state: Proxy = { url: '', fail: 0, down: false, requests: [], close: async () => {} };
+  const server = http.createServer((req, res) => {
+    if (state.down) {
+      req.socket.destroy();
+      return;
+    }
+    const rec = { method: req.method ?? '', url: req.url ?? '', status: 0, authorization: req.headers.authorization };
+    state.requests.push(rec);
+    if (state.fail > 0) {
+      state.fail--;
+      rec.status = 503;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('temporarily unavailable');
+      return;
+    }
+    const up = http.request(
+      { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
+      (upRes) => {
+        rec.status = upRes.statusCode ?? 0;
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  state.url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  state.close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return state;
+}
