@@ -5,4 +5,4 @@ export { selectRuns, seedRows, summarise, summaryMarkdown, ablationTable, ablati
 export { comparisonSpec, confusionSpec, confusionCells, fusionCurveSpec, trainingCurvesSpec, ablationSpec, type Spread, type ConfusionEntry, type FusionCurveEntry, type HistoryEntry } from './charts.ts';
 export { toVega, renderSvg } from './render.ts';
 export { fromRunRecords, readLocalArtifact, type ReadArtifact, type AdapterOptions } from './adapter.ts';
-export { reportFromStore, type RunSource, type RunFilter, type ReportFromStoreOptions } from './main.ts';
+export { reportFromStore, trackingArtifactReader, describeSource, type ReportFromStoreOptions } from './main.ts';

@@ -1,28 +1,48 @@
 import { EmofuseError, type RunRecord } from '@emofuse/core';
+import { listArtifacts, listRuns, readArtifact, type RunFilter, type RunSource } from '@emofuse/tracking';
 import { fromRunRecords, readLocalArtifact, type ReadArtifact } from './adapter.ts';
 import { buildReport, type BuildReportOptions, type ReportPaths } from './build.ts';
 
-/** What the report needs from a tracking store; the CLI passes packages/tracking's reader. */
-export interface RunSource {
-  /** For messages: a store folder or a tracking URI. */
-  location: string;
-  listRuns(filter: RunFilter): Promise<RunRecord[]> | RunRecord[];
-  /** Defaults to reading `localArtifactDir` (local store runs). */
-  readArtifact?: ReadArtifact;
-}
-
-export interface RunFilter {
-  experiment?: string;
+export type ReportFromStoreOptions = Omit<BuildReportOptions, 'input'> & {
+  /** The local store (`{ store: 'mlruns' }`) or a tracking server (`{ uri }`), as packages/tracking reads them. */
+  from: RunSource;
+  experiment?: string | string[];
   /** key=value tags every run must carry. */
   tags?: Record<string, string>;
   runIds?: string[];
+  /** Report RUNNING/FAILED runs too (default: FINISHED only). */
+  includeUnfinished?: boolean;
+};
+
+/** For messages: the store folder or the server URL. */
+export function describeSource(from: RunSource): string {
+  if ('store' in from) return from.store;
+  if ('uri' in from) return from.uri;
+  return 'the tracking server';
 }
 
-export type ReportFromStoreOptions = RunFilter & Omit<BuildReportOptions, 'input'> & { source: RunSource; includeUnfinished?: boolean };
+/**
+ * Artifacts through packages/tracking: read local-store runs from disk, server runs through the
+ * server's artifact proxy. A missing artifact is null (it is optional), any other failure throws.
+ */
+export function trackingArtifactReader(from: RunSource): ReadArtifact {
+  const listed = new Map<string, Promise<Set<string>>>();
+  return async (run: RunRecord, relPath: string) => {
+    if (run.localArtifactDir) return readLocalArtifact(run, relPath);
+    let files = listed.get(run.runId);
+    if (!files) {
+      files = listArtifacts(from, run.runId).then((a) => new Set(a));
+      listed.set(run.runId, files);
+    }
+    if (!(await files).has(relPath)) return null;
+    return readArtifact(from, run.runId, relPath);
+  };
+}
 
 function describeFilter(f: RunFilter): string {
+  const exps = f.experiment === undefined ? [] : Array.isArray(f.experiment) ? f.experiment : [f.experiment];
   const parts = [
-    f.experiment ? `experiment ${f.experiment}` : '',
+    exps.length ? `experiment ${exps.join(',')}` : '',
     f.tags && Object.keys(f.tags).length ? `tags ${Object.entries(f.tags).map(([k, v]) => `${k}=${v}`).join(',')}` : '',
     f.runIds?.length ? `run ids ${f.runIds.join(',')}` : '',
   ].filter(Boolean);
@@ -30,35 +50,30 @@ function describeFilter(f: RunFilter): string {
 }
 
 /**
- * The CLI's `report` command: read runs back, keep those that match the filter, build the report.
- * The filter is applied here as well, so a store that ignores part of it cannot widen the report.
+ * The CLI's `report` command: read runs back through packages/tracking, keep those that match,
+ * and build the report directory. Errors name the store and the filter that matched nothing.
  */
 export async function reportFromStore(opts: ReportFromStoreOptions): Promise<ReportPaths> {
-  const { source, experiment, tags, runIds, includeUnfinished, ...build } = opts;
+  const { from, experiment, tags, runIds, includeUnfinished, ...build } = opts;
   const filter: RunFilter = { experiment, tags, runIds };
+  const where = describeSource(from);
   let records: RunRecord[];
   try {
-    records = await source.listRuns(filter);
+    records = await listRuns(from, filter);
   } catch (e) {
     if (e instanceof EmofuseError) throw e;
-    throw new EmofuseError(`cannot read runs: ${(e as Error).message}`, { where: source.location, fix: 'check the store path or the tracking URI', cause: e });
+    throw new EmofuseError(`cannot read runs: ${(e as Error).message}`, { where, fix: 'check the store path or the tracking URI', cause: e });
   }
-  const picked = records.filter(
-    (r) =>
-      (!experiment || r.experimentName === experiment) &&
-      (!runIds?.length || runIds.includes(r.runId)) &&
-      Object.entries(tags ?? {}).every(([k, v]) => r.tags[k] === v),
-  );
   if (runIds?.length) {
-    const missing = runIds.filter((id) => !picked.some((r) => r.runId === id));
-    if (missing.length) throw new EmofuseError(`run ${missing.join(', ')} not found (${describeFilter(filter)})`, { where: source.location, fix: 'list the runs in this store and copy their ids' });
+    const missing = runIds.filter((id) => !records.some((r) => r.runId === id));
+    if (missing.length) throw new EmofuseError(`run ${missing.join(', ')} not found (${describeFilter(filter)})`, { where, fix: 'list the runs in this store and copy their ids' });
   }
-  if (picked.length === 0) {
-    throw new EmofuseError(`no runs match ${describeFilter(filter)} (${records.length} runs read)`, { where: source.location, fix: 'train first, or loosen the experiment/tag filter' });
+  if (records.length === 0) {
+    throw new EmofuseError(`no runs match ${describeFilter(filter)}`, { where, fix: 'train first, or loosen the experiment/tag filter' });
   }
-  const input = await fromRunRecords(picked, source.readArtifact ?? readLocalArtifact, { split: build.split, includeUnfinished, source: source.location });
+  const input = await fromRunRecords(records, trackingArtifactReader(from), { split: build.split, includeUnfinished, source: where });
   if (input.runs.length === 0) {
-    throw new EmofuseError(`none of the ${picked.length} matching runs is FINISHED`, { where: source.location, fix: 'wait for the runs to end, or report unfinished runs explicitly' });
+    throw new EmofuseError(`none of the ${records.length} matching runs has finished`, { where, fix: 'wait for the runs to end, or pass includeUnfinished' });
   }
   return buildReport({ ...build, input });
 }

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalFileTracker, MlflowRestTracker, type Tracker } from '@emofuse/tracking';
+import { reportFromStore, type ReportRunLike } from '../src/index.ts';
+import { fixtureRuns } from './fixtures.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const python = process.env.EMOFUSE_PYTHON ?? path.join(repoRoot, '.venv/bin/python');
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'emofuse-report-store-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/**
+ * TEST FIXTURE: logs fixture runs through a real Tracker the way the pipeline does (one run per
+ * system and seed: tag emofuse.system, param seed, final metrics, per-epoch history, JSON artifacts).
+ */
+async function logFixtureRuns(tracker: Tracker, entries: ReportRunLike[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const e of entries) {
+    const run = await tracker.startRun({ experiment: e.experiment, runName: `${e.system}-seed${e.seed}`, tags: { ...e.tags, 'emofuse.system': e.system } });
+    await run.logParams({ seed: e.seed });
+    await run.logMetrics(Object.entries(e.metrics).map(([key, value]) => ({ key, value })));
+    const points = (e.history ?? []).flatMap((h) => (['train_loss', 'valid_loss', 'train_acc', 'valid_acc'] as const).map((key) => ({ key, value: h[key]!, step: h.epoch })));
+    if (points.length) await run.logMetrics(points);
+    const dir = mkdtempSync(path.join(tmp, 'art-'));
+    if (e.confusion) {
+      writeFileSync(path.join(dir, 'confusion_test.json'), JSON.stringify({ classes: e.confusion.classes, counts: e.confusion.counts }));
+      await run.logArtifact(path.join(dir, 'confusion_test.json'));
+    }
+    if (e.fusionCurve) {
+      writeFileSync(path.join(dir, 'fusion_curve.json'), JSON.stringify(e.fusionCurve));
+      await run.logArtifact(path.join(dir, 'fusion_curve.json'));
+    }
+    await run.endRun('FINISHED');
+    ids.push(run.runId);
+  }
+  return ids;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+describe('reportFromStore on a local store', () => {
+  it('reads the runs logged by LocalFileTracker and reports them', async () => {
+    const store = path.join(tmp, 'mlruns');
+    await logFixtureRuns(new LocalFileTracker(store), fixtureRuns());
+    const p = await reportFromStore({ from: { store }, experiment: 'iemocap-paper', outDir: path.join(tmp, 'local-report') });
+    const json = JSON.parse(readFileSync(p.json, 'utf8'));
+    expect(json.summary.map((s: { system: string; n: number }) => [s.system, s.n])).toEqual([['text-lstm', 3], ['late-weighted', 3]]);
+    expect(Object.keys(p.svgs).sort()).toEqual(['ablation', 'comparison', 'confusion', 'fusion-weight', 'training']);
+    // Numbers survive the trip through the store exactly.
+    const want = fixtureRuns().find((r) => r.system === 'late-weighted' && r.seed === 2)!;
+    const got = json.seeds.find((s: { system: string; seed: number }) => s.system === 'late-weighted' && s.seed === 2);
+    expect(got.ua).toBeCloseTo(want.metrics.test_ua * 100, 9);
+  });
+
+  it('says which filter matched nothing, and which run ids are unknown', async () => {
+    const store = path.join(tmp, 'mlruns');
+    await expect(reportFromStore({ from: { store }, experiment: 'nope', outDir: path.join(tmp, 'x') })).rejects.toThrow(/no runs match experiment nope/);
+    await expect(reportFromStore({ from: { store }, runIds: ['0123abcd'], outDir: path.join(tmp, 'x') })).rejects.toThrow(/run 0123abcd not found/);
+    await expect(reportFromStore({ from: { store: path.join(tmp, 'missing') }, outDir: path.join(tmp, 'x') })).rejects.toThrow(/no run store/);
+    expect(existsSync(path.join(tmp, 'x'))).toBe(false);
+  });
+});
+
+describe('reportFromStore on an MLflow server', () => {
+  let child: ChildProcess | undefined;
+  let url = '';
+
+  beforeAll(async () => {
+    if (!existsSync(python)) throw new Error(`no Python at ${python}: run scripts/setup.sh (or set EMOFUSE_PYTHON)`);
+    const dir = mkdtempSync(path.join(tmp, 'server-'));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const log: string[] = [];
+    child = spawn(python, ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1', '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--serve-artifacts'], {
+      cwd: dir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d) => log.push(String(d)));
+    child.stderr?.on('data', (d) => log.push(String(d)));
+    const deadline = Date.now() + 150_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`mlflow server exited ${child.exitCode}: ${log.join('').slice(-2000)}`);
+      const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`mlflow server did not start: ${log.join('').slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  });
+
+  afterAll(async () => {
+    if (!child?.pid || child.exitCode !== null) return;
+    const exited = new Promise((r) => child!.once('exit', r));
+    process.kill(-child.pid, 'SIGTERM'); // the server leads its own process group (uvicorn workers)
+    const t = setTimeout(() => child?.pid && process.kill(-child.pid, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  });
+
+  it('reads metrics, histories and artifacts through the server and reports them', async () => {
+    const runs = fixtureRuns([1, 2]);
+    const ids = await logFixtureRuns(new MlflowRestTracker({ uri: url }), runs);
+    const p = await reportFromStore({ from: { uri: url }, experiment: 'iemocap-paper', runIds: ids, outDir: path.join(tmp, 'server-report') });
+    const json = JSON.parse(readFileSync(p.json, 'utf8'));
+    expect(json.summary.map((s: { system: string; n: number }) => [s.system, s.n])).toEqual([['text-lstm', 2], ['late-weighted', 2]]);
+    expect(Object.keys(p.svgs).sort()).toEqual(['ablation', 'comparison', 'confusion', 'fusion-weight', 'training']);
+    expect(readFileSync(p.svgs['fusion-weight'], 'utf8')).toContain('seed 2: test UA');
+  });
+});
