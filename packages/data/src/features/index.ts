@@ -1,12 +1,12 @@
 export { tokenize, TOKENIZER_VERSION, KEPT_MARKUP } from './text/tokenize.ts';
 export {
-  loadWinkEmbeddings, loadVecFile, winkEmbeddingsFile, embedSequences, embedMean, lookupToken, vocabularyOf, corpusVocabulary, BACKOFF,
+  loadWinkEmbeddings, loadVecFile, winkEmbeddingsFile, embedSequences, embedMean, lookupToken, vocabularyOf, corpusVocabulary, embeddingCacheInputs, BACKOFF,
 } from './text/embeddings.ts';
 export type { WordEmbeddings, OovStats, EmbedOptions } from './text/embeddings.ts';
 export { readWavHeader } from './speech/wav.ts';
 export type { WavInfo } from './speech/wav.ts';
 export {
-  extractOpensmile, locateOpensmile, resolveSmileConfig, smileArgs, opensmileProgressBar, defaultPython, KNOWN_DIMS, SMILEXTRACT_SHIM,
+  extractOpensmile, locateOpensmile, resolveSmileConfig, smileArgs, opensmileProgressBar, opensmileCacheInputs, defaultPython, KNOWN_DIMS, SMILEXTRACT_SHIM,
 } from './speech/opensmile.ts';
 export type { OpensmileOptions, OpensmileResult, OpensmileInstall, ExtractFailure, ExtractProgress } from './speech/opensmile.ts';
 export { MinMaxScaler, ZScoreScaler, L2Selector, Pipeline, transformFromJSON, softmaxL2 } from './transforms.ts';

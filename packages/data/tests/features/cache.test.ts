@@ -2,8 +2,12 @@ import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileS
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SequenceMatrix } from '@emofuse/core';
-import { FeatureCache, decodeArrow, encodeArrow, featureCacheKey, fileStamp } from '../../src/features/index.ts';
-import { matrix, removeTempDirs, tempDir } from './helpers.ts';
+import {
+  FeatureCache, decodeArrow, encodeArrow, embeddingCacheInputs, featureCacheKey, fileStamp, opensmileCacheInputs,
+} from '../../src/features/index.ts';
+import type { WordEmbeddings } from '../../src/features/index.ts';
+import { emodbWavDir, matrix, removeTempDirs, tempDir, utt } from './helpers.ts';
+import { copyFileSync } from 'node:fs';
 
 afterAll(removeTempDirs);
 
@@ -93,5 +97,27 @@ describe('FeatureCache', () => {
     expect(featureCacheKey({ ...base, files: [fileStamp(wav)] })).not.toBe(k);
     expect(() => new FeatureCache(dir).pathFor('../x')).toThrow('invalid cache key');
     expect(existsSync(path.join(dir, 'x.arrow'))).toBe(false);
+  });
+
+  it('builds speech keys from WAV stamps, config and opensmile version, and text keys from transcripts and embeddings', () => {
+    const dir = tempDir();
+    const wav = path.join(dir, '03a01Fa.wav');
+    copyFileSync(path.join(emodbWavDir, '03a01Fa.wav'), wav);
+    const us = [utt('03a01Fa', '', { wav })];
+    const inputs = opensmileCacheInputs(us);
+    expect(inputs).toMatchObject({ extractor: 'opensmile-functionals', opensmile: expect.stringMatching(/^\d+\.\d+/) });
+    const k = featureCacheKey(inputs);
+    expect(featureCacheKey(opensmileCacheInputs(us))).toBe(k);
+    expect(featureCacheKey(opensmileCacheInputs(us, { config: 'eGeMAPSv02' }))).not.toBe(k);
+    const t = statSync(wav).mtime;
+    utimesSync(wav, t, new Date(t.getTime() + 5000));
+    expect(featureCacheKey(opensmileCacheInputs(us))).not.toBe(k);
+
+    const emb: WordEmbeddings = { dim: 1, words: ['a'], vectors: Float32Array.from([1]), index: new Map([['a', 0]]), source: 'x.vec (10 bytes)' };
+    const tk = featureCacheKey(embeddingCacheInputs([utt('u', 'hello')], emb, { mode: 'sequence', maxTokens: 50 }));
+    expect(featureCacheKey(embeddingCacheInputs([utt('u', 'hello!')], emb, { mode: 'sequence', maxTokens: 50 }))).not.toBe(tk);
+    expect(featureCacheKey(embeddingCacheInputs([utt('u', 'hello')], emb, { mode: 'sequence', maxTokens: 20 }))).not.toBe(tk);
+    expect(featureCacheKey(embeddingCacheInputs([utt('u', 'hello')], { ...emb, source: 'y.vec' }, { mode: 'sequence', maxTokens: 50 }))).not.toBe(tk);
+    expect(featureCacheKey(embeddingCacheInputs([utt('u', 'hello')], emb, { mode: 'mean' }))).not.toBe(tk);
   });
 });

@@ -109,6 +109,16 @@ describe('L2Selector', () => {
     expect(transformFromJSON(JSON.parse(before)).apply(test).values).toEqual(outAfter.values);
   });
 
+  it('with maxRows fits on a fixed class-stratified subsample and still finds the informative features', () => {
+    const { m, labels } = synthetic(600, 20, 6);
+    const a = new L2Selector({ k: 2, maxRows: 150 }).fit(m, labels);
+    expect(a.indices).toEqual([3, 7]);
+    expect(a.toJSON().rowsUsed).toBe(150);
+    expect(JSON.stringify(new L2Selector({ k: 2, maxRows: 150 }).fit(m, labels).toJSON())).toBe(JSON.stringify(a.toJSON()));
+    expect(L2Selector.fromJSON(a.toJSON()).toJSON()).toEqual(a.toJSON());
+    expect(new L2Selector({ k: 2, maxRows: 1000 }).fit(m, labels).toJSON().rowsUsed).toBe(600);
+  });
+
   it('refuses labels that do not match the rows, a single class and k above the dimension', async () => {
     const { m, labels } = synthetic(30, 5, 5);
     expect((await catchEmofuse(() => new L2Selector({ k: 2 }).fit(m, labels.slice(1)))).message).toContain('29 labels for 30 training rows');

@@ -257,6 +257,27 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
   };
 }
 
+/**
+ * Everything ComParE features depend on, for featureCacheKey: utterance ids with their WAV stamps
+ * (path, size, mtime), the config file and its stamp, the opensmile version and the program used.
+ */
+export function opensmileCacheInputs(utterances: readonly Utterance[], opts: Pick<OpensmileOptions, 'binary' | 'python' | 'config'> = {}): Record<string, unknown> {
+  const install = locateOpensmile(opts.python);
+  const configFile = resolveSmileConfig(opts.config ?? 'ComParE_2016', install);
+  const stamp = (f: string) => {
+    const st = statSync(f);
+    return { path: path.resolve(f), size: st.size, mtimeMs: Math.round(st.mtimeMs) };
+  };
+  const binary = opts.binary ?? install.binary;
+  return {
+    extractor: 'opensmile-functionals',
+    config: stamp(configFile),
+    opensmile: install.version,
+    program: binary ? stamp(binary) : stamp(SMILEXTRACT_SHIM),
+    utterances: utterances.map((u) => [u.id, u.wav && existsSync(u.wav) ? stamp(u.wav) : null]),
+  };
+}
+
 /** A cli-progress bar wired as an `onProgress` callback; call `stop()` when extraction ends. */
 export function opensmileProgressBar(total: number, label = 'openSMILE'): { onProgress: (p: ExtractProgress) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar(

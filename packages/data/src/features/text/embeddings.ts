@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import readline from 'node:readline';
 import { EmofuseError } from '@emofuse/core';
 import type { FeatureMatrix, SequenceMatrix, Utterance } from '@emofuse/core';
-import { tokenize } from './tokenize.ts';
+import { TOKENIZER_VERSION, tokenize } from './tokenize.ts';
 
 /** Word vectors held compactly: one Float32Array, row i is the vector of words[i]. */
 export interface WordEmbeddings {
@@ -376,6 +376,25 @@ export function embedMean(
     for (let d = 0; d < emb.dim; d++) out[d] /= r.total;
   });
   return { matrix: { ids: e.ids, dim: emb.dim, values }, stats: e.stats };
+}
+
+/**
+ * Everything embedded text depends on, for featureCacheKey: ids and transcripts, the tokenizer
+ * version, the embeddings' source (file, size, mtime), the vocabulary size kept and the mode.
+ */
+export function embeddingCacheInputs(
+  utterances: readonly Utterance[],
+  emb: WordEmbeddings,
+  opts: { mode: 'sequence' | 'mean'; maxTokens?: number },
+): Record<string, unknown> {
+  return {
+    extractor: `embeddings-${opts.mode}`,
+    tokenizer: TOKENIZER_VERSION,
+    backoff: BACKOFF,
+    embeddings: { source: emb.source, dim: emb.dim, words: emb.words.length },
+    maxTokens: opts.mode === 'sequence' ? (opts.maxTokens ?? 50) : null,
+    utterances: utterances.map((u) => [u.id, u.text]),
+  };
 }
 
 /** The vocabulary of some utterances under the default tokenizer (with backoff words). */
