@@ -1,1 +1,7 @@
-export {};
+export * from './config/index.ts';
+export { collectRunMeta, packageVersion, gitInfo, pythonPath, pythonVersions, TRACKED_LIBRARIES, type RunMeta } from './env.ts';
+export { terminalContext, silentContext, type RunContext, type Progress } from './context.ts';
+export { EXIT, UsageError } from './errors.ts';
+export { interruptible } from './interrupt.ts';
+export { runDoctor, formatDoctor, mlflowCheck, type DoctorReport, type Check, type CheckStatus } from './doctor.ts';
+export { listRuns, formatRuns, type RunEntry } from './runs.ts';

@@ -6,16 +6,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { EmofuseError, isEmofuseError } from '@emofuse/core';
-import { ConfigError, expandSweep, loadExperiment, loadSweep, repoRoot, toResolvedYaml } from './config/index.ts';
-import { terminalContext, type RunContext } from './context.ts';
+import { expandSweep, loadExperiment, loadSweep, repoRoot, toResolvedYaml } from './config/index.ts';
+import { EXIT, UsageError, codeFor, printError } from './errors.ts';
+import { interruptible } from './interrupt.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
 import { formatRuns, listRuns } from './runs.ts';
-
-export const EXIT = { ok: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
-
-/** Bad command-line input that commander cannot see (a malformed --tag, a missing store). */
-export class UsageError extends EmofuseError {}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -32,59 +27,6 @@ function parseTags(tags: string[]): Record<string, string> {
     out[t.slice(0, eq)] = t.slice(eq + 1);
   }
   return out;
-}
-
-function printError(e: unknown): void {
-  if (isEmofuseError(e)) {
-    const text = typeof (e as EmofuseError).describe === 'function' ? (e as EmofuseError).describe() : e.message;
-    process.stderr.write(`error: ${text}\n`);
-  } else {
-    // Not an EmofuseError: a bug, so the stack is worth showing.
-    process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  }
-}
-
-/** Exit code for an error thrown while reading input (before any work) or while working. */
-function codeFor(e: unknown, phase: 'input' | 'work'): number {
-  if (e instanceof ConfigError || e instanceof UsageError) return EXIT.badInput;
-  if (phase === 'input' && isEmofuseError(e)) return EXIT.badInput;
-  return EXIT.failure;
-}
-
-/**
- * Run `work` with a terminal context whose signal aborts on Ctrl-C. A second Ctrl-C quits at once.
- * On interrupt: says which runs were not saved (the pipeline builds runs in temp dirs) and returns 130.
- */
-async function interruptible(label: string, work: (ctx: RunContext) => Promise<void>): Promise<number> {
-  const ac = new AbortController();
-  const ctx = terminalContext(ac.signal);
-  let hits = 0;
-  const onSigint = () => {
-    hits += 1;
-    if (hits > 1) {
-      process.stderr.write('interrupted again: quitting now\n');
-      process.exit(EXIT.interrupted);
-    }
-    process.stderr.write('\ninterrupting: stopping at the next safe point (Ctrl-C again to quit at once)\n');
-    ac.abort(new EmofuseError('interrupted by Ctrl-C'));
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    await work(ctx);
-    if (!ac.signal.aborted) return EXIT.ok;
-  } catch (e) {
-    if (!ac.signal.aborted) {
-      printError(e);
-      return codeFor(e, 'work');
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-  const unsaved = [...ctx.inFlight.keys()];
-  if (unsaved.length === 0) process.stderr.write(`interrupted: nothing was saved for ${label}\n`);
-  for (const id of unsaved) process.stderr.write(`interrupted: nothing was saved for run ${id}\n`);
-  for (const [id, dir] of ctx.saved) process.stderr.write(`  (run ${id} had finished and is saved in ${dir})\n`);
-  return EXIT.interrupted;
 }
 
 function packageVersion(): string {

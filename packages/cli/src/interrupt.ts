@@ -1,0 +1,40 @@
+import { EmofuseError } from '@emofuse/core';
+import { terminalContext, type RunContext } from './context.ts';
+import { EXIT, codeFor, printError } from './errors.ts';
+
+/**
+ * Run `work` with a terminal context whose signal aborts on Ctrl-C. A second Ctrl-C quits at once.
+ * On interrupt: says which runs were not saved (the pipeline builds runs in temp dirs) and returns 130.
+ */
+export async function interruptible(label: string, work: (ctx: RunContext) => Promise<void>): Promise<number> {
+  const ac = new AbortController();
+  const ctx = terminalContext(ac.signal);
+  let hits = 0;
+  const onSigint = () => {
+    hits += 1;
+    if (hits > 1) {
+      process.stderr.write('interrupted again: quitting now\n');
+      process.exit(EXIT.interrupted);
+    }
+    process.stderr.write('\ninterrupting: stopping at the next safe point (Ctrl-C again to quit at once)\n');
+    ac.abort(new EmofuseError('interrupted by Ctrl-C'));
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await work(ctx);
+    if (!ac.signal.aborted) return EXIT.ok;
+  } catch (e) {
+    if (!ac.signal.aborted) {
+      printError(e);
+      return codeFor(e, 'work');
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const unsaved = [...ctx.inFlight.keys()];
+  if (unsaved.length === 0) process.stderr.write(`interrupted: nothing was saved for ${label}\n`);
+  for (const id of unsaved) process.stderr.write(`interrupted: nothing was saved for run ${id}\n`);
+  for (const [id, dir] of ctx.saved) process.stderr.write(`  (run ${id} had finished and is saved in ${dir})\n`);
+  return EXIT.interrupted;
+}
+
