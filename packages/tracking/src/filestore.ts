@@ -207,6 +207,11 @@ export class LocalStore {
   getOrCreateExperiment(name: string): ExperimentMeta {
     if (!name) throw new EmofuseError('experiment name is empty', { where: 'tracking.experiment', fix: 'set an experiment name' });
     this.init();
+    // Seeds run as parallel processes: without the lock two of them could both create "name".
+    return this.withLock(() => this.findOrCreate(name));
+  }
+
+  private findOrCreate(name: string): ExperimentMeta {
     const found = this.experimentByName(name);
     if (found) {
       if (found.lifecycleStage !== 'active') {
@@ -217,6 +222,34 @@ export class LocalStore {
     let id = newExperimentId();
     while (existsSync(path.join(this.root, id))) id = newExperimentId();
     return this.writeExperiment(id, name);
+  }
+
+  /** A lock file in the root (MLflow only lists directories there), broken when stale. */
+  private withLock<T>(fn: () => T): T {
+    const lock = path.join(this.root, '.emofuse-experiments.lock');
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        closeSync(openSync(lock, 'wx'));
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        try {
+          if (Date.now() - statSync(lock).mtimeMs > 30_000) rmSync(lock, { force: true });
+        } catch {
+          // removed by its owner meanwhile
+        }
+        if (Date.now() > deadline) {
+          throw new EmofuseError('the run store stayed locked for 15 s', { where: lock, fix: 'if no other emofuse process is running, delete this file' });
+        }
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      rmSync(lock, { force: true });
+    }
   }
 
   createRun(exp: ExperimentMeta, input: CreateRunInput = {}): RunMeta {

@@ -14,3 +14,5 @@ export { pushRuns } from './push.ts';
 export type { PushOptions, PushedRun } from './push.ts';
 export { listRuns, readArtifact, readArtifactText, downloadArtifact, listArtifacts } from './read.ts';
 export type { RunSource, RunFilter } from './read.ts';
+export { createTracker } from './create.ts';
+export type { CreateTrackerOptions } from './create.ts';

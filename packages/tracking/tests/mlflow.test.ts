@@ -113,6 +113,9 @@ describe('MlflowRestTracker against a real mlflow server', () => {
     expect(c.parentRunId).toBe(run.runId);
     expect(c.status).toBe('FAILED');
     expect(c.endTime).toBe(5_000);
+    // filters: tags across all experiments (runs/search), and run ids
+    expect((await listRuns({ client }, { tags: { corpus: 'iemocap', seed: '1' } })).map((r) => r.runId)).toEqual([run.runId]);
+    expect((await listRuns({ client }, { runIds: [child.runId], histories: false })).map((r) => r.runName)).toEqual(['child']);
     expect(await listArtifacts({ client }, run.runId)).toEqual(['config.yaml', 'saved/model.json', 'saved/weights/w.bin']);
     expect(await readArtifactText({ client }, run.runId, 'config.yaml')).toBe('seed: 1\n');
   });
@@ -224,6 +227,7 @@ describe('local store read by MLflow itself', () => {
     expect(recs.map((r) => r.runId)).toEqual([ids.parent, ids.child]);
     expectSameDoubles(recs[0].metricHistory.x.map((q) => q.value), SPECIAL);
     expect(recs[1].parentRunId).toBe(ids.parent);
+    expect((await listRuns({ store: mlruns }, { tags: { corpus: 'emodb' } })).map((r) => r.runId)).toEqual([ids.parent]);
     expect(await readArtifactText({ store: mlruns }, ids.parent, 'all/plots/curve.json')).toBe('{}');
     // migrated: same runs, params, nesting, histories (SQLite then applies its own Infinity/-0 rules)
     expect(Object.keys(migrated).sort()).toEqual([ids.parent, ids.child].sort());
