@@ -5,7 +5,8 @@ import {
   embedMean, embedSequences, loadVecFile, loadWinkEmbeddings, lookupToken, tokenize, vocabularyOf, corpusVocabulary,
 } from '../../src/features/index.ts';
 import type { WordEmbeddings } from '../../src/features/index.ts';
-import { catchEmofuse, removeTempDirs, tempDir, utt } from './helpers.ts';
+import { readIemocapPickle } from '../../src/corpora/index.ts';
+import { catchEmofuse, iemocapPkl, removeTempDirs, tempDir, utt } from './helpers.ts';
 
 afterAll(removeTempDirs);
 
@@ -58,6 +59,20 @@ describe('loadWinkEmbeddings (the real 300 MB package file, streamed)', () => {
     expect(e.words.sort()).toEqual(['happy', 'laughter', 'not', 'the']);
     const the = e.vectors.subarray(e.index.get('the')! * 100, e.index.get('the')! * 100 + 3);
     expect(Array.from(the)).toEqual([-0.038194, -0.24487, 0.72812].map(Math.fround));
+  });
+
+  it('covers the real IEMOCAP transcripts: under 1% OOV tokens, sequences of 50 steps', async () => {
+    const us = readIemocapPickle(iemocapPkl).utterances;
+    const e = await loadWinkEmbeddings({ vocab: corpusVocabulary(us) });
+    const { sequences, stats } = embedSequences(us, e, { maxTokens: 50 });
+    expect(sequences.ids).toHaveLength(7433);
+    expect(sequences.values).toHaveLength(7433 * 50 * 100);
+    expect(stats.tokenOovRate).toBeLessThan(0.01);
+    expect(stats.typeOovRate).toBeLessThan(0.05);
+    // "i" and "a" are found only through the backoff table (wink has no one-letter words).
+    expect(e.index.has('i')).toBe(false);
+    expect(stats.topOov.map(([w]) => w)).not.toContain('i');
+    expect(stats.backoffTokens).toBeGreaterThan(5000);
   });
 
   it('reports a truncated file as such', async () => {
