@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic } from '@emofuse/core';
+import { closest, distance } from 'fastest-levenshtein';
 import YAML, { LineCounter, isMap, isScalar, type Document } from 'yaml';
 import { DEFAULTS } from './defaults.ts';
 import { checkKeyPath, findUnknownKeys, isPlainObject } from './keys.ts';
@@ -89,7 +90,7 @@ export function readYamlLayer(file: string, what = 'experiment'): ConfigLayer {
       key: '',
       where: pos ? `${displayPath(abs)}:${pos.line}:${pos.col}` : displayPath(abs),
       message: `malformed YAML: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-      fix: 'check indentation, colons and quotes on that line and the one before',
+      fix: 'check indentation, colons and quotes around that line',
     }]);
   }
   const values = doc.toJS() ?? {};
@@ -182,6 +183,7 @@ export function resolveConfig(layers: readonly ConfigLayer[], opts: { checkFiles
         key: formatKey(iss.path),
         where: at ? whereOf(at.origin, p) : 'config',
         message: `${iss.message}${got}`,
+        fix: iss.code === 'invalid_value' && typeof iss.input === 'string' ? nearValue(iss.input, iss.values) : undefined,
       };
     }));
   }
@@ -423,6 +425,15 @@ export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return `a list [${v.slice(0, 5).map(describeValue).join(', ')}${v.length > 5 ? ', ...' : ''}]`;
   if (typeof v === 'object') return 'a mapping';
   return String(v);
+}
+
+/** "did you mean 'text-lstm'?" for an enum value with a typo (text_lstm, Weighted). */
+function nearValue(bad: string, values: readonly unknown[]): string | undefined {
+  const options = values.filter((v): v is string => typeof v === 'string');
+  if (options.length === 0) return undefined;
+  const norm = (x: string) => x.toLowerCase().replace(/[-_ ]/g, '');
+  const best = options.find((o) => norm(o) === norm(bad)) ?? closest(bad, options);
+  return norm(best) === norm(bad) || distance(bad, best) <= Math.max(2, Math.floor(best.length / 3)) ? `did you mean '${best}'?` : undefined;
 }
 
 function safeName(s: string): string {

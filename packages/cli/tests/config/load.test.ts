@@ -92,6 +92,12 @@ describe('loadExperiment', () => {
     expect(e2.issues.find((i) => i.key === 'split.protocol')!.message).toContain("'loso-speaker'");
   });
 
+  it('suggests the nearest value for a misspelt choice', () => {
+    const e = configError(() => loadExperiment(undefined, { set: ['systems=[text_lstm]'] }));
+    expect(e.issues[0]).toMatchObject({ key: 'systems[0]', fix: "did you mean 'text-lstm'?" });
+    expect(configError(() => loadExperiment(undefined, { set: ['train.backend=gpu'] })).issues[0].fix).toBeUndefined();
+  });
+
   it('refuses malformed YAML with file, line and column', () => {
     const f = writeFile(dir, 'broken.yaml', 'experiment: x\ntrain:\n  epochs: 5\n   batchSize: 3\n');
     const e = configError(() => loadExperiment(f));
