@@ -95,7 +95,7 @@ describe('loadExperiment', () => {
   it('suggests the nearest value for a misspelt choice', () => {
     const e = configError(() => loadExperiment(undefined, { set: ['systems=[text_lstm]'] }));
     expect(e.issues[0]).toMatchObject({ key: 'systems[0]', fix: "did you mean 'text-lstm'?" });
-    expect(configError(() => loadExperiment(undefined, { set: ['train.backend=gpu'] })).issues[0].fix).toBeUndefined();
+    expect(configError(() => loadExperiment(undefined, { set: ['train.backend=webgl-metal'] })).issues[0].fix).toBeUndefined();
   });
 
   it('refuses malformed YAML with file, line and column', () => {
