@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 describe('tokenize', () => {
   it('lowercases and splits contractions the Penn-Treebank way', () => {
     expect(tokenize("I don't know, I'm sure it's fine.")).toEqual(['i', 'do', "n't", 'know', 'i', "'m", 'sure', 'it', "'s", 'fine']);
+    expect(tokenize('I don\u2019t')).toEqual(['i', 'do', "n't"]);
     expect(tokenize("Can't. Won't! They're, we've, you'll, he'd")).toEqual(['ca', "n't", 'wo', "n't", '!', 'they', "'re", 'we', "'ve", 'you', "'ll", 'he', "'d"]);
   });
 

@@ -209,6 +209,7 @@ export async function loadVecFile(
   let builder: EmbeddingBuilder | undefined;
   const bad = (msg: string, fix = 'each line must be `word v1 ... vd` with d numbers separated by spaces'): never => {
     lines.close();
+    if (lineNo <= 2) fix += '; a .zip, .gz or FastText .bin file must first be unpacked/converted to the text .vec format';
     throw new EmofuseError(msg, { where: `${file}:${lineNo}`, fix });
   };
   for await (const raw of lines) {

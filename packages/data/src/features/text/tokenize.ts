@@ -35,7 +35,8 @@ export function tokenize(text: string): string[] {
     const kept = KEPT_MARKUP[tag.trim().toLowerCase()];
     return kept ? ` ${kept} ` : ' ';
   });
-  for (const raw of spaced.toLowerCase().split(/\s+/)) {
+  // Typographic apostrophes (’ ‘) count as ASCII ones, so "don’t" splits like "don't".
+  for (const raw of spaced.toLowerCase().replace(/[\u2018\u2019\u02bc]/g, "'").split(/\s+/)) {
     if (!raw) continue;
     if (raw.startsWith('<') && raw.endsWith('>') && Object.values(KEPT_MARKUP).includes(raw)) {
       out.push(raw);
