@@ -1,0 +1,124 @@
+// The whole chain on real input: EmoDB WAVs (through a manifest) -> openSMILE ComParE -> min-max +
+// L2 selection -> speech CNN and text LSTM -> late fusion on validation -> metrics -> local MLflow
+// store -> report. Tiny (a few speakers, two epochs) so it runs in CI; it checks plumbing and
+// protocol, not accuracy.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRuns } from '@emofuse/tracking';
+import { loadExperiment } from '../src/config/index.ts';
+import { silentContext } from '../src/context.ts';
+import { runExperiment } from '../src/pipeline/index.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const emodb = path.join(process.env.EMOFUSE_SHARED_DATA ?? path.resolve(repoRoot, '../shared/data'), 'emodb', 'wav');
+const work = mkdtempSync(path.join(tmpdir(), 'emofuse-pipeline-'));
+const store = path.join(work, 'mlruns');
+const savedEnv = process.env.EMOFUSE_MLRUNS;
+
+function writeManifest(): string {
+  const speakers = ['03', '08', '09'];
+  const files = readdirSync(emodb).filter((f) => speakers.includes(f.slice(0, 2))).sort();
+  // Two files per (speaker, emotion) keeps every class in every part and the test fast.
+  const seen = new Map<string, number>();
+  const rows = ['id,text,label,speaker,wav'];
+  for (const f of files) {
+    const key = f.slice(0, 2) + f[5];
+    if ((seen.get(key) ?? 0) >= 2) continue;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+    rows.push(`${f.slice(0, -4)},sentence ${f.slice(2, 5)},${f[5]},${f.slice(0, 2)},${path.join(emodb, f)}`);
+  }
+  const file = path.join(work, 'manifest.csv');
+  writeFileSync(file, rows.join('\n') + '\n');
+  return file;
+}
+
+function experiment(name: string, extra = ''): string {
+  const file = path.join(work, `${name}.yaml`);
+  writeFileSync(file, `experiment: ${name}
+seeds: [1]
+corpus: { type: manifest, path: ${writeManifest()} }
+split: { protocol: loso-speaker, folds: ['03'] }
+features: { cacheDir: ${path.join(work, 'cache')}, speech: { select: 20 } }
+systems: [text-lstm, speech-cnn]
+fusion: { rules: [weighted, product], systems: [text-lstm, speech-cnn], step: 0.1 }
+train: { epochs: 2, batchSize: 8 }
+model: { text: { lstmUnits: 16, convFilters: 8 }, speech: { filters: 8 }, dense: [16] }
+output: { dir: ${path.join(work, 'runs')} }
+${extra}`);
+  return file;
+}
+
+beforeAll(() => { process.env.EMOFUSE_MLRUNS = store; });
+afterAll(() => {
+  if (savedEnv === undefined) delete process.env.EMOFUSE_MLRUNS;
+  else process.env.EMOFUSE_MLRUNS = savedEnv;
+});
+
+describe('emofuse run, end to end on EmoDB audio', () => {
+  it('trains, fuses on validation, scores test once, tracks every system and writes the report', async () => {
+    const config = loadExperiment(experiment('e2e'));
+    const ctx = silentContext();
+    const result = await runExperiment(config, ctx);
+
+    expect(result.runs).toHaveLength(1);
+    const dir = result.runs[0].dir;
+    for (const f of ['config.resolved.yaml', 'meta.json', 'metrics.json', 'splits/03.json', 'transforms/03.json', 'fusion/03.json']) {
+      expect(existsSync(path.join(dir, f)), f).toBe(true);
+    }
+    const metrics = JSON.parse(readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
+    expect(Object.keys(metrics).sort()).toEqual(['late-product', 'late-weighted', 'speech-cnn', 'text-lstm']);
+    for (const m of Object.values(metrics) as { test: { ua: number } }[]) expect(m.test.ua).toBeGreaterThanOrEqual(0);
+
+    // The speech transform was fitted on the 2 training speakers only and kept 20 features.
+    const transform = JSON.parse(readFileSync(path.join(dir, 'transforms/03.json'), 'utf8'));
+    expect(transform.steps.map((s: { kind: string }) => s.kind)).toEqual(['minmax', 'l2-select']);
+    expect(transform.steps[1].indices).toHaveLength(20);
+    const split = JSON.parse(readFileSync(path.join(dir, 'splits/03.json'), 'utf8'));
+    const choice = JSON.parse(readFileSync(path.join(dir, 'fusion/03.json'), 'utf8'));
+    expect(choice.curve).toHaveLength(11);
+    expect(split.summary.test.speakers).toEqual(['03']);
+
+    const runs = await listRuns({ store }, { experiment: 'e2e' });
+    const children = runs.filter((r) => r.tags['emofuse.system']);
+    expect(children.map((r) => r.tags['emofuse.system']).sort()).toEqual(['late-product', 'late-weighted', 'speech-cnn', 'text-lstm']);
+    for (const r of runs) expect(r.status).toBe('FINISHED');
+    const text = children.find((r) => r.tags['emofuse.system'] === 'text-lstm')!;
+    expect(text.params.seed).toBe('1');
+    expect(text.params['meta.backend']).toMatch(/tensorflow|wasm|cpu/);
+    expect(text.metricHistory.train_loss.map((p) => p.step)).toEqual([1, 2]);
+    expect(text.metrics.test_ua).toBeCloseTo(metrics['text-lstm'].test.ua, 12);
+    expect(existsSync(path.join(text.localArtifactDir!, 'confusion_test.json'))).toBe(true);
+    expect(result.report && existsSync(result.report)).toBe(true);
+
+    // A second run of the same corpus reads the ComParE features from the cache.
+    const again = await runExperiment(loadExperiment(experiment('e2e-cache', 'report: { enabled: false }'), { set: ['systems=[speech-cnn]', 'fusion.rules=[]', 'train.epochs=1'] }), silentContext());
+    expect(again.runs).toHaveLength(1);
+  });
+
+  it('refuses a speech system on a transcripts-only corpus before any work starts', async () => {
+    const file = path.join(work, 'bad.yaml');
+    writeFileSync(file, `systems: [speech-cnn]\noutput: { dir: ${path.join(work, 'bad-runs')} }\n`);
+    expect(() => loadExperiment(file)).toThrow(/openSMILE needs audio, and corpus.type 'iemocap' has none/);
+    // The pipeline checks the corpus it actually read as well (a manifest without a wav column, say).
+    const config = loadExperiment(experiment('no-wav'), { set: ['systems=[speech-cnn]', 'fusion.rules=[]'] });
+    writeFileSync(config.corpus.path, 'id,text,label,speaker\na,x,W,03\nb,y,L,08\nc,z,W,09\n');
+    await expect(runExperiment(config, silentContext())).rejects.toThrow(/no WAV files/);
+    expect(existsSync(path.join(work, 'runs', 'no-wav'))).toBe(false);
+  });
+
+  it('leaves no run directory and marks tracked runs KILLED when interrupted', async () => {
+    const controller = new AbortController();
+    const ctx = silentContext(controller.signal);
+    const log = ctx.log;
+    ctx.log = (m: string) => { log(m); if (m.includes('epoch 1/')) controller.abort(); };
+    const config = loadExperiment(experiment('killed', 'report: { enabled: false }'), { set: ['systems=[speech-cnn]', 'fusion.rules=[]'] });
+    await expect(runExperiment(config, ctx)).rejects.toThrow(/interrupted/);
+    const runsDir = path.join(work, 'runs', 'killed');
+    expect(existsSync(runsDir) ? readdirSync(runsDir) : []).toEqual([]);
+    const runs = await listRuns({ store }, { experiment: 'killed' });
+    expect(runs.length).toBeGreaterThan(0);
+    for (const r of runs) expect(r.status).toBe('KILLED');
+  });
+});
