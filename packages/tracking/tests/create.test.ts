@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FallbackTracker, LocalFileTracker, LocalStore, MlflowRestTracker, createTracker } from '../src/index.ts';
-import { repoRoot, tmpDir } from './helpers.ts';
+import { removeTmpDirs, repoRoot, tmpDir } from './helpers.ts';
+
+afterAll(() => removeTmpDirs());
 
 describe('createTracker', () => {
   it('follows tracking.uri, then MLFLOW_TRACKING_URI, then the local store', () => {

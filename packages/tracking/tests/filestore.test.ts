@@ -1,9 +1,11 @@
 import { appendFileSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EmofuseError } from '@emofuse/core';
 import { LIMITS, LocalFileTracker, LocalStore, listRuns, readArtifactText, splitBatch } from '../src/index.ts';
-import { tmpDir } from './helpers.ts';
+import { removeTmpDirs, tmpDir } from './helpers.ts';
+
+afterAll(() => removeTmpDirs());
 
 function metricFile(mlruns: string, expId: string, runId: string, key: string) {
   return path.join(mlruns, expId, runId, 'metrics', key);

@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -9,8 +9,17 @@ import { promisify } from 'node:util';
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
 export const python = process.env.EMOFUSE_PYTHON ?? path.join(repoRoot, '.venv/bin/python');
 
+const made: string[] = [];
+
 export function tmpDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `emofuse-tracking-${prefix}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `emofuse-tracking-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Remove every directory tmpDir made in this test file (call from afterAll). */
+export function removeTmpDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 export async function freePort(): Promise<number> {

@@ -6,7 +6,7 @@ import {
   FallbackTracker, LIMITS, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SQL_STORE_INFINITY, SOURCE_RUN_TAG,
   listArtifacts, listRuns, mlflowOptionsFromEnv, parseDoubleText, pushRuns, readArtifactText,
 } from '../src/index.ts';
-import { runPythonJson, startMlflowServer, startProxy, tmpDir, freePort, type MlflowServer, type Proxy } from './helpers.ts';
+import { removeTmpDirs, runPythonJson, startMlflowServer, startProxy, tmpDir, freePort, type MlflowServer, type Proxy } from './helpers.ts';
 
 // The awkward doubles: non-finite, signed zero, subnormal range, rounding residue, 17 significant digits.
 const SPECIAL = [NaN, Infinity, -Infinity, -0, 1e-308, 0.1 + 0.2, 0.12345678901234568, 1.2345678901234567e300, -0.00009876543210987653, 5e-324, 2 ** 62];
@@ -21,6 +21,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  removeTmpDirs();
 });
 
 /**
