@@ -20,7 +20,7 @@ export interface MlflowClientOptions {
   insecureTls?: boolean;
   /** CA bundle path (MLFLOW_TRACKING_SERVER_CERT_PATH). */
   caCertPath?: string;
-  /** Retries after the first attempt on 429, 5xx and network errors. Default 4. */
+  /** Retries after the first attempt on 429, any 5xx and network errors. Default 4. */
   maxRetries?: number;
   /** First backoff delay; doubles each retry (with jitter). Default 250 ms. */
   backoffMs?: number;
@@ -62,7 +62,6 @@ export class MlflowApiError extends EmofuseError {
   }
 }
 
-const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 
 export interface ServerRunInfo {
   runId: string;
@@ -235,7 +234,7 @@ export class MlflowRestClient {
       } catch (e) {
         netErr = e;
       }
-      const retryable = res ? RETRY_STATUS.has(res.status) : true;
+      const retryable = res ? res.status === 429 || res.status >= 500 : true;
       if (res && !retryable) return res;
       if (attempt >= this.opts.maxRetries) {
         if (res) return res;
