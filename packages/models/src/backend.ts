@@ -22,7 +22,7 @@ const COMMON_KERNELS = [
   'Reshape', 'Select', 'Slice', 'Softmax', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Tanh', 'ZerosLike', '_FusedMatMul',
 ];
 export const TRAINING_KERNELS: Record<ModelType, string[]> = {
-  'text-lstm': [...COMMON_KERNELS, 'Floor', 'OnesLike', 'Pack', 'Tile', 'Transpose', 'Unpack'],
+  'text-lstm': [...COMMON_KERNELS, 'Floor', 'OnesLike', 'Pack', 'Sigmoid', 'Tile', 'Transpose', 'Unpack'],
   'speech-cnn': COMMON_KERNELS,
   'joint-cnn': COMMON_KERNELS,
 };
@@ -55,6 +55,29 @@ export function missingKernels(backend: string, models: readonly ModelType[]): s
   return [...need].filter((k) => !tf.getKernel(k, backend)).sort();
 }
 
+let fastStep = false;
+/**
+ * tfjs-node's Step kernel (the gradient of every ReLU) runs ~7 TensorFlow ops (isNaN, greater,
+ * ones, fill, where, select). For the usual alpha = 0, sign(relu(x)) is the same function, NaN
+ * included, in 2 ops. Other alphas keep the original kernel.
+ */
+function installFastStep(): void {
+  if (fastStep) return;
+  const original = tf.getKernel('Step', 'tensorflow');
+  if (!original) return;
+  tf.unregisterKernel('Step', 'tensorflow');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: (args) => {
+      const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
+      const x = (args.inputs as { x: tf.Tensor }).x;
+      if (alpha !== 0 || x.dtype !== 'float32') return original.kernelFunc(args);
+      return tf.tidy(() => tf.sign(tf.relu(x)));
+    },
+  });
+  fastStep = true;
+}
+
 /**
  * Picks and activates a tfjs backend. 'auto': tensorflow (tfjs-node) if it loads, else wasm if
  * it has every kernel that training `models` needs, else cpu (correct but ~600x slower for the
@@ -67,6 +90,7 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { mo
     const node = await loadTfjsNode();
     if (node.ok && (await tf.setBackend('tensorflow'))) {
       await tf.ready();
+      installFastStep();
       return { name: 'tensorflow', reason: pref === 'auto' ? 'auto: tfjs-node (libtensorflow) loaded' : 'requested' };
     }
     const why = `tfjs-node unavailable (${node.error ?? 'backend did not register'})`;

@@ -2,7 +2,8 @@ export { MODEL_DEFAULTS, TRAIN_DEFAULTS, MODEL_TYPES, modelConfigSchema, trainCo
 export type { ModelConfig, TrainConfig, ModelType } from './config.ts';
 export type { EmofuseModel, InputSpec, ModelInputs } from './model.ts';
 export { buildModel, registerModel, modelTypes, type BuildOptions } from './registry.ts';
-export { EmofuseConv1D, EmofuseMaxPool1D, EmofuseSequenceMask, setConvImplementation } from './layers.ts';
+export { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, EmofuseSequenceMask, setConvImplementation } from './layers.ts';
+export { FlatAdam } from './optimizer.ts';
 export { train, formatEpochLine, balancedClassWeights } from './train.ts';
 export type { TrainData, TrainOptions, TrainResult, EpochLog, BatchProgress, LabelledPart } from './train.ts';
 export type { Labels } from './tensors.ts';

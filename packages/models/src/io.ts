@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { EmofuseError, buildDirAtomic, makeRng, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
+import { EmofuseError, buildDirAtomic, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
 import { MODEL_TYPES, modelConfigSchema, type ModelType } from './config.ts';
 import './layers.ts'; // registers the custom layers before any model.json is deserialised
 import type { EmofuseModel } from './model.ts';
@@ -64,13 +64,5 @@ export async function loadModel(dir: string): Promise<EmofuseModel> {
     throw new EmofuseError(`cannot load the network: ${(e as Error).message}`, { where: dir, cause: e });
   }
   const seed = Number(meta.seed) || 1;
-  // dropout masks are a function, not config: reattach a seeded one so further training stays reproducible
-  const rng = makeRng(`${seed}:dropout:loaded`);
-  for (const layer of net.layers) {
-    const cell = (layer as unknown as { cell?: { dropoutFunc?: unknown } }).cell;
-    if (cell && 'dropoutFunc' in cell) {
-      cell.dropoutFunc = (x: tf.Tensor, rate: number) => tf.dropout(x, rate, undefined, Math.floor(rng() * 2147483646) + 1);
-    }
-  }
   return { type: meta.type as ModelType, classes: meta.classes, config: config.data, input: meta.input, seed, net };
 }

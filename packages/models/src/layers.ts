@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { makeRng } from '@emofuse/core';
 
 /**
  * Custom layers. They exist so that every model can also be *trained* on the wasm backend,
@@ -176,6 +177,110 @@ export class EmofuseSequenceMask extends tf.layers.Layer {
   }
 }
 
+export interface LSTMArgs {
+  units: number;
+  /** Input dropout (one mask per sequence, as Keras `LSTM(dropout=...)`). */
+  dropout?: number;
+  seed?: number;
+  name?: string;
+  trainable?: boolean;
+}
+
+/**
+ * LSTM returning the last state, with Keras' defaults (glorot kernel, orthogonal recurrent
+ * kernel, zero bias with the forget gate's set to 1, sigmoid gates, tanh cell). Written out
+ * because tf.layers.lstm runs ~240 tfjs ops per time step of a training step (projection per
+ * step, mask via where, many small gradients): here the input projection of all steps is one
+ * matMul, a step is ~11 ops and padded steps (mask 0) carry the state over. Gate order in the
+ * weights: i, f, o, g (not Keras' i, f, g, o), so one split gives the three sigmoid gates.
+ */
+export class EmofuseLSTM extends tf.layers.Layer {
+  static className = 'EmofuseLSTM';
+  readonly units: number;
+  readonly dropout: number;
+  readonly seed?: number;
+  private kernel!: tf.LayerVariable;
+  private recurrentKernel!: tf.LayerVariable;
+  private bias!: tf.LayerVariable;
+  private readonly rng: () => number;
+
+  constructor(args: LSTMArgs) {
+    super({ name: args.name, trainable: args.trainable });
+    this.units = args.units;
+    this.dropout = args.dropout ?? 0;
+    this.seed = args.seed;
+    this.supportsMasking = true;
+    this.rng = makeRng(`${args.seed ?? 'unseeded'}:lstm-dropout`);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = inputShape as tf.Shape;
+    const d = shape[shape.length - 1] as number;
+    const u = this.units;
+    const seed = this.seed;
+    this.kernel = this.addWeight('kernel', [d, 4 * u], 'float32', tf.initializers.glorotUniform({ seed }));
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [u, 4 * u], 'float32',
+      tf.initializers.orthogonal({ seed: seed === undefined ? undefined : seed + 1 }));
+    const bias = new Float32Array(4 * u);
+    bias.fill(1, u, 2 * u); // forget gate
+    this.bias = this.addWeight('bias', [4 * u], 'float32', tf.initializers.zeros());
+    const init = tf.tensor1d(bias);
+    this.bias.write(init);
+    init.dispose();
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return [(inputShape as tf.Shape)[0], this.units];
+  }
+
+  override computeMask(): tf.Tensor {
+    return null as unknown as tf.Tensor;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const [b, steps, d] = x.shape;
+      const u = this.units;
+      if (kwargs.training === true && this.dropout > 0) {
+        x = tf.dropout(x, this.dropout, [b, 1, d], Math.floor(this.rng() * 2147483646) + 1) as tf.Tensor3D;
+      }
+      // input projection of every step at once: (b*steps, d) x (d, 4u), then one unstack
+      const proj = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [b * steps, d]), this.kernel.read()), this.bias.read()), [b, steps, 4 * u]);
+      const perStep = steps === 1 ? [tf.reshape(proj, [b, 4 * u])] : tf.unstack(proj, 1);
+      const mask = kwargs.mask as tf.Tensor | undefined;
+      const masks = mask ? tf.unstack(tf.expandDims(tf.cast(mask, 'float32'), -1), 1) : undefined;
+      const w = this.recurrentKernel.read();
+      let h: tf.Tensor = tf.zeros([b, u]);
+      let c: tf.Tensor = tf.zeros([b, u]);
+      for (let t = 0; t < steps; t++) {
+        const z = t === 0 ? perStep[0] : tf.add(perStep[t], tf.matMul(h, w));
+        const [sigPart, gPart] = tf.split(z, [3 * u, u], 1);
+        const [i, f, o] = tf.split(tf.sigmoid(sigPart), 3, 1);
+        const cNew = t === 0 ? tf.mul(i, tf.tanh(gPart)) : tf.add(tf.mul(f, c), tf.mul(i, tf.tanh(gPart)));
+        const hNew = tf.mul(o, tf.tanh(cNew));
+        if (masks) {
+          // padded step: keep the previous state
+          c = tf.add(c, tf.mul(masks[t], tf.sub(cNew, c)));
+          h = tf.add(h, tf.mul(masks[t], tf.sub(hNew, h)));
+        } else {
+          c = cNew;
+          h = hNew;
+        }
+      }
+      return h;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(), units: this.units, dropout: this.dropout,
+      ...(this.seed === undefined ? {} : { seed: this.seed }),
+    };
+  }
+}
+
 // tfjs 4.22 bug: with a single output, Unpack's gradient receives one tensor instead of a list
 // and stack() throws. An LSTM over a length-1 sequence (lstmInput 'utterance') hits it.
 tf.registerGradient({
@@ -188,3 +293,4 @@ tf.registerGradient({
 tf.serialization.registerClass(EmofuseConv1D);
 tf.serialization.registerClass(EmofuseMaxPool1D);
 tf.serialization.registerClass(EmofuseSequenceMask);
+tf.serialization.registerClass(EmofuseLSTM);

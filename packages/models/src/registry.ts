@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { EmofuseError, makeRng } from '@emofuse/core';
+import { EmofuseError } from '@emofuse/core';
 import { MODEL_DEFAULTS, modelConfigSchema, type ModelConfig, type ModelType } from './config.ts';
-import { EmofuseConv1D, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers.ts';
+import { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers.ts';
 import type { EmofuseModel, InputSpec } from './model.ts';
 
 export interface BuildOptions {
@@ -27,10 +27,7 @@ type Builder = (opts: Required<Pick<BuildOptions, 'classes' | 'input'>> & BuildO
 
 class BuildContext {
   private n = 0;
-  readonly dropoutRng: () => number;
-  constructor(readonly seed: number, readonly config: ModelConfig) {
-    this.dropoutRng = makeRng(`${seed}:dropout`);
-  }
+  constructor(readonly seed: number, readonly config: ModelConfig) {}
   /** A distinct non-zero seed per initialiser (tfjs treats seed 0 as "unseeded" in places). */
   nextSeed(): number {
     this.n += 1;
@@ -38,11 +35,6 @@ class BuildContext {
   }
   glorot() {
     return tf.initializers.glorotUniform({ seed: this.nextSeed() });
-  }
-  /** Dropout masks drawn from the model's seeded stream (a fixed tfjs seed would repeat one mask). */
-  dropoutFunc() {
-    const rng = this.dropoutRng;
-    return (x: tf.Tensor, rate: number) => tf.dropout(x, rate, undefined, Math.floor(rng() * 2147483646) + 1);
   }
 }
 
@@ -169,12 +161,7 @@ registerModel('text-lstm', (opts, ctx) => {
   const seq = words
     ? text.steps!
     : (tf.layers.reshape({ targetShape: [1, text.t.shape[1] as number], name: 'text_as_sequence' }).apply(text.t) as tf.SymbolicTensor);
-  const lstm = tf.layers.lstm({
-    units: cfg.lstmUnits, dropout: cfg.dropout, name: 'text_lstm',
-    kernelInitializer: ctx.glorot(), recurrentInitializer: tf.initializers.orthogonal({ seed: ctx.nextSeed() }),
-    // tfjs draws LSTM dropout masks with Math.random unless given a function
-    ...({ dropoutFunc: ctx.dropoutFunc() } as object),
-  }).apply(seq) as tf.SymbolicTensor;
+  const lstm = new EmofuseLSTM({ units: cfg.lstmUnits, dropout: cfg.dropout, seed: ctx.nextSeed(), name: 'text_lstm' }).apply(seq) as tf.SymbolicTensor;
   return { inputs: text.inputs, output: head(lstm, opts.classes.length, ctx) };
 });
 

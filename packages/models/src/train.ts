@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, makeRng, shuffled } from '@emofuse/core';
 import { autoEpochs, TRAIN_DEFAULTS } from './config.ts';
 import type { EmofuseModel, ModelInputs } from './model.ts';
+import { FlatAdam } from './optimizer.ts';
 import { batchTensors, hostInputs, labelIndices, type HostInputs, type Labels } from './tensors.ts';
 
 export interface LabelledPart {
@@ -135,8 +136,8 @@ export async function train(model: EmofuseModel, data: TrainData, options: Train
   const cw = (options.classWeights ?? TRAIN_DEFAULTS.classWeights) === 'balanced' ? balancedClassWeights(trainPart.y, k) : null;
 
   const rng = makeRng(`${options.seed ?? model.seed}:shuffle`);
-  const optimizer = tf.train.adam(lr);
   const vars = model.net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = new FlatAdam(vars, lr);
   const weights = cw ? tf.keep(tf.tensor1d(cw)) : null;
   const n = trainPart.y.length;
   const batches = Math.ceil(n / batchSize);
@@ -166,7 +167,7 @@ export async function train(model: EmofuseModel, data: TrainData, options: Train
             const probs = model.net.apply(xs, { training: true }) as tf.Tensor;
             right = tf.keep(correct(probs, y));
             return crossEntropy(probs, y, k, weights);
-          }, true, vars)!;
+          });
           const nextLoss = tf.add(lossSum, tf.mul(loss, rows.length));
           const nextRight = tf.add(rightSum, right!);
           right!.dispose();
