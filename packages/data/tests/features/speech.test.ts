@@ -97,6 +97,13 @@ describe('extractOpensmile (ComParE_2016 through libSMILEapi from .venv)', () =>
     expect(ko.failures.map((f) => f.error)).toEqual(real.slice(0, 2).map((u) => `${u.wav}: openSMILE failed (exit 3): cannot allocate the component memory`));
   });
 
+  it('runs other configs of the package by name (eGeMAPSv02: 88 functionals)', async () => {
+    const r = await extractOpensmile(real.slice(0, 1), { config: 'eGeMAPSv02' });
+    expect(r.failures).toEqual([]);
+    expect(r.matrix.dim).toBe(88);
+    expect(r.command[3]).toMatch(/egemaps\/v02\/eGeMAPSv02\.conf$/);
+  });
+
   it('refuses a missing binary, an unknown config and a bad worker count before running anything', async () => {
     expect((await catchEmofuse(() => extractOpensmile(real, { binary: '/no/SMILExtract' }))).where).toBe('/no/SMILExtract');
     expect((await catchEmofuse(() => extractOpensmile(real, { config: 'NoSuchSet' }))).fix).toContain('ComParE_2016');

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -12,6 +12,8 @@ import { readWavHeader } from './wav.ts';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../../../..');
 /** Our SMILExtract-compatible command over libSMILEapi (the PyPI package has no SMILExtract). */
 export const SMILEXTRACT_SHIM = path.join(import.meta.dirname, 'smilextract.py');
+/** Our output include: the functionals level as CSV (works for every config of the package). */
+export const FUNC_CSV_SINK = path.join(import.meta.dirname, 'func_csv_sink.conf.inc');
 
 /** Number of functionals each known config yields; other configs are only checked for consistency. */
 export const KNOWN_DIMS: Readonly<Record<string, number>> = { ComParE_2016: 6373, eGeMAPSv02: 88, GeMAPSv01b: 62 };
@@ -62,18 +64,15 @@ export function resolveSmileConfig(config: string, install: OpensmileInstall): s
     if (!existsSync(p)) throw new EmofuseError('the openSMILE config file does not exist', { where: p, fix: 'check features.speech.smileConfig' });
     return p;
   }
-  const candidates = [
-    path.join(install.configRoot, 'compare', `${config}.conf`),
-    path.join(install.configRoot, 'egemaps', 'v02', `${config}.conf`),
-    path.join(install.configRoot, 'gemaps', 'v01b', `${config}.conf`),
-    path.join(install.configRoot, 'emobase', `${config}.conf`),
-    path.join(install.configRoot, 'is09-13', `${config}.conf`),
-  ];
+  const candidates = (readdirSync(install.configRoot, { recursive: true }) as string[])
+    .filter((f) => path.basename(f) === `${config}.conf`)
+    .sort()
+    .map((f) => path.join(install.configRoot, f));
   const hit = candidates.find(existsSync);
   if (!hit) {
     throw new EmofuseError(`unknown openSMILE config ${JSON.stringify(config)}`, {
       where: 'features.speech.smileConfig',
-      fix: `use ComParE_2016 (the paper's set), eGeMAPSv02, or a path to a .conf file; configs live in ${install.configRoot}`,
+      fix: `use ComParE_2016 (the paper's set), eGeMAPSv02, IS09_emotion, ... (any .conf under ${install.configRoot}) or a path to a .conf file`,
     });
   }
   return hit;
@@ -81,16 +80,16 @@ export function resolveSmileConfig(config: string, install: OpensmileInstall): s
 
 /**
  * The command line for one file. The package's configs take their input and output as includes
- * (`\cm[source]`, `\cm[sink]`), so we pass the file-input and CSV-output includes it ships, as the
- * Python package passes its external ones; `func_csv_output` writes the functionals level
- * (6373 values for ComParE_2016), `-func_csv_timestamp 0` drops the frameTime column.
+ * (`\cm[source]`, `\cm[sink]`), as the Python package passes its external ones: we pass its file
+ * input include and our FUNC_CSV_SINK, which writes the functionals level (6373 values for
+ * ComParE_2016) to `func_csv_output`; `-func_csv_timestamp 0` drops the frameTime column.
  */
 export function smileArgs(install: OpensmileInstall, configFile: string, wav: string, csv: string): string[] {
   const shared = (f: string) => path.join(install.configRoot, 'shared', f);
   return [
     '-C', configFile,
     '-source', shared('standard_wave_input.conf.inc'),
-    '-sink', shared('standard_data_output.conf.inc'),
+    '-sink', FUNC_CSV_SINK,
     '-bufferModeRbConf', shared('BufferModeRb.conf.inc'),
     '-frameModeFunctionalsConf', shared('FrameModeFunctionals.conf.inc'),
     '-I', wav,
@@ -272,6 +271,7 @@ export function opensmileCacheInputs(utterances: readonly Utterance[], opts: Pic
   return {
     extractor: 'opensmile-functionals',
     config: stamp(configFile),
+    sink: readFileSync(FUNC_CSV_SINK, 'utf8'),
     opensmile: install.version,
     program: binary ? stamp(binary) : stamp(SMILEXTRACT_SHIM),
     utterances: utterances.map((u) => [u.id, u.wav && existsSync(u.wav) ? stamp(u.wav) : null]),
