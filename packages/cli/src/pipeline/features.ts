@@ -9,7 +9,7 @@ import {
   type Corpus, type FeatureMatrix, type SequenceMatrix, type Split, type Utterance,
 } from '@emofuse/core';
 import {
-  FeatureCache, featureCacheKey, fileStamp, corpusVocabulary, embedSequences, extractOpensmile, loadVecFile, loadWinkEmbeddings,
+  BACKOFF, FeatureCache, featureCacheKey, fileStamp, opensmileCacheInputs, corpusVocabulary, embedSequences, extractOpensmile, loadVecFile, loadWinkEmbeddings,
   L2Selector, MinMaxScaler, Pipeline, ZScoreScaler, TOKENIZER_VERSION, type OovStats, type PipelineJSON,
 } from '@emofuse/data';
 import type { ModelInputs } from '@emofuse/models';
@@ -76,7 +76,7 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
     } else {
       const embedding = t.embeddings === 'wink' ? 'wink' : fileStamp(t.embeddings);
       const key = featureCacheKey({
-        kind: 'text-sequences', corpus: fingerprint(utts.map((u) => [u.id, u.text])), embedding, maxTokens: t.maxTokens, tokenizer: TOKENIZER_VERSION,
+        kind: 'text-sequences', corpus: fingerprint(utts.map((u) => [u.id, u.text])), embedding, maxTokens: t.maxTokens, tokenizer: TOKENIZER_VERSION, backoff: BACKOFF,
       });
       const statsFile = path.join(config.features.cacheDir, `${key}.oov.json`);
       let stats: OovStats | undefined;
@@ -108,10 +108,8 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
       out.speech = vectorsOf(utts, 'audio');
     } else {
       const withWav = utts.filter((u) => u.wav);
-      const key = featureCacheKey({
-        kind: 'opensmile', config: s.smileConfig, binary: s.smileBinary ? fileStamp(s.smileBinary) : 'opensmile-package',
-        files: withWav.map((u) => [u.id, fileStamp(u.wav!)]),
-      });
+      // The key covers every WAV's stamp, the config file, the output sink and the opensmile version.
+      const key = featureCacheKey(opensmileCacheInputs(withWav, { binary: s.smileBinary ?? undefined, config: s.smileConfig }));
       const hitValue = cache.get<FeatureMatrix>(key);
       if (hitValue) {
         out.cacheHits.push('speech');

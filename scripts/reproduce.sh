@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates RESULTS.md: runs every experiment that the data on this machine allows (5 seeds each),
+# logs them to ./mlruns, builds each experiment's report, then rewrites the measured tables.
+# Takes hours on 2 cores; pass experiment YAML files to run only those.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(
+  experiments/iemocap/text_lstm.yaml
+  experiments/emodb/speech_cnn.yaml
+  experiments/emodb/text_lstm_control.yaml
+  experiments/emodb/late_fusion_weighted.yaml
+)
+names=()
+for f in "${files[@]}"; do
+  echo "== $f"
+  ./emofuse run "$f"
+  names+=("$(./emofuse run "$f" --dry-run 2>/dev/null | sed -n 's/^experiment: //p')")
+done
+TSX_TSCONFIG_PATH="$root/tsconfig.json" node --import tsx scripts/results.ts "${names[@]}"

@@ -1,0 +1,75 @@
+// Writes the measured part of RESULTS.md (between the GENERATED markers) from the tracking store:
+// for each experiment, its latest invocation's runs, mean and sample std over seeds of the test
+// UA/WA/F1 per system, beside the paper's number, with backend, time and the command.
+// Usage: node --import tsx scripts/results.ts [--store mlruns] experiment-name ...
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { EmofuseError, writeFileAtomic, type RunRecord } from '@emofuse/core';
+import { listRuns } from '@emofuse/tracking';
+import { meanStd } from '@emofuse/eval';
+import { loadReference, paperRowFor } from '@emofuse/report';
+
+const root = path.resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const storeAt = args.indexOf('--store');
+const store = path.resolve(storeAt >= 0 ? args.splice(storeAt, 2)[1] : 'mlruns');
+const experiments = args;
+if (!experiments.length) throw new EmofuseError('name at least one experiment', { where: 'scripts/results.ts' });
+
+const reference = loadReference();
+const fmt = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
+const out: string[] = [];
+
+for (const experiment of experiments) {
+  const runs = await listRuns({ store }, { experiment });
+  const parents = runs.filter((r) => r.tags['emofuse.kind'] === 'invocation' && r.status === 'FINISHED').sort((a, b) => b.startTime - a.startTime);
+  if (!parents.length) throw new EmofuseError(`no finished run of experiment ${experiment}`, { where: store, fix: `run it first: ./emofuse run <its yaml>` });
+  const parent = parents[0];
+  const inv = parent.tags['emofuse.invocation'];
+  const children = runs.filter((r) => r.tags['emofuse.invocation'] === inv && r.tags['emofuse.system'] && r.status === 'FINISHED');
+  const systems = [...new Set(children.map((r) => r.tags['emofuse.system']))];
+  const minutes = ((parent.endTime ?? parent.startTime) - parent.startTime) / 60000;
+  const p = parent.params;
+  out.push(`### ${experiment}`, '');
+  out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}; invocation ${inv}`, '');
+  out.push('| system | n | UA | WA | F1 | paper UA / WA / F1 |', '|:-|-:|-:|-:|-:|:-|');
+  for (const system of systems) {
+    const rs = children.filter((r) => r.tags['emofuse.system'] === system);
+    const cell = (key: string) => {
+      const s = meanStd(rs.map((r) => r.metrics[key]));
+      return `${fmt(s.mean)} ± ${fmt(s.std)}`;
+    };
+    const paper = parent.tags['emofuse.corpus']?.startsWith('iemocap') ? paperRowFor(reference, system) : undefined;
+    out.push(`| ${system} | ${rs.length} | ${cell('test_ua')} | ${cell('test_wa')} | ${cell('test_f1')} | ${paper ? `${paper.ua} / ${paper.wa} / ${paper.f1}` : '-'} |`);
+  }
+  const weights = fusionWeights(children);
+  if (weights) out.push('', weights);
+  out.push('');
+}
+
+function fusionWeights(children: RunRecord[]): string | undefined {
+  const w1: number[] = [];
+  let names: string[] = [];
+  for (const r of children.filter((c) => c.tags['emofuse.system'] === 'late-weighted')) {
+    const dir = path.join(r.tags['emofuse.run_dir'] ?? '', 'fusion');
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      const c = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { weights: number[]; systems: string[] };
+      w1.push(c.weights[0]);
+      names = c.systems;
+    }
+  }
+  if (!w1.length) return undefined;
+  const s = meanStd(w1);
+  return `Late fusion II weights chosen on validation: w1 (${names[0]}) = ${s.mean.toFixed(3)} ± ${Number.isFinite(s.std) ? s.std.toFixed(3) : '-'} over ${w1.length} seed x fold choices (min ${Math.min(...w1).toFixed(2)}, max ${Math.max(...w1).toFixed(2)}); w2 (${names[1]}) = 1 - w1.`;
+}
+
+const file = path.join(root, 'RESULTS.md');
+const text = readFileSync(file, 'utf8');
+const begin = '<!-- GENERATED: scripts/results.ts -->';
+const end = '<!-- END GENERATED -->';
+const a = text.indexOf(begin);
+const b = text.indexOf(end);
+if (a < 0 || b < a) throw new EmofuseError('RESULTS.md has no GENERATED markers', { where: file });
+writeFileAtomic(file, `${text.slice(0, a + begin.length)}\n${out.join('\n')}\n${text.slice(b)}`);
+console.log(`RESULTS.md: ${experiments.length} experiment(s) from ${store}`);
