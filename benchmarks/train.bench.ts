@@ -4,7 +4,7 @@
  *
  *   node --import tsx benchmarks/train.bench.ts [--utterances 5810] [--epochs 2] [--repeats 1]
  *        [--models speech-cnn,joint-cnn,text-lstm] [--python .cache/bench-venv/bin/python]
- *        [--variants emofuse,im2col,fit] [--profile]
+ *        [--variants emofuse,im2col,fit] [--lengths real|uniform] [--profile]
  *
  * Seconds per epoch are steady state: the median over repeats of every epoch but the first
  * (the first pays for kernel setup / graph tracing; it is printed separately).
@@ -12,11 +12,12 @@
  * it needs `tensorflow` (pip install .cache/tensorflow/tensorflow_cpu-*.whl into a venv).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
+import { Parser } from 'pickleparser';
 import { makeRng } from '@emofuse/core';
 import { MODEL_DEFAULTS, buildModel, selectBackend, setConvImplementation, train, type ModelType } from '@emofuse/models';
 
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     python: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-keras': { type: 'boolean', default: false },
+    lengths: { type: 'string', default: 'real' },
   },
 });
 const N = Number(args.utterances);
@@ -48,11 +50,27 @@ function median(xs: number[]): number {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/**
+ * Utterance lengths in words: those of the real IEMOCAP sessions 1-4 transcripts when the shared
+ * pkl is there (capped at 50, the default maxTokens), else uniform 3..50.
+ */
+function lengthsOf(n: number, rng: () => number): { lengths: Int32Array; source: string } {
+  const pkl = path.join(process.env.EMOFUSE_SHARED_DATA ?? path.resolve(root, '../shared/data'), 'iemocap/iemocap.pkl');
+  if (args.lengths === 'real' && existsSync(pkl)) {
+    const [, , sentences, trainIds, , validIds] = new Parser().parse(readFileSync(pkl)) as [unknown, unknown, Map<string, string[]> | Record<string, string[]>, string[], unknown, string[]];
+    const get = (d: string) => (sentences instanceof Map ? sentences.get(d)! : sentences[d]);
+    const real = [...trainIds, ...validIds].flatMap((d) => get(d).map((t) => Math.min(STEPS, (t.match(/[A-Za-z']+/g) ?? []).length)));
+    return { lengths: Int32Array.from({ length: n }, (_, i) => real[i % real.length]), source: `real IEMOCAP transcript lengths (${pkl})` };
+  }
+  return { lengths: Int32Array.from({ length: n }, () => 3 + Math.floor(rng() * (STEPS - 2))), source: 'uniform 3..50' };
+}
+
 function randomData() {
   const rng = makeRng('bench');
   const ids = Array.from({ length: N }, (_, i) => `u${i}`);
   const labels = ids.map(() => CLASSES[Math.floor(rng() * CLASSES.length)]);
-  const lengths = Int32Array.from(ids, () => 3 + Math.floor(rng() * (STEPS - 2)));
+  const { lengths, source } = lengthsOf(N, rng);
+  console.log(`word sequences: ${STEPS} steps, lengths ${source}, mean ${(lengths.reduce((a, b) => a + b, 0) / N).toFixed(1)}`);
   const words = new Float32Array(N * STEPS * EMB);
   for (let i = 0; i < N; i++) for (let t = 0; t < lengths[i]; t++) for (let d = 0; d < EMB; d++) words[(i * STEPS + t) * EMB + d] = rng() * 2 - 1;
   const speech = Float32Array.from({ length: N * DS }, () => rng());
@@ -131,6 +149,7 @@ function python(): string | undefined {
 }
 
 function timeKeras(py: string, type: ModelType): Times {
+  // Keras' masked LSTM runs every step whatever the lengths, so its data keep uniform lengths
   const r = spawnSync(py, [path.join(root, 'benchmarks/train_keras.py'), '--model', type, '--utterances', String(N), '--epochs', String(EPOCHS)], {
     encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
   });

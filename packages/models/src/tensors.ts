@@ -8,8 +8,10 @@ export type Labels = readonly string[] | ReadonlyMap<string, string> | Readonly<
 /** Host-side arrays in the model's input order (tensors are made per batch or once, by the caller). */
 export interface HostInputs {
   ids: string[];
-  /** One entry per net input, in net.inputs order. */
-  arrays: { name: string; shape: number[]; values: Float32Array }[];
+  /** One entry per net input, in net.inputs order; `sequence` marks (rows, steps, ...) word inputs. */
+  arrays: { name: string; shape: number[]; values: Float32Array; sequence?: boolean }[];
+  /** Real steps per row of the word inputs (absent without them). */
+  lengths?: Int32Array;
 }
 
 /**
@@ -19,7 +21,8 @@ export interface HostInputs {
 export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: string): HostInputs {
   const spec = model.input;
   let ids: string[] | undefined;
-  const byName = new Map<string, { shape: number[]; values: Float32Array }>();
+  let lengths: Int32Array | undefined;
+  const byName = new Map<string, { shape: number[]; values: Float32Array; sequence?: boolean }>();
   if (spec.text) {
     const t = inputs.text;
     if (!t) throw new EmofuseError(`${model.type} needs text inputs but none were given`, { where, fix: 'pass inputs.text' });
@@ -42,8 +45,9 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
       }
       const mask = new Float32Array(n * t.steps);
       for (let i = 0; i < n; i++) mask.fill(1, i * t.steps, i * t.steps + Math.min(t.lengths[i], t.steps));
-      byName.set('text', { shape: [n, t.steps, t.dim], values: t.values });
-      byName.set('text_mask', { shape: [n, t.steps], values: mask });
+      byName.set('text', { shape: [n, t.steps, t.dim], values: t.values, sequence: true });
+      byName.set('text_mask', { shape: [n, t.steps], values: mask, sequence: true });
+      lengths = t.lengths;
     } else {
       if (isSequence(t)) {
         throw new EmofuseError(`${model.type} was built for one text vector per utterance but got word sequences`, {
@@ -70,7 +74,7 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
     if (!a) throw new EmofuseError(`the network has an input ${name} this package cannot feed`, { where });
     return { name, ...a };
   });
-  return { ids, arrays };
+  return { ids, arrays, lengths };
 }
 
 function checkDim(m: FeatureMatrix, dim: number, where: string): void {
@@ -116,12 +120,27 @@ export function labelIndices(ids: string[], labels: Labels, classes: string[], w
   return out;
 }
 
-/** Rows `rows` of every input as tensors (one gather per input, on the host side). */
+/**
+ * Rows `rows` of every input as tensors (gathered on the host side). Word inputs are cut to the
+ * longest real length in the batch: the steps after it are padding in every row, which the
+ * masked LSTM skips and which 'same' convolutions and the masked max-pool see as the zeros
+ * they are anyway, so the outputs are the same and short batches cost fewer LSTM steps.
+ */
 export function batchTensors(host: HostInputs, rows: ArrayLike<number>): tf.Tensor[] {
-  return host.arrays.map(({ shape, values }) => {
-    const per = shape.slice(1).reduce((a, b) => a * b, 1);
-    const out = new Float32Array(rows.length * per);
-    for (let i = 0; i < rows.length; i++) out.set(values.subarray(rows[i] * per, (rows[i] + 1) * per), i * per);
-    return tf.tensor(out, [rows.length, ...shape.slice(1)], 'float32');
+  let used = 0;
+  if (host.lengths) for (let i = 0; i < rows.length; i++) used = Math.max(used, host.lengths[rows[i]]);
+  return host.arrays.map(({ shape, values, sequence }) => {
+    const inner = shape.slice(1);
+    const per = inner.reduce((a, b) => a * b, 1);
+    const keep = sequence ? Math.max(1, Math.min(inner[0], used)) : inner[0];
+    if (!sequence || keep === inner[0]) {
+      const out = new Float32Array(rows.length * per);
+      for (let i = 0; i < rows.length; i++) out.set(values.subarray(rows[i] * per, (rows[i] + 1) * per), i * per);
+      return tf.tensor(out, [rows.length, ...inner], 'float32');
+    }
+    const kept = (per / inner[0]) * keep;
+    const out = new Float32Array(rows.length * kept);
+    for (let i = 0; i < rows.length; i++) out.set(values.subarray(rows[i] * per, rows[i] * per + kept), i * kept);
+    return tf.tensor(out, [rows.length, keep, ...inner.slice(1)], 'float32');
   });
 }

@@ -64,6 +64,27 @@ describe('train', () => {
     j.net.dispose();
   });
 
+  it('cutting word inputs to the longest utterance of the batch changes no output', () => {
+    for (const type of ['text-lstm', 'joint-cnn'] as const) {
+      const m = buildModel({ type, classes: CLASSES, input: INPUT[type], model: SMALL, seed: 8 });
+      const inputs = { text: validSet.text, speech: validSet.speech };
+      expect(Math.max(...validSet.text.lengths)).toBeLessThanOrEqual(validSet.text.steps);
+      const whole = predict(m, inputs, { batchSize: 256 });
+      const single = predict(m, inputs, { batchSize: 1 }); // each row cut to its own length
+      const untrimmed = tf.tidy(() => {
+        const n = validSet.ids.length;
+        const mask = new Float32Array(n * seq.steps);
+        validSet.text.lengths.forEach((len, i) => mask.fill(1, i * seq.steps, i * seq.steps + len));
+        const xs = [tf.tensor3d(validSet.text.values, [n, seq.steps, seq.dim]), tf.tensor2d(mask, [n, seq.steps])];
+        if (type === 'joint-cnn') xs.push(tf.tensor2d(validSet.speech.values, [n, 40]));
+        return Array.from((m.net.apply(xs) as tf.Tensor).dataSync());
+      });
+      single.probs.forEach((v, i) => expect(v).toBeCloseTo(untrimmed[i], 5));
+      whole.probs.forEach((v, i) => expect(v).toBeCloseTo(untrimmed[i], 5));
+      m.net.dispose();
+    }
+  });
+
   it('the same seed gives the same numbers, another seed other numbers', async () => {
     const run = async (seed: number) => {
       const m = buildModel({ type: 'text-lstm', classes: CLASSES, input: INPUT['text-lstm'], model: SMALL, seed });
