@@ -191,7 +191,8 @@ export interface LSTMArgs {
  * kernel, zero bias with the forget gate's set to 1, sigmoid gates, tanh cell). Written out
  * because tf.layers.lstm runs ~240 tfjs ops per time step of a training step (projection per
  * step, mask via where, many small gradients): here the input projection of all steps is one
- * matMul, a step is ~11 ops and padded steps (mask 0) carry the state over. Gate order in the
+ * matMul, a step is ~11 ops, and with a mask (real steps first, as lengths give) the output is
+ * the state after the last real step, as a masked Keras LSTM returns. Gate order in the
  * weights: i, f, o, g (not Keras' i, f, g, o), so one split gives the three sigmoid gates.
  */
 export class EmofuseLSTM extends tf.layers.Layer {
@@ -250,26 +251,25 @@ export class EmofuseLSTM extends tf.layers.Layer {
       const proj = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [b * steps, d]), this.kernel.read()), this.bias.read()), [b, steps, 4 * u]);
       const perStep = steps === 1 ? [tf.reshape(proj, [b, 4 * u])] : tf.unstack(proj, 1);
       const mask = kwargs.mask as tf.Tensor | undefined;
-      const masks = mask ? tf.unstack(tf.expandDims(tf.cast(mask, 'float32'), -1), 1) : undefined;
       const w = this.recurrentKernel.read();
       let h: tf.Tensor = tf.zeros([b, u]);
       let c: tf.Tensor = tf.zeros([b, u]);
+      const hs: tf.Tensor[] = [];
       for (let t = 0; t < steps; t++) {
         const z = t === 0 ? perStep[0] : tf.add(perStep[t], tf.matMul(h, w));
         const [sigPart, gPart] = tf.split(z, [3 * u, u], 1);
         const [i, f, o] = tf.split(tf.sigmoid(sigPart), 3, 1);
-        const cNew = t === 0 ? tf.mul(i, tf.tanh(gPart)) : tf.add(tf.mul(f, c), tf.mul(i, tf.tanh(gPart)));
-        const hNew = tf.mul(o, tf.tanh(cNew));
-        if (masks) {
-          // padded step: keep the previous state
-          c = tf.add(c, tf.mul(masks[t], tf.sub(cNew, c)));
-          h = tf.add(h, tf.mul(masks[t], tf.sub(hNew, h)));
-        } else {
-          c = cNew;
-          h = hNew;
-        }
+        c = t === 0 ? tf.mul(i, tf.tanh(gPart)) : tf.add(tf.mul(f, c), tf.mul(i, tf.tanh(gPart)));
+        h = tf.mul(o, tf.tanh(c));
+        if (mask) hs.push(h);
       }
-      return h;
+      if (!mask || steps === 1) return mask ? tf.mul(h, tf.cast(mask, 'float32')) : h;
+      // Masks here come from utterance lengths: real steps first, then padding. The state after
+      // the last real step is the masked LSTM's output (it would carry it over the padding), so
+      // pick it with a one-hot of that step (mask_t - mask_t+1) instead of blending every step.
+      const m = tf.cast(mask, 'float32');
+      const last = tf.sub(m, tf.concat([tf.slice(m, [0, 1], [b, steps - 1]), tf.zeros([b, 1])], 1));
+      return tf.sum(tf.mul(tf.stack(hs, 1), tf.expandDims(last, -1)), 1);
     });
   }
 
