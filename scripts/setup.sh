@@ -32,7 +32,8 @@ if [ ! -x .venv/bin/python ] && ! "$py" -m venv .venv; then
   status+=("python venv: MISSING")
 elif .venv/bin/python -c 'import mlflow, opensmile, sklearn' 2>/dev/null; then
   echo ".venv already has mlflow, opensmile and scikit-learn"; status+=("python venv: ok")
-elif .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt; then
+# pip's per-package notes about this machine's local index folders are noise; errors still show.
+elif .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2); then
   status+=("python venv: ok")
 else
   warn "pip install -r requirements.txt failed: MLflow server tests and openSMILE extraction are unavailable; local tracking still works"
