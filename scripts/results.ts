@@ -1,7 +1,8 @@
 // Writes the measured part of RESULTS.md (between the GENERATED markers) from the tracking store:
 // for each experiment, its latest invocation's runs, mean and sample std over seeds of the test
 // UA/WA/F1 per system, beside the paper's number, with backend, time and the command.
-// Usage: node --import tsx scripts/results.ts [--store mlruns] experiment-name ...
+// Usage: node --import tsx scripts/results.ts [--store mlruns]... experiment-name ...
+// (each experiment is read from the first store that has a finished run of it)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic, type RunRecord } from '@emofuse/core';
@@ -11,8 +12,9 @@ import { loadReference, paperRowFor } from '@emofuse/report';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
-const storeAt = args.indexOf('--store');
-const store = path.resolve(storeAt >= 0 ? args.splice(storeAt, 2)[1] : 'mlruns');
+const stores: string[] = [];
+for (let i = args.indexOf('--store'); i >= 0; i = args.indexOf('--store')) stores.push(path.resolve(args.splice(i, 2)[1]));
+if (!stores.length) stores.push(path.resolve('mlruns'));
 const experiments = args;
 if (!experiments.length) throw new EmofuseError('name at least one experiment', { where: 'scripts/results.ts' });
 
@@ -21,9 +23,14 @@ const fmt = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
 const out: string[] = [];
 
 for (const experiment of experiments) {
-  const runs = await listRuns({ store }, { experiment });
-  const parents = runs.filter((r) => r.tags['emofuse.kind'] === 'invocation' && r.status === 'FINISHED').sort((a, b) => b.startTime - a.startTime);
-  if (!parents.length) throw new EmofuseError(`no finished run of experiment ${experiment}`, { where: store, fix: `run it first: ./emofuse run <its yaml>` });
+  let runs: RunRecord[] = [];
+  let parents: RunRecord[] = [];
+  for (const store of stores) {
+    runs = await listRuns({ store }, { experiment });
+    parents = runs.filter((r) => r.tags['emofuse.kind'] === 'invocation' && r.status === 'FINISHED').sort((a, b) => b.startTime - a.startTime);
+    if (parents.length) break;
+  }
+  if (!parents.length) throw new EmofuseError(`no finished run of experiment ${experiment}`, { where: stores.join(', '), fix: `run it first: ./emofuse run <its yaml>` });
   const parent = parents[0];
   const inv = parent.tags['emofuse.invocation'];
   const children = runs.filter((r) => r.tags['emofuse.invocation'] === inv && r.tags['emofuse.system'] && r.status === 'FINISHED');
@@ -72,4 +79,4 @@ const a = text.indexOf(begin);
 const b = text.indexOf(end);
 if (a < 0 || b < a) throw new EmofuseError('RESULTS.md has no GENERATED markers', { where: file });
 writeFileAtomic(file, `${text.slice(0, a + begin.length)}\n${out.join('\n')}\n${text.slice(b)}`);
-console.log(`RESULTS.md: ${experiments.length} experiment(s) from ${store}`);
+console.log(`RESULTS.md: ${experiments.length} experiment(s) from ${stores.join(', ')}`);
