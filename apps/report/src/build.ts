@@ -5,7 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { buildDirAtomic, EmofuseError } from '@emofuse/core';
 import { checkReportInput, type ConfusionArtifact, type ReportInputLike, type ReportRun } from './input.ts';
 import { loadReference, REFERENCE_FILE, type Reference } from './reference.ts';
-import { ablationMarkdown, ablationTable, selectRuns, seedRows, summarise, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
+import { ablationMarkdown, ablationTable, selectRuns, seedRows, summarise, summaryDisplayRows, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
 import { ablationSpec, comparisonSpec, confusionSpec, fusionCurveSpec, trainingCurvesSpec, type ConfusionEntry, type Spread } from './charts.ts';
 import { renderSvg, toVega } from './render.ts';
 import { escapeHtml, renderHtml, type HtmlChart, type HtmlSection } from './html.ts';
@@ -158,20 +158,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const sections: HtmlSection[] = [
     {
       heading: `Results (${split} split, %)`,
-      html: htmlTable(
-        summary.map((s) => ({
-          system: s.system,
-          n: s.n,
-          seeds: s.seeds,
-          UA: `${fmt(s.ua_mean)} ± ${fmt(s.ua_std)}`,
-          'UA paper': fmt(s.paper_ua),
-          WA: `${fmt(s.wa_mean)} ± ${fmt(s.wa_std)}`,
-          'WA paper': fmt(s.paper_wa),
-          F1: `${fmt(s.f1_mean)} ± ${fmt(s.f1_std)}`,
-          'F1 paper': fmt(s.paper_f1),
-          'paper row': s.paper ?? '–',
-        })),
-      ) + '<div class="caption">mean ± sample standard deviation over seeds.</div>',
+      html: htmlTable(summaryDisplayRows(summary, { seeds: true })) + '<div class="caption">mean ± sample standard deviation over seeds.</div>',
     },
   ];
   if (ablationRows) {

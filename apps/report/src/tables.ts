@@ -95,11 +95,12 @@ export function summarise(rows: SeedRow[], reference: Reference): SummaryRow[] {
 
 const fmt = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 
-/** systems x (UA, WA, F1) as mean ± std with n, and the paper's number beside. */
-export function summaryMarkdown(summary: SummaryRow[], reference: Reference, split: string): string {
-  const rows = summary.map((s) => ({
+/** One display row per system: mean ± std of each metric with the paper's number beside (the HTML adds `seeds`). */
+export function summaryDisplayRows(summary: SummaryRow[], opts: { seeds?: boolean } = {}): Record<string, string | number>[] {
+  return summary.map((s) => ({
     system: s.system,
     n: s.n,
+    ...(opts.seeds ? { seeds: s.seeds } : {}),
     UA: `${fmt(s.ua_mean)} ± ${fmt(s.ua_std)}`,
     'UA paper': fmt(s.paper_ua),
     WA: `${fmt(s.wa_mean)} ± ${fmt(s.wa_std)}`,
@@ -108,6 +109,11 @@ export function summaryMarkdown(summary: SummaryRow[], reference: Reference, spl
     'F1 paper': fmt(s.paper_f1),
     'paper row': s.paper ?? '–',
   }));
+}
+
+/** systems x (UA, WA, F1) as mean ± std with n, and the paper's number beside. */
+export function summaryMarkdown(summary: SummaryRow[], reference: Reference, split: string): string {
+  const rows = summaryDisplayRows(summary);
   const right = (cols: string[]) => Object.fromEntries(cols.map((c) => [c, 'r'])) as Record<string, 'r'>;
   const ours = aq.from(rows).toMarkdown({ align: right(['n', 'UA', 'UA paper', 'WA', 'WA paper', 'F1', 'F1 paper']) });
   const baseRows = reference.rows.filter((r) => r.kind === 'baseline');

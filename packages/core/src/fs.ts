@@ -4,11 +4,12 @@ import path from 'node:path';
 
 /**
  * Write a file so that readers see either the old content or the whole new one, never a part:
- * write a sibling temporary file, then rename it over the target (atomic on one filesystem).
+ * write a temporary file, then rename it over the target (atomic on one filesystem). The temporary
+ * file sits beside the target unless `tmpDir` (same filesystem) says where a stray one would be harmless.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { tmpDir?: string } = {}): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(opts.tmpDir ?? path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, file);

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync,
-  readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync,
+  readdirSync, renameSync, rmSync, statSync, writeSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -351,15 +351,7 @@ export class LocalStore {
 
   /** Temp files live in the run directory itself, never inside params/, tags/ or artifacts/ where a crash would leave a bogus entry. */
   private writeInRun(run: RunMeta, target: string, data: string | Uint8Array): void {
-    mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = path.join(run.dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    try {
-      writeFileSync(tmp, data);
-      renameSync(tmp, target);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
+    writeFileAtomic(target, data, { tmpDir: run.dir });
   }
 
   logParams(run: RunMeta, params: Record<string, string>): void {
