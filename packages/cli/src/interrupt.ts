@@ -3,7 +3,8 @@ import { terminalContext, type RunContext } from './context.ts';
 import { EXIT, codeFor, printError } from './errors.ts';
 
 /**
- * Run `work` with a terminal context whose signal aborts on Ctrl-C. A second Ctrl-C quits at once.
+ * Run `work` with a terminal context whose signal aborts on Ctrl-C (or SIGTERM, as batch schedulers
+ * send before killing a job). A second signal quits at once.
  * On interrupt: says which runs were not saved (the pipeline builds runs in temp dirs) and returns 130.
  */
 export async function interruptible(label: string, work: (ctx: RunContext) => Promise<void>): Promise<number> {
@@ -20,6 +21,7 @@ export async function interruptible(label: string, work: (ctx: RunContext) => Pr
     ac.abort(new EmofuseError('interrupted by Ctrl-C'));
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   try {
     await work(ctx);
     if (!ac.signal.aborted) return EXIT.ok;
@@ -30,6 +32,7 @@ export async function interruptible(label: string, work: (ctx: RunContext) => Pr
     }
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
   const unsaved = [...ctx.inFlight.keys()];
   if (unsaved.length === 0) process.stderr.write(`interrupted: nothing was saved for ${label}\n`);
