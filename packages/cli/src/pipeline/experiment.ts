@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import {
   EmofuseError, buildDirAtomic, fingerprint, writeJsonAtomic,
-  type Corpus, type Posteriors, type Split,
+  type Corpus, type Posteriors,
 } from '@emofuse/core';
 import { makeFolds, readCorpus, splitFingerprint, splitToJson, summariseSplit } from '@emofuse/data';
 import {
@@ -364,4 +364,3 @@ async function logText(run: TrackerRun, name: string, text: string): Promise<voi
 }
 const logJson = (run: TrackerRun, name: string, value: unknown) => logText(run, name, JSON.stringify(value, null, 2) + '\n');
 
-export type { Split };
