@@ -91,7 +91,7 @@ export async function makeReport(opts: ReportOptions, ctx: RunContext): Promise<
     title: opts.experiment ? `emofuse: ${opts.experiment}` : 'emofuse runs',
     comparePaper: !(opts.experiment ?? '').toLowerCase().includes('emodb'),
   });
-  ctx.log(`report: ${paths.html}\nsummary: ${paths.summary}`);
+  ctx.log(`summary: ${paths.summary}`);
   return { file: paths.html };
 }
 
