@@ -39,7 +39,7 @@ function experiment(name: string, extra = ''): string {
   writeFileSync(file, `experiment: ${name}
 seeds: [1]
 corpus: { type: manifest, path: ${writeManifest()} }
-split: { protocol: loso-speaker, folds: ['03'] }
+split: { protocol: loso-speaker, folds: ['03', '08'] }
 features: { cacheDir: ${path.join(work, 'cache')}, speech: { select: 20 } }
 systems: [text-lstm, speech-cnn]
 fusion: { rules: [weighted, product], systems: [text-lstm, speech-cnn], step: 0.1 }
@@ -87,9 +87,17 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     const text = children.find((r) => r.tags['emofuse.system'] === 'text-lstm')!;
     expect(text.params.seed).toBe('1');
     expect(text.params['meta.backend']).toMatch(/tensorflow|wasm|cpu/);
+    // Fold 03's curves under the plain keys, fold 08's under their own, each with step = epoch.
     expect(text.metricHistory.train_loss.map((p) => p.step)).toEqual([1, 2]);
+    expect(text.metricHistory['fold_08/valid_loss'].map((p) => p.step)).toEqual([1, 2]);
+    expect(text.metricHistory.fold_test_ua.map((p) => p.step)).toEqual([0, 1]);
     expect(text.metrics.test_ua).toBeCloseTo(metrics['text-lstm'].test.ua, 12);
     expect(existsSync(path.join(text.localArtifactDir!, 'confusion_test.json'))).toBe(true);
+    // Test is pooled over the folds: every utterance of speakers 03 and 08 scored once.
+    const testPosteriors = JSON.parse(readFileSync(path.join(text.localArtifactDir!, 'posteriors_test.json'), 'utf8'));
+    const heldOut = readFileSync(config.corpus.path, 'utf8').split('\n').filter((l) => /,(03|08),/.test(l)).length;
+    expect(testPosteriors.rows).toHaveLength(heldOut);
+
     expect(result.report && existsSync(result.report)).toBe(true);
 
     // A second run of the same corpus reads the ComParE features from the cache.

@@ -153,13 +153,15 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
         const run = tracked.get(system)!;
         const model = buildModel({ type: system, classes: corpus.classes, input: inputSpec(inputs.all, system), model: config.model, seed, textModel: system === 'joint-cnn' ? textModel : undefined });
         const part = (ids: string[]) => ({ inputs: select(inputs.all, system, ids), labels });
-        const stepBase = fi * 1000; // per-fold curves share one key; folds are 1000 steps apart
+        // The first fold's curves go under the plain keys (step = epoch) that reports draw; the
+        // other folds keep theirs under fold_<name>/ so no curve jumps from fold to fold.
+        const curvePrefix = fi === 0 ? '' : `fold_${foldName}/`;
         const res = await train(model, { train: part(split.train), valid: split.valid.length ? part(split.valid) : undefined }, {
           epochs: config.train.epochs, batchSize: config.train.batchSize, learningRate: config.train.learningRate, patience: config.train.patience,
           classWeights: config.train.classWeights, seed, signal: ctx.signal,
           onEpochEnd: async (log: EpochLog, info) => {
             ctx.log(`  ${system}${tag} ${formatEpochLine(log, info.epochs, info.elapsed)}`);
-            await run.logMetrics(epochMetrics(log, stepBase + log.epoch));
+            await run.logMetrics(epochMetrics(log, curvePrefix));
           },
         });
         models.push(model);
@@ -321,11 +323,12 @@ const meanScores = (xs: Scores[]): Scores => {
 };
 const pct = (x: number) => (100 * x).toFixed(2);
 
-function epochMetrics(log: EpochLog, step: number) {
-  const out = [{ key: 'train_loss', value: log.trainLoss, step }, { key: 'train_acc', value: log.trainAcc, step }, { key: 'epoch_seconds', value: log.seconds, step }];
-  if (log.validLoss !== undefined) out.push({ key: 'valid_loss', value: log.validLoss, step });
-  if (log.validAcc !== undefined) out.push({ key: 'valid_acc', value: log.validAcc, step });
-  return out;
+function epochMetrics(log: EpochLog, prefix: string) {
+  const step = log.epoch;
+  const values: [string, number | undefined][] = [
+    ['train_loss', log.trainLoss], ['train_acc', log.trainAcc], ['valid_loss', log.validLoss], ['valid_acc', log.validAcc], ['epoch_seconds', log.seconds],
+  ];
+  return values.filter(([, v]) => v !== undefined).map(([k, v]) => ({ key: `${prefix}${k}`, value: v!, step }));
 }
 
 function metaParams(meta: RunMeta, backend: BackendChoice): Record<string, string> {
