@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '@emofuse/tracking';
-import { loadExperiment } from '../src/config/index.ts';
+import { expandSweep, loadExperiment, loadSweep } from '../src/config/index.ts';
 import { silentContext } from '../src/context.ts';
-import { runExperiment } from '../src/pipeline/index.ts';
+import { runExperiment, runSweep } from '../src/pipeline/index.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const emodb = path.join(process.env.EMOFUSE_SHARED_DATA ?? path.resolve(repoRoot, '../shared/data'), 'emodb', 'wav');
@@ -128,5 +128,22 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     const runs = await listRuns({ store }, { experiment: 'killed' });
     expect(runs.length).toBeGreaterThan(0);
     for (const r of runs) expect(r.status).toBe('KILLED');
+  });
+
+  it('runs a sweep and chooses the point with the best validation score', async () => {
+    const base = experiment('sweep-base');
+    const file = path.join(work, 'filters.yaml');
+    writeFileSync(file, `base: ${base}\ngrid: { model.speech.filters: [4, 8] }\nmetric: ua\nsplit: valid\nmode: max\n`);
+    const sweep = loadSweep(file);
+    const points = expandSweep(sweep, { set: ['systems=[speech-cnn]', 'fusion.rules=[]', "split.folds=['03']", 'train.epochs=1'] });
+    const result = await runSweep(sweep, points, silentContext());
+    expect(result.points.map((p) => p.name)).toEqual(points.map((p) => p.name));
+    const best = result.points.reduce((b, p) => (p.score > b.score ? p : b));
+    expect(result.best).toBe(best.name);
+    for (const p of result.points) {
+      expect(p.score).toBeGreaterThanOrEqual(0);
+      const metrics = JSON.parse(readFileSync(path.join(p.runs[0].dir, 'metrics.json'), 'utf8'));
+      expect(p.score).toBeCloseTo(metrics['speech-cnn'].valid.ua, 12);
+    }
   });
 });
