@@ -7,7 +7,8 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic, type RunRecord } from '@emofuse/core';
 import { listRuns } from '@emofuse/tracking';
-import { meanStd } from '@emofuse/eval';
+import { compareSystems, meanStd } from '@emofuse/eval';
+import { readCorpus } from '@emofuse/data';
 import { loadReference, paperRowFor } from '@emofuse/report';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -31,14 +32,23 @@ for (const experiment of experiments) {
     if (parents.length) break;
   }
   if (!parents.length) throw new EmofuseError(`no finished run of experiment ${experiment}`, { where: stores.join(', '), fix: `run it first: ./emofuse run <its yaml>` });
+  // Several invocations of one experiment (say seeds 1-3, then 4-5) combine: per system and seed the
+  // latest finished run counts. Invocations at different commits are refused: they are different code.
   const parent = parents[0];
-  const inv = parent.tags['emofuse.invocation'];
-  const children = runs.filter((r) => r.tags['emofuse.invocation'] === inv && r.tags['emofuse.system'] && r.status === 'FINISHED');
+  const commits = new Set(parents.map((r) => `${r.params['meta.git_commit']}${r.params['meta.git_dirty'] === 'true' ? '+dirty' : ''}`));
+  if (commits.size > 1) throw new EmofuseError(`experiment ${experiment} has finished invocations at several commits (${[...commits].join(', ')})`, { where: stores.join(', '), fix: 'rerun it at one commit' });
+  const invocations = new Set(parents.map((r) => r.tags['emofuse.invocation']));
+  const latest = new Map<string, RunRecord>();
+  for (const r of runs.filter((x) => invocations.has(x.tags['emofuse.invocation']) && x.tags['emofuse.system'] && x.status === 'FINISHED').sort((a, b) => a.startTime - b.startTime)) {
+    latest.set(`${r.tags['emofuse.system']}/${r.params.seed}`, r);
+  }
+  const children = [...latest.values()];
+  const inv = [...invocations].join(', ');
   const systems = [...new Set(children.map((r) => r.tags['emofuse.system']))];
-  const minutes = ((parent.endTime ?? parent.startTime) - parent.startTime) / 60000;
+  const minutes = parents.reduce((m, r) => m + ((r.endTime ?? r.startTime) - r.startTime) / 60000, 0);
   const p = parent.params;
   out.push(`### ${experiment}`, '');
-  out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}; invocation ${inv}`, '');
+  out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}; invocation${invocations.size > 1 ? 's' : ''} ${inv}`, '');
   out.push('| system | n | UA | WA | F1 | paper UA / WA / F1 |', '|:-|-:|-:|-:|-:|:-|');
   for (const system of systems) {
     const rs = children.filter((r) => r.tags['emofuse.system'] === system);
@@ -51,7 +61,29 @@ for (const experiment of experiments) {
   }
   const weights = fusionWeights(children);
   if (weights) out.push('', weights);
+  for (const fused of systems.filter((x) => x.startsWith('late-'))) {
+    for (const single of systems.filter((x) => !x.startsWith('late-'))) out.push('', pairedTests(children, fused, single));
+  }
   out.push('');
+}
+
+/** Per seed, fused vs single system on the same test utterances: does fusion really differ? */
+function pairedTests(children: RunRecord[], fused: string, single: string): string {
+  const first = children[0].params;
+  const corpus = readCorpus({ type: first['corpus.type'], path: first['corpus.path'] });
+  const labels = new Map(corpus.utterances.map((u) => [u.id, u.label]));
+  const post = (r: RunRecord) => {
+    const j = JSON.parse(readFileSync(path.join(r.localArtifactDir!, 'posteriors_test.json'), 'utf8')) as { classes: string[]; rows: { id: string; probs: number[] }[] };
+    return { name: r.tags['emofuse.system'], ids: j.rows.map((x) => x.id), classes: j.classes, probs: Float64Array.from(j.rows.flatMap((x) => x.probs)) };
+  };
+  const cells: string[] = [];
+  for (const a of children.filter((r) => r.tags['emofuse.system'] === fused).sort((x, y) => Number(x.params.seed) - Number(y.params.seed))) {
+    const b = children.find((r) => r.tags['emofuse.system'] === single && r.params.seed === a.params.seed);
+    if (!b) continue;
+    const c = compareSystems({ a: post(a), b: post(b), labels, metric: 'ua', B: 2000, seed: Number(a.params.seed) });
+    cells.push(`seed ${a.params.seed}: ΔUA ${(100 * c.bootstrap.delta).toFixed(1)} [${(100 * c.bootstrap.lower).toFixed(1)}, ${(100 * c.bootstrap.upper).toFixed(1)}], McNemar p ${c.mcnemar.pExact.toFixed(3)}`);
+  }
+  return `Paired tests on the test utterances, ${fused} minus ${single} (paired bootstrap 95% interval of the UA difference in points, B = 2000; McNemar exact two-sided p): ${cells.join('; ')}.`;
 }
 
 function fusionWeights(children: RunRecord[]): string | undefined {
