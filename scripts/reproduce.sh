@@ -8,6 +8,8 @@ cd "$root"
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(
   experiments/iemocap/text_lstm.yaml
+  experiments/iemocap/ablations/lstm_input_utterance.yaml
+  experiments/iemocap/ablations/class_weights_balanced.yaml
   experiments/emodb/speech_cnn.yaml
   experiments/emodb/text_lstm_control.yaml
   experiments/emodb/late_fusion_weighted.yaml
@@ -19,3 +21,5 @@ for f in "${files[@]}"; do
   names+=("$(./emofuse run "$f" --dry-run 2>/dev/null | sed -n 's/^experiment: //p')")
 done
 TSX_TSCONFIG_PATH="$root/tsconfig.json" node --import tsx scripts/results.ts "${names[@]}"
+echo "== diagnostic text baselines (quoted in RESULTS.md, 'Reading the numbers')"
+.venv/bin/python scripts/text_baselines.py
