@@ -49,7 +49,7 @@ for (const experiment of experiments) {
   const p = parent.params;
   out.push(`### ${experiment}`, '');
   out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}; invocation${invocations.size > 1 ? 's' : ''} ${inv}`, '');
-  out.push('| system | n | UA | WA | F1 | paper UA / WA / F1 |', '|:-|-:|-:|-:|-:|:-|');
+  out.push('| system | n | UA | WA | F1 | paper UA / WA / F1 | valid UA |', '|:-|-:|-:|-:|-:|:-|-:|');
   for (const system of systems) {
     const rs = children.filter((r) => r.tags['emofuse.system'] === system);
     const cell = (key: string) => {
@@ -57,7 +57,7 @@ for (const experiment of experiments) {
       return `${fmt(s.mean)} ± ${fmt(s.std)}`;
     };
     const paper = parent.tags['emofuse.corpus']?.startsWith('iemocap') ? paperRowFor(reference, system) : undefined;
-    out.push(`| ${system} | ${rs.length} | ${cell('test_ua')} | ${cell('test_wa')} | ${cell('test_f1')} | ${paper ? `${paper.ua} / ${paper.wa} / ${paper.f1}` : '-'} |`);
+    out.push(`| ${system} | ${rs.length} | ${cell('test_ua')} | ${cell('test_wa')} | ${cell('test_f1')} | ${paper ? `${paper.ua} / ${paper.wa} / ${paper.f1}` : '-'} | ${cell('valid_ua')} |`);
   }
   const weights = fusionWeights(children);
   if (weights) out.push('', weights);
