@@ -9,6 +9,7 @@ import { EmofuseError, writeFileAtomic, type RunRecord } from '@emofuse/core';
 import { listRuns } from '@emofuse/tracking';
 import { compareSystems, meanStd } from '@emofuse/eval';
 import { readCorpus } from '@emofuse/data';
+import { loadPosteriors } from '@emofuse/models';
 import { loadReference, paperRowFor } from '@emofuse/report';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -72,10 +73,7 @@ function pairedTests(children: RunRecord[], fused: string, single: string): stri
   const first = children[0].params;
   const corpus = readCorpus({ type: first['corpus.type'], path: first['corpus.path'] });
   const labels = new Map(corpus.utterances.map((u) => [u.id, u.label]));
-  const post = (r: RunRecord) => {
-    const j = JSON.parse(readFileSync(path.join(r.localArtifactDir!, 'posteriors_test.json'), 'utf8')) as { classes: string[]; rows: { id: string; probs: number[] }[] };
-    return { name: r.tags['emofuse.system'], ids: j.rows.map((x) => x.id), classes: j.classes, probs: Float64Array.from(j.rows.flatMap((x) => x.probs)) };
-  };
+  const post = (r: RunRecord) => ({ ...loadPosteriors(path.join(r.localArtifactDir!, 'posteriors_test.json')), name: r.tags['emofuse.system'] });
   const cells: string[] = [];
   for (const a of children.filter((r) => r.tags['emofuse.system'] === fused).sort((x, y) => Number(x.params.seed) - Number(y.params.seed))) {
     const b = children.find((r) => r.tags['emofuse.system'] === single && r.params.seed === a.params.seed);

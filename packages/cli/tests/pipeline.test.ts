@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '@emofuse/tracking';
+import { loadPosteriors } from '@emofuse/models';
 import { expandSweep, loadExperiment, loadSweep } from '../src/config/index.ts';
 import { silentContext } from '../src/context.ts';
 import { runExperiment, runSweep } from '../src/pipeline/index.ts';
@@ -93,10 +94,14 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     expect(text.metricHistory.fold_test_ua.map((p) => p.step)).toEqual([0, 1]);
     expect(text.metrics.test_ua).toBeCloseTo(metrics['text-lstm'].test.ua, 12);
     expect(existsSync(path.join(text.localArtifactDir!, 'confusion_test.json'))).toBe(true);
+    const weighted = children.find((r) => r.tags['emofuse.system'] === 'late-weighted')!;
+    const curve = JSON.parse(readFileSync(path.join(weighted.localArtifactDir!, 'fusion_curve.json'), 'utf8'));
+    expect(curve.chosen.w1).toBe(choice.weights[0]);
+    expect(curve.test.ua).toBeCloseTo(metrics['late-weighted'].test.ua, 12);
     // Test is pooled over the folds: every utterance of speakers 03 and 08 scored once.
-    const testPosteriors = JSON.parse(readFileSync(path.join(text.localArtifactDir!, 'posteriors_test.json'), 'utf8'));
+    const testPosteriors = loadPosteriors(path.join(text.localArtifactDir!, 'posteriors_test.json'));
     const heldOut = readFileSync(config.corpus.path, 'utf8').split('\n').filter((l) => /,(03|08),/.test(l)).length;
-    expect(testPosteriors.rows).toHaveLength(heldOut);
+    expect(testPosteriors.ids).toHaveLength(heldOut);
 
     expect(result.report && existsSync(result.report)).toBe(true);
 

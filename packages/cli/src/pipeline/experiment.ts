@@ -132,7 +132,7 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
     const pooled = new Map<string, Posteriors[]>(); // system -> test posteriors of every fold
     const validScores = new Map<string, Scores[]>();
     const trainScores = new Map<string, Scores[]>();
-    const fusionChoices: Record<string, WeightChoice[]> = {};
+    let firstFoldChoice: { fold: string; choice: WeightChoice } | undefined; // the report draws one weight curve
     for (const [fi, split] of folds.entries()) {
       checkAborted(ctx);
       const foldName = split.fold ?? 'main';
@@ -140,7 +140,7 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
       writeJsonAtomic(path.join(tmp, 'splits', `${foldName}.json`), { ...splitToJson(split, corpus), summary: summariseSplit(corpus, split) });
       const inputs = foldInputs(feats, split, labels, config);
       if (inputs.speechTransform) writeJsonAtomic(path.join(tmp, 'transforms', `${foldName}.json`), inputs.speechTransform);
-      if (fi === 0 || folds.length === 1) {
+      if (fi === 0) {
         const fp = { 'split.fingerprint': splitFingerprint(split), 'split.protocol': split.protocol };
         for (const r of tracked.values()) await r.setTags(fp);
       }
@@ -184,7 +184,7 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
         if (rule === 'weighted') {
           if (!split.valid.length) throw new EmofuseError('late fusion II needs validation data to choose its weights, and this split has none', { where: 'split.validFraction', fix: 'set split.validFraction above 0' });
           const choice = searchWeights({ valid: { systems: sys('valid'), labels }, metric: config.fusion.metric, step: config.fusion.step });
-          (fusionChoices[foldName] ??= []).push(choice);
+          if (fi === 0) firstFoldChoice = { fold: foldName, choice };
           ctx.log(`  ${name}${tag}: w = [${choice.weights.map((w) => w.toFixed(2)).join(', ')}] for [${choice.systems.join(', ')}], validation ${config.fusion.metric} ${(100 * choice.score).toFixed(2)}`);
           for (const part of PARTS) if (split[part].length) fused[part] = applyWeights(choice, sys(part));
           writeJsonAtomic(path.join(tmp, 'fusion', `${foldName}.json`), choice);
@@ -209,6 +209,7 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
     // Test: scored once, on every test utterance (pooled over folds for leave-one-out).
     const metrics: SeedRun['metrics'] = {};
     const summary: Record<string, unknown> = {};
+    // Each tracked run's artifacts are written once, into the run directory, and uploaded from there.
     for (const [name, parts] of pooled) {
       const testPost = concatPosteriors(parts);
       const test = metricsFromPosteriors(testPost, labels, `${name} test`);
@@ -219,18 +220,19 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
       const run = tracked.get(name)!;
       const batch = Object.entries(m).flatMap(([part, s]) => Object.entries(s!).map(([k, v]) => ({ key: `${part}_${k}`, value: v })));
       await run.logMetrics(batch);
-      const confusion = { classes: test.classes, counts: test.confusion };
-      writeJsonAtomic(path.join(tmp, 'confusion', `${name}.json`), confusion);
-      await logJson(run, 'confusion_test.json', confusion);
-      await logJson(run, 'metrics.json', { ...m, perClass: test.perClass });
-      await logJson(run, 'posteriors_test.json', posteriorsJson(testPost));
+      const dir = path.join(tmp, 'systems', name);
+      writeJsonAtomic(path.join(dir, 'confusion_test.json'), { classes: test.classes, counts: test.confusion });
+      writeJsonAtomic(path.join(dir, 'metrics.json'), { ...m, perClass: test.perClass });
+      savePosteriors(testPost, path.join(dir, 'posteriors_test.json'));
+      if (name === fusionSystemName('weighted') && firstFoldChoice) {
+        const { fold, choice } = firstFoldChoice;
+        writeJsonAtomic(path.join(dir, 'fusion_curve.json'), {
+          metric: choice.metric, step: choice.step, fold, curve: choice.curve.map((c) => ({ w1: c.w1, score: c.score })),
+          chosen: { w1: choice.weights[0], weights: choice.weights, systems: choice.systems }, test: m.test,
+        });
+      }
+      await run.logArtifactDir(dir);
       ctx.log(`${name}: test UA ${pct(m.test!.ua)}  WA ${pct(m.test!.wa)}  F1 ${pct(m.test!.f1)}${m.valid ? `   (valid UA ${pct(m.valid.ua)})` : ''}`);
-    }
-    for (const [fold, choices] of Object.entries(fusionChoices)) {
-      const choice = choices[0];
-      const test = metrics[fusionSystemName('weighted')]?.test;
-      const curve = { metric: choice.metric, step: choice.step, fold, curve: choice.curve.map((c) => ({ w1: c.w1, score: c.score })), chosen: { w1: choice.weights[0], weights: choice.weights, systems: choice.systems }, test: test ?? null };
-      if (fold === (folds[0].fold ?? 'main')) await logJson(tracked.get(fusionSystemName('weighted'))!, 'fusion_curve.json', curve);
     }
     writeJsonAtomic(path.join(tmp, 'metrics.json'), summary);
     return metrics;
@@ -311,11 +313,6 @@ function concatPosteriors(parts: Posteriors[]): Posteriors {
   return { ids: parts.flatMap((p) => p.ids), classes: parts[0].classes, probs };
 }
 
-function posteriorsJson(p: Posteriors) {
-  const k = p.classes.length;
-  return { classes: p.classes, rows: p.ids.map((id, r) => ({ id, probs: Array.from(p.probs.subarray(r * k, (r + 1) * k)) })) };
-}
-
 const scoresOf = (m: MetricsReport): Scores => ({ ua: m.ua, wa: m.wa, f1: m.f1, macroF1: m.macroF1 });
 const meanScores = (xs: Scores[]): Scores => {
   const mean = (k: keyof Scores) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
@@ -365,5 +362,4 @@ async function logText(run: TrackerRun, name: string, text: string): Promise<voi
     rmSync(d, { recursive: true, force: true });
   }
 }
-const logJson = (run: TrackerRun, name: string, value: unknown) => logText(run, name, JSON.stringify(value, null, 2) + '\n');
 
