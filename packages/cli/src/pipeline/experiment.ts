@@ -208,7 +208,6 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
 
     // Test: scored once, on every test utterance (pooled over folds for leave-one-out).
     const metrics: SeedRun['metrics'] = {};
-    const summary: Record<string, unknown> = {};
     // Each tracked run's artifacts are written once, into the run directory, and uploaded from there.
     for (const [name, parts] of pooled) {
       const testPost = concatPosteriors(parts);
@@ -216,7 +215,6 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
       const m: Partial<Record<Part, Scores>> = { test: scoresOf(test), train: meanScores(trainScores.get(name)!) };
       if (validScores.get(name)?.length) m.valid = meanScores(validScores.get(name)!);
       metrics[name] = m;
-      summary[name] = { ...m, perClass: test.perClass, confusion: { classes: test.classes, counts: test.confusion } };
       const run = tracked.get(name)!;
       const batch = Object.entries(m).flatMap(([part, s]) => Object.entries(s!).map(([k, v]) => ({ key: `${part}_${k}`, value: v })));
       await run.logMetrics(batch);
@@ -234,7 +232,8 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
       await run.logArtifactDir(dir);
       ctx.log(`${name}: test UA ${pct(m.test!.ua)}  WA ${pct(m.test!.wa)}  F1 ${pct(m.test!.f1)}${m.valid ? `   (valid UA ${pct(m.valid.ua)})` : ''}`);
     }
-    writeJsonAtomic(path.join(tmp, 'metrics.json'), summary);
+    // Scores of every system; per-class figures and confusion matrices are in systems/<system>/.
+    writeJsonAtomic(path.join(tmp, 'metrics.json'), metrics);
     return metrics;
   });
 
