@@ -23,7 +23,7 @@ import { toResolvedYaml } from '../config/index.ts';
 import type { RunContext } from '../context.ts';
 import { collectRunMeta, type RunMeta } from '../env.ts';
 import { checkInputsAvailable, corpusFeatures, foldInputs, pickRows, type CorpusFeatures } from './features.ts';
-import { flattenConfig, localStoreDir, makeTracker } from './tracking.ts';
+import { flattenConfig, makeTracker, readableStore } from './tracking.ts';
 
 const TRAIN_ORDER: SystemName[] = ['text-lstm', 'speech-cnn', 'joint-cnn'];
 const PARTS = ['train', 'valid', 'test'] as const;
@@ -88,7 +88,7 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
       checkAborted(ctx);
       result.runs.push(await runSeed({ config, ctx, corpus: usable, labels, feats, systems, seed, invocation, backend, meta, tracker, parent, baseTags, open, experimentName }));
     }
-    if (config.report.enabled) result.report = await reportFor(config, ctx, result, experimentName, corpus, parent);
+    if (config.report.enabled) result.report = await reportFor(config, ctx, result, experimentName, corpus, parent, readableStore(tracker));
     await parent.endRun('FINISHED');
     open.length = 0;
     return result;
@@ -245,12 +245,12 @@ async function runSeed(a: SeedArgs): Promise<SeedRun> {
   return { runId, dir, seed, metrics: saved };
 }
 
-async function reportFor(config: Config, ctx: RunContext, result: ExperimentResult, experimentName: string, corpus: Corpus, parent: TrackerRun): Promise<string | undefined> {
+async function reportFor(config: Config, ctx: RunContext, result: ExperimentResult, experimentName: string, corpus: Corpus, parent: TrackerRun, store: string): Promise<string | undefined> {
   try {
     const { reportFromStore } = await import('@emofuse/report');
     const outDir = path.resolve(config.output.dir, config.experiment, `report-${result.invocation}`);
     const paths = await reportFromStore({
-      from: { store: localStoreDir() }, experiment: experimentName, tags: { 'emofuse.invocation': result.invocation },
+      from: { store }, experiment: experimentName, tags: { 'emofuse.invocation': result.invocation },
       outDir, title: `${config.experiment} (${corpus.name}, ${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''})`,
       comparePaper: corpus.name.toLowerCase().startsWith('iemocap'),
     });

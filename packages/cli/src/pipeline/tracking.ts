@@ -1,7 +1,8 @@
-import { FallbackTracker, LocalFileTracker, mlflowOptionsFromEnv, type Tracker } from '@emofuse/tracking';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTracker, type Tracker } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
-import path from 'node:path';
 
 /**
  * With a tracking URI (config or MLFLOW_TRACKING_URI) runs go to the server and are journaled to
@@ -9,9 +10,12 @@ import path from 'node:path';
  * delivers them later). Without one, runs go to the local store only.
  */
 export function makeTracker(config: Config, ctx: RunContext): Tracker {
-  const uri = config.tracking.uri ?? process.env.MLFLOW_TRACKING_URI;
-  if (!uri) return new LocalFileTracker(localStoreDir());
-  return new FallbackTracker({ remote: mlflowOptionsFromEnv(process.env, uri), localDir: localStoreDir(), warn: ctx.warn });
+  return createTracker({ uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn });
+}
+
+/** Where a tracker's runs can be read back from disk: its own folder, or the journal of a server run. */
+export function readableStore(tracker: Tracker): string {
+  return tracker.location.startsWith('file:') ? fileURLToPath(tracker.location) : localStoreDir();
 }
 
 /** The resolved config as flat `key.path` params (lists as JSON), so runs can be compared key by key. */
