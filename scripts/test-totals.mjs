@@ -5,7 +5,13 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.join(root, 'reports/vitest');
-const projects = ['core', 'data', 'models', 'fusion', 'eval', 'tracking', 'cli', 'report'];
+// Every Nx project with a test target, read from its project.json (the same list nx runs).
+const projects = ['packages', 'apps']
+  .flatMap((top) => readdirSync(path.join(root, top)).map((d) => path.join(root, top, d, 'project.json')))
+  .filter((f) => existsSync(f))
+  .map((f) => JSON.parse(readFileSync(f, 'utf8')))
+  .filter((p) => p.targets && 'test' in p.targets)
+  .map((p) => p.name);
 let passed = 0, failed = 0, skipped = 0;
 const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
 for (const p of projects) {
