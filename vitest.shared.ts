@@ -2,13 +2,13 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
-const alias = Object.fromEntries(
-  [
-    ['core', 'packages/core'], ['data', 'packages/data'], ['models', 'packages/models'],
-    ['fusion', 'packages/fusion'], ['eval', 'packages/eval'], ['tracking', 'packages/tracking'],
-    ['cli', 'packages/cli'], ['report', 'apps/report'],
-  ].map(([name, dir]) => [`@emofuse/${name}`, path.join(root, dir, 'src/index.ts')]),
-);
+// Exact matches, so '@emofuse/models/config' is not read as '@emofuse/models' + '/config'.
+const alias = [
+  ['core', 'packages/core'], ['data', 'packages/data'], ['models', 'packages/models'],
+  ['fusion', 'packages/fusion'], ['eval', 'packages/eval'], ['tracking', 'packages/tracking'],
+  ['cli', 'packages/cli'], ['report', 'apps/report'],
+].map(([name, dir]) => ({ find: new RegExp(`^@emofuse/${name}$`), replacement: path.join(root, dir, 'src/index.ts') }));
+alias.push({ find: /^@emofuse\/models\/config$/, replacement: path.join(root, 'packages/models/src/config.ts') });
 
 /** One vitest config per project; every project also writes a JSON report that scripts/test.sh totals. */
 export function projectConfig(name: string, dir: string) {

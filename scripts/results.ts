@@ -88,7 +88,7 @@ function fusionWeights(children: RunRecord[]): string | undefined {
   const w1: number[] = [];
   let names: string[] = [];
   for (const r of children.filter((c) => c.tags['emofuse.system'] === 'late-weighted')) {
-    const dir = path.join(r.tags['emofuse.run_dir'] ?? '', 'fusion');
+    const dir = path.join(r.tags['emofuse.run_dir'] ?? '', 'fusion', 'weighted');
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) {
       const c = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { weights: number[]; systems: string[] };

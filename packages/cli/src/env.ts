@@ -17,7 +17,7 @@ export const TRACKED_LIBRARIES = [
   'zod',
 ] as const;
 
-export interface RunMeta {
+export interface RunEnvironment {
   /** null outside a git checkout. */
   gitCommit: string | null;
   /** Tracked files modified since the commit (untracked files do not count). */
@@ -58,7 +58,7 @@ export function pythonPath(root = repoRoot): string {
 }
 
 /** Versions from the venv without importing the packages (importlib.metadata is fast). */
-export function pythonVersions(python = pythonPath()): RunMeta['python'] {
+export function pythonVersions(python = pythonPath()): RunEnvironment['python'] {
   if (!existsSync(python)) return null;
   const script = [
     'import json, sys, importlib.metadata as m',
@@ -68,14 +68,14 @@ export function pythonVersions(python = pythonPath()): RunMeta['python'] {
     "print(json.dumps({'version': sys.version.split()[0], 'mlflow': v('mlflow'), 'opensmile': v('opensmile')}))",
   ].join('\n');
   try {
-    return JSON.parse(execFileSync(python, ['-c', script], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] })) as RunMeta['python'];
+    return JSON.parse(execFileSync(python, ['-c', script], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] })) as RunEnvironment['python'];
   } catch {
     return null;
   }
 }
 
 /** Run metadata the pipeline logs with every run (tags/params), so a result names its code and libraries. */
-export function collectRunMeta(): RunMeta {
+export function collectRunEnvironment(): RunEnvironment {
   const git = gitInfo();
   const libraries: Record<string, string> = {};
   for (const name of TRACKED_LIBRARIES) {

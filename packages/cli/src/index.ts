@@ -1,5 +1,5 @@
 export * from './config/index.ts';
-export { collectRunMeta, packageVersion, gitInfo, pythonPath, pythonVersions, TRACKED_LIBRARIES, type RunMeta } from './env.ts';
+export { collectRunEnvironment, packageVersion, gitInfo, pythonPath, pythonVersions, TRACKED_LIBRARIES, type RunEnvironment } from './env.ts';
 export { terminalContext, silentContext, type RunContext, type Progress } from './context.ts';
 export { EXIT, UsageError } from './errors.ts';
 export { interruptible } from './interrupt.ts';

@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectRunMeta, packageVersion } from '../src/env.ts';
+import { collectRunEnvironment, packageVersion } from '../src/env.ts';
 import { repoRoot } from './helpers.ts';
 
-describe('collectRunMeta', () => {
+describe('collectRunEnvironment', () => {
   it('names the commit, the node version and the installed library versions', () => {
-    const meta = collectRunMeta();
+    const meta = collectRunEnvironment();
     expect(meta.gitCommit).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim());
     expect(typeof meta.gitDirty).toBe('boolean');
     expect(meta.node).toBe(process.version);
@@ -19,7 +19,7 @@ describe('collectRunMeta', () => {
   });
 
   it('reads versions from the venv when there is one', () => {
-    const meta = collectRunMeta();
+    const meta = collectRunEnvironment();
     if (meta.python) expect(meta.python.version).toMatch(/^3\.\d+/);
     expect(packageVersion('no-such-package-emofuse')).toBeNull();
   });

@@ -65,7 +65,7 @@ describe('emofuse run, end to end on EmoDB audio', () => {
 
     expect(result.runs).toHaveLength(1);
     const dir = result.runs[0].dir;
-    for (const f of ['config.resolved.yaml', 'meta.json', 'metrics.json', 'splits/03.json', 'transforms/03.json', 'fusion/03.json']) {
+    for (const f of ['config.resolved.yaml', 'meta.json', 'metrics.json', 'splits/03.json', 'transforms/03.json', 'fusion/weighted/03.json']) {
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     }
     const metrics = JSON.parse(readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
@@ -77,7 +77,7 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     expect(transform.steps.map((s: { kind: string }) => s.kind)).toEqual(['minmax', 'l2-select']);
     expect(transform.steps[1].indices).toHaveLength(20);
     const split = JSON.parse(readFileSync(path.join(dir, 'splits/03.json'), 'utf8'));
-    const choice = JSON.parse(readFileSync(path.join(dir, 'fusion/03.json'), 'utf8'));
+    const choice = JSON.parse(readFileSync(path.join(dir, 'fusion/weighted/03.json'), 'utf8'));
     expect(choice.curve).toHaveLength(11);
     expect(split.summary.test.speakers).toEqual(['03']);
 

@@ -6,3 +6,6 @@ export { makeRng, shuffled } from './rng.ts';
 export { stableStringify, fingerprint } from './hash.ts';
 export type { RunRecord, RunStatus, MetricPoint } from './runs.ts';
 export { METRIC_NAMES, BASIC_SCORERS, confusionCounts, scoreConfusion, labelIndices, argmaxRows, type MetricName, type Scorer } from './scoring.ts';
+export { subsetPosteriors, concatPosteriors, savePosteriors, loadPosteriors } from './posteriors.ts';
+export { pickRows, indexOfIds } from './rows.ts';
+export { posInt, nonNegInt, nonEmptyText, rate, widths, oneOf } from './schema.ts';

@@ -8,3 +8,5 @@ export { metricsTable, summaryTable, perClassTable, confusionTable, resultRow } 
 export type { RunKey, ResultRow, ReportEntry } from './tables.ts';
 // The metric registry the CLI passes to the fusion weight search (same functions as core's).
 export { BASIC_SCORERS as SCORERS, METRIC_NAMES, type MetricName, type Scorer } from '@emofuse/core';
+export { FoldPool, scoresOf, PARTS } from './pool.ts';
+export type { Part, Scores, SystemSummary } from './pool.ts';

@@ -1,7 +1,8 @@
 import { checkPosteriors, EmofuseError, type Posteriors } from '@emofuse/core';
+import { fusionRule } from './registry.ts';
 
-/** Late fusion I, II and III of the paper. */
-export type FusionRule = 'average' | 'weighted' | 'product';
+/** A registered rule's name; the paper's late fusion I, II and III are 'average', 'weighted', 'product'. */
+export type FusionRule = string;
 export const FUSION_RULES: readonly FusionRule[] = ['average', 'weighted', 'product'];
 
 /** Posteriors with an optional system name, used in every error message (default "system <i>"). */
@@ -129,27 +130,17 @@ export function normalisedProduct(rows: readonly Float64Array[], k: number): Flo
 }
 
 /**
- * Late fusion of 2 or more systems' posteriors. `average` (I) and `product` (III) take no
- * weights; `weighted` (II) needs one weight per system on the simplex. The result follows the
- * first system's id and class order.
+ * Late fusion of 2 or more systems' posteriors with a registered rule. `average` (I) and
+ * `product` (III) take no weights; `weighted` (II) needs one weight per system on the simplex.
+ * The result follows the first system's id and class order.
  */
 export function fuse(rule: FusionRule, systems: readonly SystemPosteriors[], weights?: readonly number[]): Posteriors {
-  if (!FUSION_RULES.includes(rule)) {
-    throw new EmofuseError(`unknown fusion rule ${JSON.stringify(rule)}`, { where: 'fusion', fix: `use one of ${FUSION_RULES.join(', ')}` });
-  }
-  if (rule !== 'weighted' && weights !== undefined) {
+  const d = fusionRule(rule);
+  if (!d.fitted && weights !== undefined) {
     throw new EmofuseError(`rule ${rule} takes no weights`, { where: 'fusion', fix: "use rule 'weighted' to give weights" });
   }
   if (rule === 'weighted' && weights === undefined) {
     throw new EmofuseError("rule 'weighted' needs weights", { where: 'fusion', fix: 'choose them on validation data with searchWeights, then applyWeights' });
   }
-  const a = alignSystems(systems);
-  const k = a.classes.length;
-  let probs: Float64Array;
-  if (rule === 'product') probs = normalisedProduct(a.rows, k);
-  else {
-    const w = rule === 'weighted' ? checkWeights(weights!, systems.length) : a.rows.map(() => 1 / a.rows.length);
-    probs = weightedSum(a.rows, w);
-  }
-  return { ids: a.ids, classes: a.classes, probs };
+  return d.apply(systems, rule === 'weighted' ? { weights: [...weights!], systems: [], classes: systems[0]?.classes ?? [] } : undefined);
 }

@@ -1,5 +1,6 @@
 import { argmaxRows, BASIC_SCORERS, EmofuseError, labelIndices, type Posteriors, type Scorer } from '@emofuse/core';
-import { alignSystems, fuse, systemName, weightedSum, type SystemPosteriors } from './rules.ts';
+import { fusionRule } from './registry.ts';
+import { alignSystems, systemName, weightedSum, type SystemPosteriors } from './rules.ts';
 
 /** Validation data: the only data the weight search ever sees. */
 export interface ValidationSet {
@@ -122,8 +123,8 @@ export function searchWeights(options: WeightSearchOptions): WeightChoice {
   return { rule: 'weighted', weights, score: chosen.score, metric, step, curve, systems: a.names, classes: a.classes, ties };
 }
 
-/** Applies weights chosen on validation data to other (test) posteriors of the same systems. */
-export function applyWeights(choice: Pick<WeightChoice, 'weights' | 'systems' | 'classes'>, systems: readonly SystemPosteriors[]): Posteriors {
+/** Refuses systems in another order or with other classes than those the weights were chosen on. */
+export function checkChoiceFits(choice: Pick<WeightChoice, 'weights' | 'systems' | 'classes'>, systems: readonly SystemPosteriors[]): void {
   if (systems.length !== choice.weights.length) {
     throw new EmofuseError(`weights were chosen for ${choice.weights.length} systems, got ${systems.length}`, { where: 'applyWeights' });
   }
@@ -134,9 +135,14 @@ export function applyWeights(choice: Pick<WeightChoice, 'weights' | 'systems' | 
         where: 'applyWeights', fix: `pass the systems in the order ${choice.systems.join(', ')}`,
       });
     }
-    if (s.classes.join('\u0000') !== choice.classes.join('\u0000')) {
+    if (choice.classes.length && s.classes.join('\u0000') !== choice.classes.join('\u0000')) {
       throw new EmofuseError(`classes ${s.classes.join(', ')} differ from those the weights were chosen on (${choice.classes.join(', ')})`, { where: name });
     }
   });
-  return fuse('weighted', systems, choice.weights);
+}
+
+/** Applies weights chosen on validation data to other (test) posteriors of the same systems. */
+export function applyWeights(choice: Pick<WeightChoice, 'weights' | 'systems' | 'classes'>, systems: readonly SystemPosteriors[]): Posteriors {
+  checkChoiceFits(choice, systems);
+  return fusionRule('weighted').apply(systems, choice);
 }

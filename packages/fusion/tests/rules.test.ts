@@ -198,7 +198,7 @@ describe('fuse: input checks name the system and the row', () => {
     expectError(() => fuse('weighted', [text, joint]), 'fusion', /needs weights/);
     expectError(() => fuse('average', [text, joint], [0.5, 0.5]), 'fusion', /average takes no weights/);
     expectError(() => fuse('product', [text]), 'fusion', /at least 2 systems/);
-    // @ts-expect-error an unknown rule is also refused at run time (e.g. from YAML)
+    // An unknown rule is refused at run time (e.g. from YAML).
     expectError(() => fuse('max', [text, joint]), 'fusion', /unknown fusion rule "max"/);
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError } from '@emofuse/core';
-import type { ModelType } from './config.ts';
+import { modelDescriptor, modelTypes } from './descriptor.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -10,22 +10,6 @@ export interface BackendChoice {
   /** Why this one ran (and why better ones did not), for the run record. */
   reason: string;
 }
-
-/**
- * Kernels a training step of each model needs (forward and gradients), as measured with
- * tf.profile on the cpu backend (tests/backend.test.ts re-measures and compares). With our
- * im2col convolution and reshape max-pooling, none of them is a conv/pool gradient kernel.
- */
-const COMMON_KERNELS = [
-  'Add', 'ArgMax', 'BatchMatMul', 'Cast', 'ClipByValue', 'Concat', 'Equal', 'ExpandDims', 'GatherV2', 'GreaterEqual',
-  'Identity', 'LessEqual', 'Log', 'LogicalAnd', 'Max', 'Mean', 'Multiply', 'Neg', 'OneHot', 'PadV2', 'RealDiv', 'Relu',
-  'Reshape', 'Select', 'Slice', 'Softmax', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Tanh', 'ZerosLike', '_FusedMatMul',
-];
-export const TRAINING_KERNELS: Record<ModelType, string[]> = {
-  'text-lstm': [...COMMON_KERNELS, 'Floor', 'OnesLike', 'Pack', 'Sigmoid', 'Tile', 'Transpose', 'Unpack'],
-  'speech-cnn': COMMON_KERNELS,
-  'joint-cnn': COMMON_KERNELS,
-};
 
 let tfjsNode: Promise<boolean> | undefined;
 
@@ -50,9 +34,15 @@ async function loadWasm(): Promise<string | undefined> {
   }
 }
 
-export function missingKernels(backend: string, models: readonly ModelType[]): string[] {
-  const need = new Set(models.flatMap((m) => TRAINING_KERNELS[m] ?? []));
+/** Kernels the training of `models` needs that `backend` lacks (from each descriptor's list). */
+export function missingKernels(backend: string, models: readonly string[]): string[] {
+  const need = new Set(models.flatMap((m) => modelDescriptor(m).kernels ?? []));
   return [...need].filter((k) => !tf.getKernel(k, backend)).sort();
+}
+
+/** Models whose descriptors do not list their kernels, so no backend can be vouched for them. */
+function unmeasured(models: readonly string[]): string[] {
+  return models.filter((m) => modelDescriptor(m).kernels === undefined);
 }
 
 let fastStep = false;
@@ -83,8 +73,8 @@ function installFastStep(): void {
  * it has every kernel that training `models` needs, else cpu (correct but ~600x slower for the
  * CNNs). An explicit choice that cannot run throws, naming what is missing.
  */
-export async function selectBackend(pref: BackendPreference = 'auto', opts: { models?: readonly ModelType[] } = {}): Promise<BackendChoice> {
-  const models = opts.models ?? ['text-lstm', 'speech-cnn', 'joint-cnn'];
+export async function selectBackend(pref: BackendPreference = 'auto', opts: { models?: readonly string[] } = {}): Promise<BackendChoice> {
+  const models = opts.models ?? modelTypes();
   const notes: string[] = [];
   if (pref === 'auto' || pref === 'tensorflow') {
     const node = await loadTfjsNode();
@@ -101,11 +91,15 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { mo
     const err = await loadWasm();
     if (!err) {
       const missing = missingKernels('wasm', models);
-      if (missing.length === 0) {
+      // An explicit 'wasm' is the user's call; 'auto' only picks it where every kernel is known to be there.
+      const unknown = pref === 'auto' ? unmeasured(models) : [];
+      if (missing.length === 0 && unknown.length === 0) {
         await tf.ready();
         return { name: 'wasm', reason: pref === 'auto' ? `auto: ${notes.join('; ')}; wasm has every kernel ${models.join(', ')} need` : 'requested' };
       }
-      const why = `wasm lacks kernels ${missing.join(', ')} needed to train ${models.join(', ')}`;
+      const why = missing.length
+        ? `wasm lacks kernels ${missing.join(', ')} needed to train ${models.join(', ')}`
+        : `wasm not vouched for ${unknown.join(', ')} (their descriptors list no training kernels)`;
       if (pref === 'wasm') throw new EmofuseError(why, { where: 'train.backend', fix: 'set train.backend: cpu or auto' });
       notes.push(why);
     } else {

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, buildDirAtomic, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
-import { MODEL_TYPES, modelConfigSchema, type ModelType } from './config.ts';
+import { modelConfigSchema, modelDefaults } from './config.ts';
+import { modelTypes } from './descriptor.ts';
 import './layers.ts'; // registers the custom layers before any model.json is deserialised
 import type { EmofuseModel } from './model.ts';
 
@@ -48,10 +49,16 @@ export async function loadModel(dir: string): Promise<EmofuseModel> {
     }
   };
   const meta = readJson(META);
-  if (meta.format !== 'emofuse-model' || !MODEL_TYPES.includes(meta.type) || !Array.isArray(meta.classes)) {
+  if (meta.format !== 'emofuse-model' || typeof meta.type !== 'string' || !Array.isArray(meta.classes)) {
     throw new EmofuseError('not an emofuse model description (format, type or classes missing)', { where: path.join(dir, META) });
   }
-  const config = modelConfigSchema.safeParse(meta.config);
+  if (!modelTypes().includes(meta.type)) {
+    throw new EmofuseError(`model type ${JSON.stringify(meta.type)} is not registered (known: ${modelTypes().join(', ')})`, {
+      where: path.join(dir, META), fix: `import the file that registers ${meta.type} before loading the model`,
+    });
+  }
+  // A model saved before a slice existed reads with that slice's defaults.
+  const config = modelConfigSchema().safeParse({ ...modelDefaults(), ...meta.config });
   if (!config.success) throw new EmofuseError(`config does not validate: ${config.error.issues[0].message}`, { where: path.join(dir, META) });
   const json = readJson('model.json');
   const bin = readFileSync(path.join(dir, 'weights.bin'));
@@ -64,5 +71,5 @@ export async function loadModel(dir: string): Promise<EmofuseModel> {
     throw new EmofuseError(`cannot load the network: ${(e as Error).message}`, { where: dir, cause: e });
   }
   const seed = Number(meta.seed) || 1;
-  return { type: meta.type as ModelType, classes: meta.classes, config: config.data, input: meta.input, seed, net };
+  return { type: meta.type as string, classes: meta.classes, config: config.data, input: meta.input, seed, net };
 }

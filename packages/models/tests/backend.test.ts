@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { TRAINING_KERNELS, buildModel, missingKernels, predict, selectBackend, setConvImplementation, train, type ModelType } from '../src/index.ts';
+import { buildModel, modelDescriptor, registerModel, missingKernels, predict, selectBackend, setConvImplementation, train, type ModelType } from '../src/index.ts';
 import { CLASSES, SMALL, synthetic } from './helpers.ts';
 
 const d = synthetic(32, 5);
@@ -41,7 +41,7 @@ describe('selectBackend', () => {
             predict(m, { text: d.text, speech: d.speech });
           });
           const used = [...new Set(prof.kernelNames)].filter((k) => !k.endsWith('__op'));
-          expect(used.filter((k) => !TRAINING_KERNELS[type].includes(k)), type).toEqual([]);
+          expect(used.filter((k) => !modelDescriptor(type).kernels!.includes(k)), type).toEqual([]);
           m.net.dispose();
         }
       }
@@ -71,13 +71,15 @@ describe('selectBackend', () => {
 
   it('an explicit wasm choice with a kernel missing throws instead of falling back', async () => {
     await selectBackend('wasm');
-    const saved = TRAINING_KERNELS['speech-cnn'];
-    TRAINING_KERNELS['speech-cnn'] = [...saved, 'Conv2DBackpropFilter'];
-    try {
-      await expect(selectBackend('wasm', { models: ['speech-cnn'] })).rejects.toThrow(/Conv2DBackpropFilter/);
-      expect(missingKernels('wasm', ['speech-cnn'])).toEqual(['Conv2DBackpropFilter']);
-    } finally {
-      TRAINING_KERNELS['speech-cnn'] = saved;
-    }
+    // A model whose descriptor lists a kernel wasm lacks (as a native Conv1D's gradient would).
+    const speech = modelDescriptor('speech-cnn');
+    registerModel({ ...speech, type: 'speech-cnn-native', config: undefined, kernels: [...speech.kernels!, 'Conv2DBackpropFilter'] });
+    await expect(selectBackend('wasm', { models: ['speech-cnn-native'] })).rejects.toThrow(/Conv2DBackpropFilter/);
+    expect(missingKernels('wasm', ['speech-cnn-native'])).toEqual(['Conv2DBackpropFilter']);
+    // A model that lists no kernels is never given wasm by 'auto' on trust.
+    registerModel({ ...speech, type: 'speech-cnn-unmeasured', config: undefined, kernels: undefined });
+    const c = await selectBackend(tfjsNodePresent() ? 'wasm' : 'auto', { models: ['speech-cnn-unmeasured'] });
+    if (!tfjsNodePresent()) expect(c.name).toBe('cpu');
+    expect(c.reason).toMatch(tfjsNodePresent() ? /requested/ : /not vouched for speech-cnn-unmeasured/);
   });
 });

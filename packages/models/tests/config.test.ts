@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODEL_DEFAULTS, TRAIN_DEFAULTS, modelConfigSchema, trainConfigSchema, autoEpochs } from '../src/index.ts';
+import { MODEL_DEFAULTS, TRAIN_DEFAULTS, modelConfigSchema, trainConfigSchema, autoEpochs } from '../src/config.ts';
 
 describe('Table 1 defaults', () => {
   it('hold the paper values under the agreed key names', () => {
@@ -16,22 +16,36 @@ describe('Table 1 defaults', () => {
   });
 
   it('validate against their own schemas and cannot be mutated', () => {
-    expect(modelConfigSchema.parse(MODEL_DEFAULTS)).toEqual(MODEL_DEFAULTS);
+    expect(modelConfigSchema().parse(MODEL_DEFAULTS)).toEqual(MODEL_DEFAULTS);
     expect(trainConfigSchema.parse(TRAIN_DEFAULTS)).toEqual(TRAIN_DEFAULTS);
     expect(() => { (MODEL_DEFAULTS.text as { lstmUnits: number }).lstmUnits = 1; }).toThrow();
     expect(MODEL_DEFAULTS.text.lstmUnits).toBe(128);
   });
 
   it('refuse unknown keys at every level and wrong values', () => {
-    expect(modelConfigSchema.safeParse({ ...MODEL_DEFAULTS, extra: 1 }).success).toBe(false);
+    expect(modelConfigSchema().safeParse({ ...MODEL_DEFAULTS, extra: 1 }).success).toBe(false);
     const typo = { ...MODEL_DEFAULTS, text: { ...MODEL_DEFAULTS.text, lstmUnit: 64 } };
-    const r = modelConfigSchema.safeParse(typo);
+    const r = modelConfigSchema().safeParse(typo);
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toContain('lstmUnit');
-    expect(modelConfigSchema.safeParse({ ...MODEL_DEFAULTS, text: { ...MODEL_DEFAULTS.text, lstmInput: 'chars' } }).success).toBe(false);
+    expect(modelConfigSchema().safeParse({ ...MODEL_DEFAULTS, text: { ...MODEL_DEFAULTS.text, lstmInput: 'chars' } }).success).toBe(false);
     expect(trainConfigSchema.safeParse({ ...TRAIN_DEFAULTS, epochs: 0 }).success).toBe(false);
     expect(trainConfigSchema.safeParse({ ...TRAIN_DEFAULTS, epochs: 12 }).success).toBe(true);
     expect(trainConfigSchema.safeParse({ ...TRAIN_DEFAULTS, backend: 'webgpu' }).success).toBe(false);
     expect(trainConfigSchema.safeParse({ ...TRAIN_DEFAULTS, patiense: 3 }).success).toBe(false);
+  });
+});
+
+describe('@emofuse/models/config', () => {
+  it('loads no tfjs, so --help and config errors stay fast', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const path = await import('node:path');
+    const entry = path.resolve(import.meta.dirname, '../src/config.ts');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', `
+      await import(${JSON.stringify(entry)});
+      // tfjs-core makes its engine (globalThis._tfengine) as soon as it is imported.
+      console.log(JSON.stringify({ tfjs: '_tfengine' in globalThis }));
+    `], { encoding: 'utf8', cwd: path.resolve(import.meta.dirname, '../../..') });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ tfjs: false });
   });
 });

@@ -1,18 +1,18 @@
+import { TRAIN_DEFAULTS, modelDefaults } from '@emofuse/models/config';
 import type { Config } from './schema.ts';
 
 /**
- * Every default of the run configuration, in one place (CONFIG_SPEC.md). An experiment YAML holds
- * only what it changes. Values marked "paper" are PAPER.md Table 1 / section text; the rest are
- * the choices the paper leaves open, each with the reason it was made.
+ * The run configuration's defaults outside `model:` and `train:`. An experiment YAML holds only
+ * what it changes. Values marked "paper" are the paper's Table 1 and section text; the rest are
+ * the choices the paper leaves open, each with the reason it was made. The model and training
+ * defaults sit with the models that own them: one file per model type under
+ * packages/models/src/models/ (its `model.<slice>`), and packages/models/src/config.ts (the dense
+ * head and `train:`); `emofuse run --dry-run` prints the whole resolved tree.
  *
  * Relative paths here resolve against the repository root (see paths.ts), so
  * `../shared/data/...` means the shared data folder beside the clone.
- *
- * `model` and `train` equal MODEL_DEFAULTS / TRAIN_DEFAULTS of @emofuse/models (checked by
- * tests/config/defaults.test.ts). They are written out rather than imported so that reading a
- * config (--help, --dry-run, a config error) does not load tfjs, which takes seconds.
  */
-export const DEFAULTS: Config = {
+export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
   experiment: 'default',
   tags: {},
   // One seed keeps the default run cheap; shipped experiments use [1, 2, 3, 4, 5] for statistics.
@@ -54,43 +54,6 @@ export const DEFAULTS: Config = {
     cacheDir: '.cache/features',
   },
   systems: ['text-lstm'],
-  model: {
-    dense: [512, 128], // paper: fully connected 512 -> 128 -> 6
-    text: {
-      convWidths: [3, 4, 5], // paper
-      convFilters: 64, // paper: 64 feature maps per width
-      dim: 100, // paper: D_T = 100
-      lstmUnits: 128, // paper: N1 = 128
-      dropout: 0.2, // paper: 20% dropout
-      // Open: the LSTM runs over the per-word conv features, because a length-1 sequence
-      // (the utterance vector) gives the LSTM nothing to recur over. 'utterance' is the ablation.
-      lstmInput: 'words',
-    },
-    speech: {
-      filters: 128, // paper: Nf = 128
-      kernel: 5, // paper: Nw = 5, stride 1
-      // Open: the paper gives no pool size; 2 (stride 2) halves the length after each conv.
-      poolSize: 2,
-      convLayers: 2, // paper: two Conv1D + max-pool blocks
-    },
-    joint: {
-      // Open: width of W_f; D_T + D_S = 200 keeps U as wide as its input.
-      fusedDim: 200,
-      // Open: the paper feeds "the text representation learned by the text model", so T comes
-      // from the trained text model, frozen; 'joint' trains it together with the CNN.
-      textBranch: 'frozen',
-    },
-  },
-  train: {
-    epochs: 'auto', // paper: 20 for the CNNs, 40 for the LSTM
-    // Open: the paper gives none; 32 is Keras's default and fits 2 cores.
-    batchSize: 32,
-    learningRate: 0.001, // paper: Adam, 0.001
-    patience: 6, // paper: early stopping on validation loss, patience 6 (best weights restored)
-    // Open: the paper does not weight classes; 'balanced' is an ablation (happiness is the smallest class).
-    classWeights: 'none',
-    backend: 'auto', // tensorflow (tfjs-node) > wasm > cpu: the fastest that works here
-  },
   fusion: {
     rules: [],
     systems: ['text-lstm', 'joint-cnn'], // paper: late fusion of the text LSTM and the joint-CNN
@@ -111,8 +74,10 @@ export const DEFAULTS: Config = {
   },
 };
 
-/** Epochs for one system when `train.epochs` is 'auto' (paper: 20 for CNNs, 40 for the LSTM). */
-export function epochsFor(system: string, epochs: Config['train']['epochs']): number {
-  if (epochs !== 'auto') return epochs;
-  return system === 'text-lstm' ? 40 : 20;
+/**
+ * Every default, `model:` and `train:` included (those from the registered model types' slices
+ * in @emofuse/models/config). A fresh copy each call.
+ */
+export function configDefaults(): Config {
+  return structuredClone({ ...DEFAULTS, model: modelDefaults(), train: TRAIN_DEFAULTS }) as Config;
 }

@@ -52,7 +52,7 @@ export interface KeyProblem {
  * Check a dotted key path (`model.text.lstmUnits`) against the config tree.
  * Returns null when valid, else which segment is wrong and what would be right.
  */
-export function checkKeyPath(keyPath: string | string[], schema: z.ZodType = configSchema): KeyProblem | null {
+export function checkKeyPath(keyPath: string | string[], schema: z.ZodType = configSchema()): KeyProblem | null {
   const parts = Array.isArray(keyPath) ? keyPath : keyPath.split('.');
   let cur: z.ZodType = schema;
   for (let i = 0; i < parts.length; i++) {
@@ -72,7 +72,7 @@ export function checkKeyPath(keyPath: string | string[], schema: z.ZodType = con
 }
 
 /** Every unknown key in a partial config object (one YAML file or one --set), depth first. */
-export function findUnknownKeys(value: unknown, schema: z.ZodType = configSchema, at: string[] = []): KeyProblem[] {
+export function findUnknownKeys(value: unknown, schema: z.ZodType = configSchema(), at: string[] = []): KeyProblem[] {
   if (!isPlainObject(value)) return [];
   const level = levelOf(schema);
   if (level.kind !== 'object') return [];
@@ -88,7 +88,7 @@ export function findUnknownKeys(value: unknown, schema: z.ZodType = configSchema
 }
 
 /** All leaf key paths of the config tree (for help texts and tests). */
-export function allKeyPaths(schema: z.ZodType = configSchema, at: string[] = []): string[] {
+export function allKeyPaths(schema: z.ZodType = configSchema(), at: string[] = []): string[] {
   const level = levelOf(schema);
   if (level.kind !== 'object') return [at.join('.')];
   return level.keys.flatMap((k) => allKeyPaths(childOf(schema, k)!, [...at, k]));

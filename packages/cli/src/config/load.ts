@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic } from '@emofuse/core';
 import { closest, distance } from 'fastest-levenshtein';
+import { modalitiesOf, modelDescriptor } from '@emofuse/models/config';
 import YAML, { LineCounter, isMap, isScalar, type Document } from 'yaml';
-import { DEFAULTS } from './defaults.ts';
+import { configDefaults } from './defaults.ts';
 import { checkKeyPath, findUnknownKeys, isPlainObject } from './keys.ts';
 import { baseDirFor, displayPath, repoRoot } from './paths.ts';
 import { PATH_KEYS, configSchema, isPathValue, type Config } from './schema.ts';
@@ -159,7 +160,7 @@ export function loadExperiment(file: string | undefined, opts: LoadOptions = {})
  * for other YAML files, the cwd for --set). Throws ConfigError listing every problem found.
  */
 export function resolveConfig(layers: readonly ConfigLayer[], opts: { checkFiles?: boolean } = {}): Config {
-  const all: ConfigLayer[] = [{ values: structuredClone(DEFAULTS) as Record<string, unknown>, origin: { kind: 'defaults' } }, ...layers];
+  const all: ConfigLayer[] = [{ values: configDefaults() as Record<string, unknown>, origin: { kind: 'defaults' } }, ...layers];
   const issues: ConfigIssue[] = [];
   const origins = new Map<string, { origin: Origin; written: unknown }>();
   let merged: Record<string, unknown> = {};
@@ -173,7 +174,7 @@ export function resolveConfig(layers: readonly ConfigLayer[], opts: { checkFiles
   }
   if (issues.length) throw new ConfigError(issues);
 
-  const parsed = configSchema.safeParse(merged, { reportInput: true });
+  const parsed = configSchema().safeParse(merged, { reportInput: true });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((iss) => {
       const p = iss.path.map(String);
@@ -206,7 +207,7 @@ function crossFieldIssues(c: Config): CrossIssue[] {
   if (dup(c.seeds) !== undefined) out.push({ key: 'seeds', message: `seed ${dup(c.seeds)} is listed twice (each seed is one run)` });
   if (c.fusion.rules.length > 0) {
     if (dup(c.fusion.rules) !== undefined) out.push({ key: 'fusion.rules', message: `'${dup(c.fusion.rules)}' is listed twice` });
-    if (c.fusion.systems[0] === c.fusion.systems[1]) out.push({ key: 'fusion.systems', message: 'late fusion needs two different systems' });
+    if (dup(c.fusion.systems) !== undefined) out.push({ key: 'fusion.systems', message: `'${dup(c.fusion.systems)}' is listed twice: late fusion needs different systems` });
     for (const s of c.fusion.systems) {
       if (!c.systems.includes(s)) {
         out.push({ key: 'fusion.systems', message: `'${s}' is fused but not trained in this run (systems: [${c.systems.join(', ')}])`, fix: `add ${s} to systems, or fuse systems that are trained`, related: ['systems', 'fusion.rules'] });
@@ -228,13 +229,10 @@ function crossFieldIssues(c: Config): CrossIssue[] {
   if (c.corpus.type === 'emodb' && c.split.protocol === 'loso') {
     out.push({ key: 'split.protocol', message: "EmoDB has no sessions: 'loso' would hold out one speaker per fold", fix: 'say loso-speaker', related: ['corpus.type'] });
   }
-  if (c.systems.includes('joint-cnn') && c.model.joint.textBranch === 'frozen' && !c.systems.includes('text-lstm')) {
-    out.push({ key: 'systems', message: "joint-cnn with model.joint.textBranch 'frozen' takes T from the text LSTM trained in the same run, but text-lstm is not in systems", fix: 'add text-lstm to systems (before joint-cnn), or set model.joint.textBranch: joint', related: ['model.joint.textBranch'] });
-  }
-  if (c.features.text.source === 'pkl' && c.model.text.lstmInput === 'words' && c.systems.some((s) => s !== 'speech-cnn')) {
-    out.push({ key: 'model.text.lstmInput', message: "'words' needs word embeddings, but features.text.source 'pkl' gives one 100-d vector per utterance", fix: "set model.text.lstmInput: utterance, or features.text.source: embeddings", related: ['features.text.source'] });
-  }
-  const needsSpeech = c.systems.some((s) => s !== 'text-lstm');
+  // Rules a model type states about itself (joint-cnn's frozen branch needs text-lstm, ...).
+  const question = { model: c.model, textInput: textInputOf(c), systems: c.systems };
+  for (const s of c.systems) out.push(...(modelDescriptor(s).check?.(question) ?? []));
+  const needsSpeech = modalitiesOf(c.systems).speech;
   for (const [mod, src] of [['text', c.features.text.source], ['speech', c.features.speech.source]] as const) {
     if (src === 'pkl' && c.corpus.type !== 'iemocap-features') {
       out.push({ key: `features.${mod}.source`, message: `'pkl' reads the 100-d vectors of IEMOCAP_features_raw.pkl, but corpus.type is '${c.corpus.type}'`, fix: `set corpus.type: iemocap-features, or features.${mod}.source: ${mod === 'text' ? 'embeddings' : 'opensmile'}`, related: ['corpus.type'] });
@@ -249,6 +247,11 @@ function crossFieldIssues(c: Config): CrossIssue[] {
     });
   }
   return out;
+}
+
+/** What the text features of a run are: word-vector sequences, or one vector per utterance. */
+export function textInputOf(c: Pick<Config, 'features'>): 'sequence' | 'vector' {
+  return c.features.text.source === 'pkl' ? 'vector' : 'sequence';
 }
 
 /** Input files that must exist before any work starts. */
@@ -365,10 +368,17 @@ function resolvePaths(layer: ConfigLayer): Record<string, unknown> {
 }
 
 function recordOrigins(values: unknown, layer: ConfigLayer, at: string[], out: Map<string, { origin: Origin; written: unknown }>): void {
+  const key = at.join('.');
   if (at.length > 0) {
-    // A layer that sets a subtree owns everything under it.
-    for (const k of [...out.keys()]) if (k === at.join('.') || k.startsWith(`${at.join('.')}.`)) out.delete(k);
-    out.set(at.join('.'), { origin: layer.origin, written: getIn(layer.values, at) });
+    if (isPlainObject(values)) {
+      // A mapping merges into what earlier layers wrote, so it owns only the keys it writes
+      // (a later `--set train.epochs=1` does not take the blame for the file's train.batchSize).
+      if (!out.has(key)) out.set(key, { origin: layer.origin, written: getIn(layer.values, at) });
+    } else {
+      // A scalar or a list replaces: it owns everything under it.
+      for (const k of [...out.keys()]) if (k === key || k.startsWith(`${key}.`)) out.delete(k);
+      out.set(key, { origin: layer.origin, written: getIn(layer.values, at) });
+    }
   }
   if (isPlainObject(values)) for (const [k, v] of Object.entries(values)) recordOrigins(v, layer, [...at, k], out);
 }

@@ -1,111 +1,97 @@
 import { z } from 'zod';
+import { METRIC_NAMES, nonEmptyText, nonNegInt, oneOf, posInt, type MetricName } from '@emofuse/core';
+import { fusionRegistryVersion, fusionRuleNames } from '@emofuse/fusion';
+import { modelConfigSchema, modelTypes, registryVersion, trainConfigSchema } from '@emofuse/models/config';
 
 /**
- * The run configuration tree (CONFIG_SPEC.md). Strict at every level: an unknown key is refused,
- * so a typo (`epoch:`) never silently falls back to a default. Defaults live in defaults.ts, not
- * here: this file says what is valid, defaults.ts says what is chosen.
+ * The run configuration tree. Strict at every level: an unknown key is refused, so a typo
+ * (`epoch:`) never silently falls back to a default. The `model:` and `train:` sections are the
+ * models package's own slices, composed here rather than copied; defaults live in defaults.ts.
  */
 
-export const SYSTEMS = ['text-lstm', 'speech-cnn', 'joint-cnn'] as const;
 export const CORPUS_TYPES = ['iemocap', 'iemocap-features', 'iemocap-raw', 'emodb', 'manifest'] as const;
 export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest'] as const;
-export const FUSION_RULES = ['average', 'weighted', 'product'] as const;
-export const METRICS = ['ua', 'wa', 'f1', 'macroF1'] as const;
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const METRICS = METRIC_NAMES as unknown as readonly [MetricName, ...MetricName[]];
 
-export type SystemName = (typeof SYSTEMS)[number];
-export type MetricName = (typeof METRICS)[number];
+/** A registered model type (the paper's three or one a researcher registered). */
+export type SystemName = string;
+export type { MetricName };
 
-const posInt = z.number({ error: 'expected a number' }).int('expected an integer').positive('expected a positive number');
-const nonNegInt = z.number({ error: 'expected a number' }).int('expected an integer').min(0, 'expected 0 or more');
-const text = z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string');
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `expected one of ${values.map((v) => `'${v}'`).join(', ')}` });
+const text = nonEmptyText;
+const nonEmpty = <T extends string>(values: readonly T[]) => values as unknown as readonly [T, ...T[]];
 
-export const configSchema = z.strictObject({
-  /** Run folder name: runs/<experiment>/<run-id>/, so it must be a safe file name. */
-  experiment: z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-" (it becomes a folder name)'),
-  tags: z.record(z.string(), z.string({ error: 'expected a string (quote numbers: "1")' })),
-  seeds: z.array(nonNegInt, { error: 'expected a list of seeds, e.g. [1, 2, 3]' }).min(1, 'expected at least one seed'),
-  corpus: z.strictObject({
-    type: oneOf(CORPUS_TYPES),
-    path: text,
-    /** manifest only: class order (null = sorted labels found) and corpus name. */
-    classes: z.array(text, { error: 'expected a list of class names' }).min(2).nullable(),
-    name: text.nullable(),
-  }),
-  split: z.strictObject({
-    protocol: oneOf(SPLIT_PROTOCOLS),
-    validFraction: z.number({ error: 'expected a number' }).gt(0, 'expected a fraction in (0, 1)').lt(1, 'expected a fraction in (0, 1)'),
-    folds: z.union([z.literal('all'), z.array(text).min(1)], { error: "expected 'all' or a list of held-out groups as strings, e.g. ['Ses05'] or ['03'] (quote numbers)" }),
-  }),
-  features: z.strictObject({
-    text: z.strictObject({
-      source: oneOf(['embeddings', 'pkl']),
-      /** 'wink' or a path to a FastText/GloVe .vec file. */
-      embeddings: text,
-      maxTokens: posInt,
+/**
+ * The whole tree for the model types and fusion rules registered now: `model:` and `train:` are
+ * the models package's slices, `systems` and `fusion.rules` take the registered names.
+ */
+function buildSchema() {
+  return z.strictObject({
+    /** Run folder name: runs/<experiment>/<run-id>/, so it must be a safe file name. */
+    experiment: z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-" (it becomes a folder name)'),
+    tags: z.record(z.string(), z.string({ error: 'expected a string (quote numbers: "1")' })),
+    seeds: z.array(nonNegInt, { error: 'expected a list of seeds, e.g. [1, 2, 3]' }).min(1, 'expected at least one seed'),
+    corpus: z.strictObject({
+      type: oneOf(CORPUS_TYPES),
+      path: text,
+      /** manifest only: class order (null = sorted labels found) and corpus name. */
+      classes: z.array(text, { error: 'expected a list of class names' }).min(2).nullable(),
+      name: text.nullable(),
     }),
-    speech: z.strictObject({
-      source: oneOf(['opensmile', 'pkl']),
-      smileBinary: text.nullable(),
-      smileConfig: text,
-      workers: posInt,
-      normalise: oneOf(['minmax', 'zscore']),
-      select: nonNegInt,
+    split: z.strictObject({
+      protocol: oneOf(SPLIT_PROTOCOLS),
+      validFraction: z.number({ error: 'expected a number' }).gt(0, 'expected a fraction in (0, 1)').lt(1, 'expected a fraction in (0, 1)'),
+      folds: z.union([z.literal('all'), z.array(text).min(1)], { error: "expected 'all' or a list of held-out groups as strings, e.g. ['Ses05'] or ['03'] (quote numbers)" }),
     }),
-    cacheDir: text,
-  }),
-  systems: z.array(oneOf(SYSTEMS), { error: "expected a list of systems, e.g. [text-lstm]" }).min(1, 'expected at least one system'),
-  model: z.strictObject({
-    dense: z.array(posInt, { error: 'expected a list of layer widths, e.g. [512, 128]' }).min(1),
-    text: z.strictObject({
-      convWidths: z.array(posInt, { error: 'expected a list of widths, e.g. [3, 4, 5]' }).min(1),
-      convFilters: posInt,
-      dim: posInt,
-      lstmUnits: posInt,
-      dropout: z.number({ error: 'expected a number' }).min(0, 'expected a rate in [0, 0.95]').max(0.95, 'expected a rate in [0, 0.95]'),
-      lstmInput: oneOf(['words', 'utterance']),
+    features: z.strictObject({
+      text: z.strictObject({
+        source: oneOf(['embeddings', 'pkl']),
+        /** 'wink' or a path to a FastText/GloVe .vec file. */
+        embeddings: text,
+        maxTokens: posInt,
+      }),
+      speech: z.strictObject({
+        source: oneOf(['opensmile', 'pkl']),
+        smileBinary: text.nullable(),
+        smileConfig: text,
+        workers: posInt,
+        normalise: oneOf(['minmax', 'zscore']),
+        select: nonNegInt,
+      }),
+      cacheDir: text,
     }),
-    speech: z.strictObject({
-      filters: posInt,
-      kernel: posInt,
-      poolSize: posInt,
-      convLayers: posInt,
+    systems: z.array(oneOf(nonEmpty(modelTypes())), { error: 'expected a list of systems, e.g. [text-lstm]' }).min(1, 'expected at least one system'),
+    model: modelConfigSchema(),
+    train: trainConfigSchema,
+    fusion: z.strictObject({
+      rules: z.array(oneOf(nonEmpty(fusionRuleNames())), { error: 'expected a list of rules, e.g. [average, weighted]' }),
+      systems: z.array(oneOf(nonEmpty(modelTypes())), { error: 'expected a list of systems, e.g. [text-lstm, joint-cnn]' }).min(2, 'expected at least two systems'),
+      step: z.number({ error: 'expected a number' }).gt(0, 'expected a step in (0, 0.5]').max(0.5, 'expected a step in (0, 0.5]'),
+      metric: oneOf(METRICS),
     }),
-    joint: z.strictObject({
-      fusedDim: posInt,
-      textBranch: oneOf(['frozen', 'joint']),
+    tracking: z.strictObject({
+      uri: text.nullable(),
+      experiment: text.nullable(),
     }),
-  }),
-  train: z.strictObject({
-    epochs: z.union([z.literal('auto'), posInt], { error: "expected 'auto' or a positive integer" }),
-    batchSize: posInt,
-    learningRate: z.number({ error: 'expected a number' }).positive('expected a positive number'),
-    patience: nonNegInt,
-    classWeights: oneOf(['none', 'balanced']),
-    backend: oneOf(BACKENDS),
-  }),
-  fusion: z.strictObject({
-    rules: z.array(oneOf(FUSION_RULES), { error: 'expected a list of rules, e.g. [average, weighted]' }),
-    systems: z.array(oneOf(SYSTEMS), { error: 'expected a list of two systems, e.g. [text-lstm, joint-cnn]' }).length(2, 'expected exactly two systems'),
-    step: z.number({ error: 'expected a number' }).gt(0, 'expected a step in (0, 0.5]').max(0.5, 'expected a step in (0, 0.5]'),
-    metric: oneOf(METRICS),
-  }),
-  tracking: z.strictObject({
-    uri: text.nullable(),
-    experiment: text.nullable(),
-  }),
-  output: z.strictObject({
-    dir: text,
-  }),
-  report: z.strictObject({
-    enabled: z.boolean({ error: 'expected true or false' }),
-  }),
-});
+    output: z.strictObject({
+      dir: text,
+    }),
+    report: z.strictObject({
+      enabled: z.boolean({ error: 'expected true or false' }),
+    }),
+  });
+}
+
+let cached: { key: string; schema: ReturnType<typeof buildSchema> } | undefined;
+
+/** The run config schema, rebuilt when a model type or fusion rule is registered. */
+export function configSchema(): ReturnType<typeof buildSchema> {
+  const key = `${registryVersion()}:${fusionRegistryVersion()}`;
+  if (cached?.key !== key) cached = { key, schema: buildSchema() };
+  return cached.schema;
+}
 
 /** A fully resolved run configuration: every key present, paths absolute. */
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<ReturnType<typeof buildSchema>>;
 
 /** Paths in the tree whose string values are file system paths (resolved while loading). */
 export const PATH_KEYS = [

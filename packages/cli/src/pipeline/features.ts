@@ -5,15 +5,15 @@
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  EmofuseError, fingerprint, writeJsonAtomic,
+  EmofuseError, fingerprint, pickRows, writeJsonAtomic,
   type Corpus, type FeatureMatrix, type SequenceMatrix, type Split, type Utterance,
 } from '@emofuse/core';
 import {
   BACKOFF, FeatureCache, featureCacheKey, fileStamp, opensmileCacheInputs, corpusVocabulary, embedSequences, extractOpensmile, loadVecFile, loadWinkEmbeddings,
-  L2Selector, MinMaxScaler, Pipeline, ZScoreScaler, TOKENIZER_VERSION, type OovStats, type PipelineJSON,
+  fitSpeechTransform, TOKENIZER_VERSION, type OovStats, type PipelineJSON,
 } from '@emofuse/data';
-import type { ModelInputs } from '@emofuse/models';
-import type { Config, SystemName } from '../config/schema.ts';
+import { modalitiesOf, type DialogueIndex, type ModelInputs } from '@emofuse/models/config';
+import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
 
 export interface CorpusFeatures {
@@ -27,30 +27,22 @@ export interface CorpusFeatures {
   cacheHits: string[];
 }
 
-/** What each system eats. */
-export function modalitiesOf(systems: readonly SystemName[]): { text: boolean; speech: boolean } {
-  return {
-    text: systems.some((s) => s === 'text-lstm' || s === 'joint-cnn'),
-    speech: systems.some((s) => s === 'speech-cnn' || s === 'joint-cnn'),
-  };
-}
-
 /**
  * Refuse, before any work starts, a run whose systems need an input the corpus does not have
  * (e.g. the speech CNN on the transcripts-only iemocap.pkl).
  */
-export function checkInputsAvailable(corpus: Corpus, config: Config, systems: readonly SystemName[]): void {
+export function checkInputsAvailable(corpus: Corpus, config: Config, systems: readonly string[]): void {
   const need = modalitiesOf(systems);
   const u = corpus.utterances[0];
   if (need.speech) {
     if (config.features.speech.source === 'pkl' && !u?.vectors?.audio) {
-      throw new EmofuseError(`${systems.filter((s) => s !== 'text-lstm').join(', ')} need speech features, but corpus ${corpus.name} (${corpus.source}) has no audio vectors`, {
+      throw new EmofuseError(`${speechSystems(systems).join(', ')} need speech features, but corpus ${corpus.name} (${corpus.source}) has no audio vectors`, {
         where: 'features.speech.source',
         fix: 'use corpus.type iemocap-features with your IEMOCAP_features_raw.pkl, or features.speech.source opensmile with a corpus that has WAV files',
       });
     }
     if (config.features.speech.source === 'opensmile' && !u?.wav) {
-      throw new EmofuseError(`${systems.filter((s) => s !== 'text-lstm').join(', ')} need audio, but corpus ${corpus.name} (${corpus.source}) has no WAV files: it holds transcripts and labels only`, {
+      throw new EmofuseError(`${speechSystems(systems).join(', ')} need audio, but corpus ${corpus.name} (${corpus.source}) has no WAV files: it holds transcripts and labels only`, {
         where: 'systems',
         fix: 'give the raw release (corpus.type iemocap-raw, corpus.path <IEMOCAP_full_release>) or the features pickle (corpus.type iemocap-features, features.speech.source pkl), or run the text systems only (systems: [text-lstm])',
       });
@@ -62,7 +54,7 @@ export function checkInputsAvailable(corpus: Corpus, config: Config, systems: re
 }
 
 /** Extract (or read from the cache) every feature the run's systems need, for the whole corpus. */
-export async function corpusFeatures(corpus: Corpus, config: Config, systems: readonly SystemName[], ctx: RunContext): Promise<CorpusFeatures> {
+export async function corpusFeatures(corpus: Corpus, config: Config, systems: readonly string[], ctx: RunContext): Promise<CorpusFeatures> {
   const need = modalitiesOf(systems);
   const cache = new FeatureCache(config.features.cacheDir, { onWarning: ctx.warn });
   cache.removeStrayTemps();
@@ -143,6 +135,8 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
   return out;
 }
 
+const speechSystems = (systems: readonly string[]) => systems.filter((s) => modalitiesOf([s]).speech);
+
 function vectorsOf(utts: readonly Utterance[], modality: 'text' | 'audio'): FeatureMatrix {
   const dim = utts[0]?.vectors?.[modality]?.length ?? 0;
   const values = new Float32Array(utts.length * dim);
@@ -152,21 +146,6 @@ function vectorsOf(utts: readonly Utterance[], modality: 'text' | 'audio'): Feat
     values.set(v, i * dim);
   });
   return { ids: utts.map((u) => u.id), dim, values };
-}
-
-/** Rows of a matrix by id, in the order given. */
-export function pickRows<M extends FeatureMatrix | SequenceMatrix>(m: M, ids: readonly string[]): M {
-  const index = new Map(m.ids.map((id, i) => [id, i]));
-  const width = 'steps' in m ? m.steps * m.dim : m.dim;
-  const values = new Float32Array(ids.length * width);
-  const lengths = 'steps' in m ? new Int32Array(ids.length) : undefined;
-  ids.forEach((id, r) => {
-    const i = index.get(id);
-    if (i === undefined) throw new EmofuseError(`no features for utterance ${id}`, { where: 'features' });
-    values.set(m.values.subarray(i * width, (i + 1) * width), r * width);
-    if (lengths) lengths[r] = (m as SequenceMatrix).lengths[i];
-  });
-  return (lengths ? { ...m, ids: [...ids], values, lengths } : { ...m, ids: [...ids], values }) as M;
 }
 
 export interface FoldInputs {
@@ -180,19 +159,29 @@ export interface FoldInputs {
  * Fit normalisation and selection on the fold's training part only (they never see validation or
  * test rows), then apply the fitted transform unchanged to every row of the fold.
  */
-export function foldInputs(feats: CorpusFeatures, split: Split, labels: ReadonlyMap<string, string>, config: Config): FoldInputs {
+export function foldInputs(feats: CorpusFeatures, split: Split, labels: ReadonlyMap<string, string>, config: Config, dialogues?: DialogueIndex): FoldInputs {
   const ids = [...split.train, ...split.valid, ...split.test];
-  const all: ModelInputs = {};
+  const all: ModelInputs = { dialogues };
   if (feats.text) all.text = pickRows(feats.text, ids);
   let speechTransform: PipelineJSON | null = null;
   if (feats.speech) {
-    const s = config.features.speech;
-    const train = pickRows(feats.speech, split.train);
-    const steps: (MinMaxScaler | ZScoreScaler | L2Selector)[] = [s.normalise === 'zscore' ? new ZScoreScaler() : new MinMaxScaler()];
-    if (s.select > 0 && s.select < feats.speech.dim) steps.push(new L2Selector({ k: s.select }));
-    const pipe = new Pipeline(steps).fit(train, split.train.map((id) => labels.get(id)!));
+    const pipe = fitSpeechTransform(pickRows(feats.speech, split.train), split.train.map((id) => labels.get(id)!), config.features.speech);
     all.speech = pipe.apply(pickRows(feats.speech, ids));
     speechTransform = pipe.toJSON();
   }
   return { all, speechTransform };
+}
+
+/** Each utterance's dialogue and position in it (corpus order where the reader gives none). */
+export function dialogueIndex(corpus: Corpus): DialogueIndex {
+  const dialogue = new Map<string, string>();
+  const order = new Map<string, number>();
+  const seen = new Map<string, number>();
+  for (const u of corpus.utterances) {
+    const n = seen.get(u.dialogue) ?? 0;
+    seen.set(u.dialogue, n + 1);
+    dialogue.set(u.id, u.dialogue);
+    order.set(u.id, (u as { order?: number }).order ?? n);
+  }
+  return { dialogue, order };
 }

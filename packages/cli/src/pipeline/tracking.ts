@@ -1,8 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTracker, type Tracker } from '@emofuse/tracking';
+import type { BackendChoice, EpochLog, TrainResult } from '@emofuse/models';
+import type { Scores } from '@emofuse/eval';
+import { createTracker, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
+import type { RunEnvironment } from '../env.ts';
 
 /**
  * With a tracking URI (config or MLFLOW_TRACKING_URI) runs go to the server and are journaled to
@@ -35,4 +41,115 @@ export function flattenConfig(config: Config): Record<string, string> {
 /** The local MLflow-layout store: ./mlruns, or EMOFUSE_MLRUNS. */
 export function localStoreDir(): string {
   return path.resolve(process.env.EMOFUSE_MLRUNS ?? 'mlruns');
+}
+
+export function metaParams(env: RunEnvironment, backend: BackendChoice): Record<string, string> {
+  return {
+    'meta.git_commit': env.gitCommit ?? 'none',
+    'meta.git_dirty': String(env.gitDirty),
+    'meta.backend': backend.name,
+    'meta.backend_reason': backend.reason.slice(0, 480),
+    'meta.node': env.node,
+    'meta.platform': env.platform,
+    ...Object.fromEntries(Object.entries(env.libraries).map(([k, v]) => [`lib.${k.replace(/^@/, '')}`, v])),
+    'lib.python': env.python?.version ?? 'none',
+    'lib.mlflow': env.python?.mlflow ?? 'none',
+    'lib.opensmile': env.python?.opensmile ?? 'none',
+  };
+}
+
+/** Logs one text as an artifact (through a temporary file, removed afterwards). */
+export async function logText(run: TrackerRun, name: string, text: string): Promise<void> {
+  const d = mkdtempSync(path.join(tmpdir(), 'emofuse-art-'));
+  try {
+    writeFileSync(path.join(d, name), text);
+    await run.logArtifact(path.join(d, name));
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+interface FoldRef { name: string; index: number }
+
+/** The per-epoch keys: the first fold's under the plain names reports draw, other folds under fold_<name>/. */
+const prefixOf = (fold: FoldRef) => (fold.index === 0 ? '' : `fold_${fold.name}/`);
+
+/** One tracked run of one system and seed, nested under the invocation's run. */
+export class SystemRun {
+  constructor(readonly run: TrackerRun) {}
+
+  logMetrics(batch: { key: string; value: number; step?: number }[]): Promise<void> {
+    return this.run.logMetrics(batch);
+  }
+
+  logEpoch(log: EpochLog, fold: FoldRef): Promise<void> {
+    const values: [string, number | undefined][] = [
+      ['train_loss', log.trainLoss], ['train_acc', log.trainAcc], ['valid_loss', log.validLoss], ['valid_acc', log.validAcc], ['epoch_seconds', log.seconds],
+    ];
+    const prefix = prefixOf(fold);
+    return this.run.logMetrics(values.filter(([, v]) => v !== undefined).map(([k, v]) => ({ key: `${prefix}${k}`, value: v!, step: log.epoch })));
+  }
+
+  /** The epoch whose weights were restored, and its validation figures (not the last epoch's). */
+  logBestEpoch(res: TrainResult, fold: FoldRef): Promise<void> {
+    const best = res.history[res.bestEpoch - 1];
+    const prefix = prefixOf(fold);
+    const values: [string, number | undefined][] = [['best_epoch', res.bestEpoch], ['best_valid_loss', best?.validLoss], ['best_valid_acc', best?.validAcc]];
+    return this.run.logMetrics(values.filter(([, v]) => v !== undefined).map(([k, v]) => ({ key: `${prefix}${k}`, value: v!, step: fold.index })));
+  }
+}
+
+export interface SystemRunsOwner {
+  config: Config; tracker: Tracker; parent: TrackerRun; experimentName: string; baseTags: Record<string, string>;
+  env: RunEnvironment; backend: BackendChoice;
+}
+
+/** The tracked runs of one seed: one per trained and per fused system. */
+export class SystemRuns {
+  private readonly runs = new Map<string, SystemRun>();
+  private ended = false;
+
+  static async start(o: SystemRunsOwner, s: { seed: number; dir: string; systems: string[]; fused: string[]; corpusFingerprint: string; context: (system: string) => string }): Promise<SystemRuns> {
+    const out = new SystemRuns();
+    try {
+      for (const name of [...s.systems, ...s.fused]) {
+        const r = await o.tracker.startRun({
+          experiment: o.experimentName, runName: `${name}-s${s.seed}`, parentRunId: o.parent.runId,
+          tags: { ...o.baseTags, 'emofuse.system': name, 'emofuse.seed': String(s.seed), 'emofuse.run_dir': s.dir, 'emofuse.context': s.context(name) },
+        });
+        out.runs.set(name, new SystemRun(r));
+        await r.logParams({ ...flattenConfig(o.config), ...metaParams(o.env, o.backend), seed: s.seed, system: name, 'corpus.fingerprint': s.corpusFingerprint });
+      }
+    } catch (e) {
+      await out.endAll('FAILED');
+      throw e;
+    }
+    return out;
+  }
+
+  get(name: string): SystemRun {
+    return this.runs.get(name)!;
+  }
+
+  async tagAll(tags: Record<string, string>): Promise<void> {
+    for (const r of this.runs.values()) await r.run.setTags(tags);
+  }
+
+  /** Final scores per split, then the system's folder (and its models) as artifacts. */
+  async finish(name: string, scores: Partial<Record<string, Scores>>, dirs: { system: string; models: string }): Promise<void> {
+    const run = this.get(name).run;
+    await run.logMetrics(Object.entries(scores).flatMap(([part, s]) => Object.entries(s!).map(([k, v]) => ({ key: `${part}_${k}`, value: v }))));
+    await run.logArtifactDir(dirs.system);
+    // Trained models under model/<fold>/, the layout loadModel reads back from a downloaded artifact folder.
+    if (existsSync(dirs.models)) await run.logArtifactDir(dirs.models, 'model');
+  }
+
+  async endAll(status: 'FINISHED' | 'FAILED' | 'KILLED'): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    for (const r of this.runs.values()) {
+      if (status === 'FINISHED') await r.run.endRun(status);
+      else await r.run.endRun(status).catch(() => undefined);
+    }
+  }
 }

@@ -1,30 +1,31 @@
-import { MODEL_DEFAULTS, TRAIN_DEFAULTS, autoEpochs, modelConfigSchema, trainConfigSchema } from '@emofuse/models';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, allKeyPaths, configSchema, epochsFor } from '../../src/config/index.ts';
+import { configDefaults, configSchema, loadExperiment } from '../../src/config/index.ts';
 
-// defaults.ts keeps literal values (importing @emofuse/models would load tfjs on every CLI call,
-// even --help); these tests keep them equal to what the models package builds from.
-describe('defaults agree with @emofuse/models', () => {
-  it('model and train defaults equal MODEL_DEFAULTS and TRAIN_DEFAULTS', () => {
-    expect(DEFAULTS.model).toEqual(MODEL_DEFAULTS);
-    expect(DEFAULTS.train).toEqual(TRAIN_DEFAULTS);
+// The CLI composes the models package's slices (through its tfjs-free entry) instead of copying
+// them, so these check the composition, not two copies against each other.
+describe('the composed defaults', () => {
+  it('validate against the composed schema', () => {
+    const d = configDefaults();
+    expect(configSchema().parse(d)).toEqual(d);
   });
 
-  it('the config tree has exactly the keys the models schemas accept', () => {
-    const ours = allKeyPaths(configSchema.shape.model).sort();
-    const theirs = allKeyPaths(modelConfigSchema).sort();
-    expect(ours).toEqual(theirs);
-    expect(allKeyPaths(configSchema.shape.train).sort()).toEqual(allKeyPaths(trainConfigSchema).sort());
-    expect(modelConfigSchema.parse(DEFAULTS.model)).toEqual(DEFAULTS.model);
-    expect(trainConfigSchema.parse(DEFAULTS.train)).toEqual(DEFAULTS.train);
+  it('hold the paper values in the models slices', () => {
+    const d = configDefaults();
+    expect(d.model.text).toMatchObject({ convWidths: [3, 4, 5], convFilters: 64, dim: 100, lstmUnits: 128, dropout: 0.2, lstmInput: 'words' });
+    expect(d.model.speech).toEqual({ filters: 128, kernel: 5, poolSize: 2, convLayers: 2 });
+    expect(d.model.joint).toEqual({ fusedDim: 200, textBranch: 'frozen' });
+    expect(d.model.dense).toEqual([512, 128]);
+    expect(d.train).toMatchObject({ epochs: 'auto', batchSize: 32, learningRate: 0.001, patience: 6 });
   });
 
-  it("'auto' epochs match the models package", () => {
-    for (const s of ['text-lstm', 'speech-cnn', 'joint-cnn'] as const) expect(epochsFor(s, 'auto')).toBe(autoEpochs(s));
-    expect(epochsFor('text-lstm', 7)).toBe(7);
+  it('are a fresh copy each time', () => {
+    const a = configDefaults();
+    a.model.text.lstmUnits = 3;
+    expect(configDefaults().model.text.lstmUnits).toBe(128);
   });
 
-  it('the defaults themselves validate', () => {
-    expect(configSchema.parse(DEFAULTS)).toEqual(DEFAULTS);
+  it('reading a config does not load tfjs', async () => {
+    loadExperiment(undefined, { checkFiles: false });
+    expect('_tfengine' in globalThis).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { DEFAULTS, allKeyPaths, loadExperiment, writeResolvedConfig } from '../../src/config/index.ts';
+import { DEFAULTS, allKeyPaths, configDefaults, loadExperiment, writeResolvedConfig } from '../../src/config/index.ts';
 import { configError, repoRoot, sharedData, tempDir, writeFile } from '../helpers.ts';
 
 const dir = tempDir();
@@ -11,8 +11,8 @@ const iemocapPkl = path.join(sharedData, 'iemocap/iemocap.pkl');
 describe('loadExperiment', () => {
   it('fills every default when no file is given, with paths resolved against the repo root', () => {
     const c = loadExperiment(undefined);
-    expect(c.model).toEqual(DEFAULTS.model);
-    expect(c.train).toEqual(DEFAULTS.train);
+    expect(c.model).toEqual(configDefaults().model);
+    expect(c.train).toEqual(configDefaults().train);
     expect(c.corpus.path).toBe(path.resolve(repoRoot, '../shared/data/iemocap/iemocap.pkl'));
     expect(c.output.dir).toBe(path.join(repoRoot, 'runs'));
     expect(c.features.text.embeddings).toBe('wink'); // a name, not a path
@@ -20,10 +20,10 @@ describe('loadExperiment', () => {
   });
 
   it('keeps the paper\'s Table 1 values as defaults', () => {
-    expect(DEFAULTS.model.text).toMatchObject({ convWidths: [3, 4, 5], convFilters: 64, dim: 100, lstmUnits: 128, dropout: 0.2 });
-    expect(DEFAULTS.model.speech).toMatchObject({ filters: 128, kernel: 5, convLayers: 2 });
-    expect(DEFAULTS.model.dense).toEqual([512, 128]);
-    expect(DEFAULTS.train).toMatchObject({ learningRate: 0.001, patience: 6, epochs: 'auto' });
+    expect(configDefaults().model.text).toMatchObject({ convWidths: [3, 4, 5], convFilters: 64, dim: 100, lstmUnits: 128, dropout: 0.2 });
+    expect(configDefaults().model.speech).toMatchObject({ filters: 128, kernel: 5, convLayers: 2 });
+    expect(configDefaults().model.dense).toEqual([512, 128]);
+    expect(configDefaults().train).toMatchObject({ learningRate: 0.001, patience: 6, epochs: 'auto' });
     expect(DEFAULTS.features.speech.select).toBe(100);
   });
 

@@ -556,3 +556,19 @@ export function transformFromJSON(j: TransformJSON): MinMaxScaler | ZScoreScaler
       });
   }
 }
+
+export interface SpeechTransformOptions {
+  normalise: 'minmax' | 'zscore';
+  /** Features to keep by L2-logistic ranking; 0 or >= dim keeps all. */
+  select: number;
+}
+
+/**
+ * The speech front end of a fold: normalisation, then (optionally) L2 selection, fitted on the
+ * training rows and their labels only. Apply the result unchanged to validation and test.
+ */
+export function fitSpeechTransform(train: FeatureMatrix, labels: readonly string[], o: SpeechTransformOptions): Pipeline {
+  const steps: (MinMaxScaler | ZScoreScaler | L2Selector)[] = [o.normalise === 'zscore' ? new ZScoreScaler() : new MinMaxScaler()];
+  if (o.select > 0 && o.select < train.dim) steps.push(new L2Selector({ k: o.select }));
+  return new Pipeline(steps).fit(train, labels);
+}

@@ -1,0 +1,76 @@
+/**
+ * What one seed's run directory holds, written into its temporary folder (renamed into place by
+ * the caller only when complete): config.resolved.yaml, meta.json, splits/, transforms/, models/,
+ * history/, posteriors/, fusion/, systems/<system>/ (what each tracked run uploads), metrics.json.
+ */
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { savePosteriors, subsetPosteriors, writeJsonAtomic, type Corpus, type Posteriors, type Split } from '@emofuse/core';
+import { splitFingerprint, splitToJson, summariseSplit, type PipelineJSON } from '@emofuse/data';
+import { saveModel, type EmofuseModel, type TrainResult } from '@emofuse/models';
+import { PARTS, type Part, type Scores, type SystemSummary } from '@emofuse/eval';
+import type { Config } from '../config/schema.ts';
+import { toResolvedYaml } from '../config/index.ts';
+
+export class RunFiles {
+  constructor(readonly dir: string, private readonly corpus: Corpus) {}
+
+  header(config: Config, meta: Record<string, unknown>): void {
+    writeFileSync(path.join(this.dir, 'config.resolved.yaml'), toResolvedYaml(config));
+    writeJsonAtomic(path.join(this.dir, 'meta.json'), { ...meta, startedAt: new Date().toISOString() });
+  }
+
+  splitFingerprint(split: Split): string {
+    return splitFingerprint(split);
+  }
+
+  fold(name: string, split: Split, transform: PipelineJSON | null): void {
+    writeJsonAtomic(path.join(this.dir, 'splits', `${name}.json`), { ...splitToJson(split, this.corpus), summary: summariseSplit(this.corpus, split) });
+    if (transform) writeJsonAtomic(path.join(this.dir, 'transforms', `${name}.json`), transform);
+  }
+
+  /** The trained model, its training history and its posteriors of each part of the fold. */
+  async model(system: string, fold: string, model: EmofuseModel, res: TrainResult, p: Posteriors, split: Split): Promise<void> {
+    await saveModel(model, path.join(this.dir, 'models', system, fold));
+    writeJsonAtomic(path.join(this.dir, 'history', system, `${fold}.json`), res);
+    this.posteriors(system, fold, PARTS.filter((part) => split[part].length).map((part) => ({ part, p: subsetPosteriors(p, split[part]) })));
+  }
+
+  /** A fused system's posteriors, and the parameters a fitted rule chose on validation. */
+  fusion(system: string, rule: string, fold: string, params: unknown, parts: { part: Part; p: Posteriors }[]): void {
+    if (params !== undefined) writeJsonAtomic(path.join(this.dir, 'fusion', rule, `${fold}.json`), params);
+    this.posteriors(system, fold, parts);
+  }
+
+  private posteriors(system: string, fold: string, parts: { part: Part; p: Posteriors }[]): void {
+    for (const { part, p } of parts) savePosteriors(p, path.join(this.dir, 'posteriors', system, fold, `${part}.json`));
+  }
+
+  systemDir(system: string): { system: string; models: string } {
+    return { system: path.join(this.dir, 'systems', system), models: path.join(this.dir, 'models', system) };
+  }
+
+  /**
+   * A system's scored outputs, written once and uploaded from here: pooled test posteriors,
+   * confusion matrix, scores, and for a fitted rule the first fold's validation curve.
+   */
+  system(name: string, s: SystemSummary, fitted?: unknown): void {
+    const dir = this.systemDir(name).system;
+    writeJsonAtomic(path.join(dir, 'confusion_test.json'), { classes: s.testReport.classes, counts: s.testReport.confusion });
+    writeJsonAtomic(path.join(dir, 'metrics.json'), { ...s.scores, perClass: s.testReport.perClass });
+    savePosteriors(s.test, path.join(dir, 'posteriors_test.json'));
+    const f = fitted as { fold: string; params: { curve?: { w1: number; score: number }[]; metric: string; step: number; weights: number[]; systems: string[] } } | undefined;
+    if (f?.params.curve) {
+      const c = f.params;
+      writeJsonAtomic(path.join(dir, 'fusion_curve.json'), {
+        metric: c.metric, step: c.step, fold: f.fold, curve: c.curve!.map((x) => ({ w1: x.w1, score: x.score })),
+        chosen: { w1: c.weights[0], weights: c.weights, systems: c.systems }, test: s.scores.test,
+      });
+    }
+  }
+
+  /** Scores of every system; per-class figures and confusion matrices are in systems/<system>/. */
+  metrics(m: Record<string, Partial<Record<Part, Scores>>>): void {
+    writeJsonAtomic(path.join(this.dir, 'metrics.json'), m);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Late-fusion rules as descriptors. A rule is one file under `rules/` that calls
+ * `registerFusionRule`; the pipeline calls every rule the same way: `fitFusion(name, valid)` on
+ * the validation posteriors (a no-op for rules that choose nothing), then `apply` to any part.
+ */
+import { EmofuseError, type Posteriors, type Scorer } from '@emofuse/core';
+import type { SystemPosteriors } from './rules.ts';
+import type { ValidationSet } from './search.ts';
+
+/** What a fitted rule may use to choose its parameters: validation data only, and how to score it. */
+export interface FitOptions {
+  metric?: string;
+  /** Grid step for rules that search weights. */
+  step?: number;
+  scorers?: Readonly<Record<string, Scorer>>;
+}
+
+export interface FusionRuleDescriptor<P = unknown> {
+  name: string;
+  /** One line for docs and run notes (e.g. "late fusion II: weighted sum, weights chosen on validation"). */
+  summary: string;
+  /** True when the rule chooses parameters on validation data before it can be applied. */
+  fitted: boolean;
+  /** Chooses the parameters from validation posteriors (required when `fitted`). */
+  fit?(valid: ValidationSet, options: FitOptions): P;
+  /** Fuses 2 or more systems' posteriors (rows follow the first system's ids). */
+  apply(systems: readonly SystemPosteriors[], params: P | undefined): Posteriors;
+}
+
+/** A rule ready to apply: its parameters (if any) were chosen on validation data. */
+export interface FittedFusion<P = unknown> {
+  rule: string;
+  params: P | undefined;
+  apply(systems: readonly SystemPosteriors[]): Posteriors;
+}
+
+const rules = new Map<string, FusionRuleDescriptor>();
+let version = 0;
+
+export function registerFusionRule<P>(d: FusionRuleDescriptor<P>): FusionRuleDescriptor<P> {
+  if (!/^[a-z][a-z0-9-]*$/.test(d.name)) throw new EmofuseError(`fusion rule name ${JSON.stringify(d.name)} must be lower-case letters, digits and dashes`, { where: 'registerFusionRule' });
+  const prev = rules.get(d.name);
+  if (prev && prev !== d) throw new EmofuseError(`fusion rule ${d.name} is already registered`, { where: 'registerFusionRule', fix: 'choose another name' });
+  if (d.fitted && !d.fit) throw new EmofuseError(`fusion rule ${d.name} is fitted but has no fit()`, { where: 'registerFusionRule' });
+  if (!prev) version++;
+  rules.set(d.name, d as FusionRuleDescriptor);
+  return d;
+}
+
+export function fusionRule(name: string): FusionRuleDescriptor {
+  const d = rules.get(name);
+  if (!d) throw new EmofuseError(`unknown fusion rule ${JSON.stringify(name)}`, { where: 'fusion', fix: `use one of ${fusionRuleNames().join(', ')}` });
+  return d;
+}
+
+/** Registered rules in registration order (the paper's I, II, III first). */
+export function fusionRuleNames(): string[] {
+  return [...rules.keys()];
+}
+
+export function fusionRegistryVersion(): number {
+  return version;
+}
+
+/**
+ * Fits a rule on validation posteriors (when it chooses anything) and returns it ready to apply.
+ * The options take validation data only; test posteriors can only reach `apply`.
+ */
+export function fitFusion(name: string, valid: ValidationSet | undefined, options: FitOptions = {}): FittedFusion {
+  const d = fusionRule(name);
+  let params: unknown;
+  if (d.fitted) {
+    if (!valid || valid.systems.every((s) => s.ids.length === 0)) {
+      throw new EmofuseError(`fusion rule ${name} chooses its parameters on validation data, and this split has none`, {
+        where: 'split.validFraction', fix: 'set split.validFraction above 0',
+      });
+    }
+    params = d.fit!(valid, options);
+  }
+  return { rule: name, params, apply: (systems) => d.apply(systems, params) };
+}

@@ -1,0 +1,87 @@
+/**
+ * Building blocks the paper's models share (text extractor, CNN stack, dense head). Model files
+ * reach them through `BuildTools.blocks`, so a model file itself never imports tfjs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { EmofuseError } from '@emofuse/core';
+import type { BuildTools, InputSpec } from './descriptor.ts';
+import { EmofuseConv1D, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers.ts';
+import type { TextSlice } from './models/text-lstm.ts';
+import type { SpeechSlice } from './models/speech-cnn.ts';
+
+type Tools = Pick<BuildTools, 'config' | 'nextSeed' | 'glorot'>;
+
+/** Dense 512 -> 128 (ReLU) -> softmax, the head every system of the paper shares. */
+export function head(x: tf.SymbolicTensor, classes: number, t: Tools): tf.SymbolicTensor {
+  t.config.dense.forEach((units, i) => {
+    x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: t.glorot(), name: `dense_${i + 1}` }).apply(x) as tf.SymbolicTensor;
+  });
+  return tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(x) as tf.SymbolicTensor;
+}
+
+export interface TextInputs {
+  inputs: tf.SymbolicTensor[];
+  /** The utterance representation T (batch, D_T). */
+  t: tf.SymbolicTensor;
+  /** Per-word projected features (batch, steps, D_T), masked, when the input is a sequence. */
+  steps?: tf.SymbolicTensor;
+  /** Names of the extractor's layers (to copy and freeze for joint-cnn). */
+  extractor: string[];
+}
+
+/**
+ * Text extractor over word embeddings: Conv1D of each width ('same', ReLU) -> concat -> mask
+ * padded words -> max over time -> dense D_T (tanh) = T. The same D_T layer applied to each word's
+ * conv features gives the per-step sequence the 'words' LSTM reads.
+ */
+export function textBranch(input: InputSpec['text'], t: Tools, withSteps: boolean): TextInputs {
+  const cfg = t.config.text as TextSlice;
+  if (!input) throw new EmofuseError('this model needs a text input', { where: 'model input', fix: 'pass input.text (sequence or vector)' });
+  if (input.kind === 'vector') {
+    const x = tf.input({ shape: [input.dim], name: 'text' });
+    return { inputs: [x], t: x, extractor: [] };
+  }
+  const x = tf.input({ shape: [input.steps, input.dim], name: 'text' });
+  const mask = tf.input({ shape: [input.steps], name: 'text_mask' });
+  const maps = cfg.convWidths.map((w) =>
+    new EmofuseConv1D({ filters: cfg.convFilters, kernelSize: w, padding: 'same', activation: 'relu', seed: t.nextSeed(), name: `text_conv_w${w}` })
+      .apply(x) as tf.SymbolicTensor);
+  const conv = maps.length === 1 ? maps[0] : (tf.layers.concatenate({ axis: -1, name: 'text_conv' }).apply(maps) as tf.SymbolicTensor);
+  const masked = new EmofuseSequenceMask({ name: 'text_conv_masked' }).apply([conv, mask]) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalMaxPooling1d({ name: 'text_pool' }).apply(masked) as tf.SymbolicTensor;
+  const project = tf.layers.dense({ units: cfg.dim, activation: 'tanh', kernelInitializer: t.glorot(), name: 'text_T' });
+  const T = project.apply(pooled) as tf.SymbolicTensor;
+  const extractor = [...cfg.convWidths.map((w) => `text_conv_w${w}`), 'text_T'];
+  if (!withSteps) return { inputs: [x, mask], t: T, extractor };
+  const perStep = project.apply(conv) as tf.SymbolicTensor;
+  const steps = new EmofuseSequenceMask({ emitMask: true, name: 'text_steps' }).apply([perStep, mask]) as tf.SymbolicTensor;
+  return { inputs: [x, mask], t: T, steps, extractor };
+}
+
+/** (Conv1D -> max-pool) x convLayers over a (batch, length, 1) signal, then flatten. */
+export function cnnStack(signal: tf.SymbolicTensor, t: Tools): tf.SymbolicTensor {
+  const s = t.config.speech as SpeechSlice;
+  let x = signal;
+  for (let i = 1; i <= s.convLayers; i++) {
+    const len = x.shape[1] as number;
+    if (len < s.kernel) {
+      throw new EmofuseError(`conv layer ${i} gets a signal of length ${len}, shorter than the kernel width ${s.kernel}`, {
+        where: 'model.speech', fix: 'use fewer convLayers, a smaller kernel or poolSize, or a longer input',
+      });
+    }
+    x = new EmofuseConv1D({ filters: s.filters, kernelSize: s.kernel, padding: 'valid', activation: 'relu', seed: t.nextSeed(), name: `cnn_conv_${i}` })
+      .apply(x) as tf.SymbolicTensor;
+    x = new EmofuseMaxPool1D({ poolSize: s.poolSize, name: `cnn_pool_${i}` }).apply(x) as tf.SymbolicTensor;
+  }
+  return tf.layers.flatten({ name: 'cnn_flatten' }).apply(x) as tf.SymbolicTensor;
+}
+
+export function speechInput(input: InputSpec['speech']): tf.SymbolicTensor {
+  if (!input) throw new EmofuseError('this model needs a speech input', { where: 'model input', fix: 'pass input.speech = { dim }' });
+  return tf.input({ shape: [input.dim], name: 'speech' });
+}
+
+/** A (batch, n) vector as a (batch, n, 1) signal for Conv1D. */
+export function asSignal(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+  return tf.layers.reshape({ targetShape: [x.shape[1] as number, 1], name }).apply(x) as tf.SymbolicTensor;
+}

@@ -1,0 +1,4 @@
+// The built-in model types, registered in the paper's order (the tiebreak of the training order).
+import './text-lstm.ts';
+import './speech-cnn.ts';
+import './joint-cnn.ts';
