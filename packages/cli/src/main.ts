@@ -198,8 +198,8 @@ Example:
         return setCode(codeFor(e, 'input'));
       }
       setCode(await interruptible('the push', async (ctx) => {
-        const { pushRuns } = await import('./pipeline/index.ts');
-        const r = await pushRuns({ to: opts.to, store }, ctx);
+        const { pushStore } = await import('./pipeline/index.ts');
+        const r = await pushStore({ to: opts.to, store }, ctx);
         ctx.log(`pushed ${r.pushed} run(s), skipped ${r.skipped} already on ${opts.to}`);
       }));
     });

@@ -45,6 +45,18 @@ function checkLevel(level: number): void {
   if (!(level > 0 && level < 1)) throw new EmofuseError(`level must be in (0, 1), got ${level}`, { where: 'bootstrap' });
 }
 
+/** B seeded resamples of n utterances with replacement; `score` gets each resample's row indices. */
+function resampleScores(n: number, B: number, seed: number | string, score: (rows: Int32Array) => number): Float64Array {
+  const rng = makeRng(seed);
+  const rows = new Int32Array(n);
+  const out = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < n; i++) rows[i] = Math.floor(rng() * n);
+    out[b] = score(rows);
+  }
+  return out;
+}
+
 export interface BootstrapOptions {
   classes: readonly string[];
   truth: ClassValues;
@@ -83,18 +95,12 @@ export function bootstrapCI(o: BootstrapOptions): BootstrapInterval {
   if (truth.length !== pred.length) throw new EmofuseError(`${truth.length} labels but ${pred.length} predictions`, { where: 'bootstrap' });
   if (truth.length === 0) throw new EmofuseError('no predictions to resample', { where: 'bootstrap' });
   const n = truth.length;
-  const rng = makeRng(seed);
   const t = new Int32Array(n);
   const p = new Int32Array(n);
-  const scores = new Float64Array(B);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < n; i++) {
-      const j = Math.floor(rng() * n);
-      t[i] = truth[j];
-      p[i] = pred[j];
-    }
-    scores[b] = scorer(t, p, k);
-  }
+  const scores = resampleScores(n, B, seed, (rows) => {
+    rows.forEach((j, i) => { t[i] = truth[j]; p[i] = pred[j]; });
+    return scorer(t, p, k);
+  });
   scores.sort();
   return {
     estimate: scorer(truth, pred, k),
@@ -156,22 +162,14 @@ export function pairedBootstrap(o: PairedOptions): PairedBootstrapResult {
   const k = classes.length;
   const { truth, a, b } = pairedIndices(o, 'pairedBootstrap');
   const n = truth.length;
-  const rng = makeRng(seed);
   const t = new Int32Array(n);
   const pa = new Int32Array(n);
   const pb = new Int32Array(n);
-  const deltas = new Float64Array(B);
-  let notBetter = 0;
-  for (let r = 0; r < B; r++) {
-    for (let i = 0; i < n; i++) {
-      const j = Math.floor(rng() * n);
-      t[i] = truth[j];
-      pa[i] = a[j];
-      pb[i] = b[j];
-    }
-    deltas[r] = scorer(t, pa, k) - scorer(t, pb, k);
-    if (deltas[r] <= 0) notBetter++;
-  }
+  const deltas = resampleScores(n, B, seed, (rows) => {
+    rows.forEach((j, i) => { t[i] = truth[j]; pa[i] = a[j]; pb[i] = b[j]; });
+    return scorer(t, pa, k) - scorer(t, pb, k);
+  });
+  const notBetter = deltas.reduce((c, d) => c + (d <= 0 ? 1 : 0), 0);
   deltas.sort();
   const scoreA = scorer(truth, a, k);
   const scoreB = scorer(truth, b, k);

@@ -84,7 +84,7 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { mo
       return { name: 'tensorflow', reason: pref === 'auto' ? 'auto: tfjs-node (libtensorflow) loaded' : 'requested' };
     }
     const why = `tfjs-node unavailable (${node.error ?? 'backend did not register'})`;
-    if (pref === 'tensorflow') throw new EmofuseError(why, { where: 'train.backend', fix: 'run scripts/build-tfjs-node.sh (see NOTES), or set train.backend: auto' });
+    if (pref === 'tensorflow') throw new EmofuseError(why, { where: 'train.backend', fix: 'run scripts/build-tfjs-node.sh (scripts/setup.sh does it), or set train.backend: auto' });
     notes.push(why);
   }
   if (pref === 'auto' || pref === 'wasm') {

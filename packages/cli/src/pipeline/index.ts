@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
-import { pushRuns as pushLocalRuns } from '@emofuse/tracking';
+import { pushRuns } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import type { RunContext } from '../context.ts';
@@ -103,10 +103,10 @@ export interface PushOptions {
 }
 
 /** Push runs logged offline to the local store up to an MLflow server; a second push adds nothing. */
-export async function pushRuns(opts: PushOptions, ctx: RunContext): Promise<{ pushed: number; skipped: number }> {
+export async function pushStore(opts: PushOptions, ctx: RunContext): Promise<{ pushed: number; skipped: number }> {
   let pushed = 0;
   let skipped = 0;
-  await pushLocalRuns({
+  await pushRuns({
     from: opts.store, to: opts.to,
     onRun: (r) => {
       if (r.action === 'unchanged') skipped++;
