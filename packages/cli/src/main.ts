@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { expandSweep, loadExperiment, loadSweep, repoRoot, toResolvedYaml } from './config/index.ts';
+import { expandSweep, importPlugins, loadExperiment, loadSweep, repoRoot, toResolvedYaml } from './config/index.ts';
 import { EXIT, UsageError, codeFor, printError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
@@ -83,6 +83,7 @@ Examples:
     .action(async (file: string | undefined, opts: { set: string[]; seed?: number; dryRun?: boolean }) => {
       let config;
       try {
+        await importPlugins(file, opts.set);
         config = loadExperiment(file, { set: opts.set, seed: opts.seed });
       } catch (e) {
         printError(e);
@@ -126,6 +127,7 @@ Examples:
       let sweep, points;
       try {
         sweep = loadSweep(file);
+        await importPlugins(sweep.base, opts.set);
         points = expandSweep(sweep, { set: opts.set, seed: opts.seed });
       } catch (e) {
         printError(e);

@@ -34,15 +34,19 @@ export interface FittedFusion<P = unknown> {
   apply(systems: readonly SystemPosteriors[]): Posteriors;
 }
 
-const rules = new Map<string, FusionRuleDescriptor>();
-let version = 0;
+// One registry per process, even when this module is loaded twice (see models' descriptor.ts).
+const REGISTRY = Symbol.for('emofuse.fusion.registry');
+const shared = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= { rules: new Map<string, FusionRuleDescriptor>(), version: 0 }) as { rules: Map<string, FusionRuleDescriptor>; version: number };
+const rules = shared.rules;
 
 export function registerFusionRule<P>(d: FusionRuleDescriptor<P>): FusionRuleDescriptor<P> {
   if (!/^[a-z][a-z0-9-]*$/.test(d.name)) throw new EmofuseError(`fusion rule name ${JSON.stringify(d.name)} must be lower-case letters, digits and dashes`, { where: 'registerFusionRule' });
   const prev = rules.get(d.name);
+  // The same file loaded a second time (another module instance) brings the same code: keep the first.
+  if (prev && prev !== d && prev.summary === d.summary && prev.fitted === d.fitted) return prev as FusionRuleDescriptor<P>;
   if (prev && prev !== d) throw new EmofuseError(`fusion rule ${d.name} is already registered`, { where: 'registerFusionRule', fix: 'choose another name' });
   if (d.fitted && !d.fit) throw new EmofuseError(`fusion rule ${d.name} is fitted but has no fit()`, { where: 'registerFusionRule' });
-  if (!prev) version++;
+  if (!prev) shared.version++;
   rules.set(d.name, d as FusionRuleDescriptor);
   return d;
 }
@@ -59,7 +63,7 @@ export function fusionRuleNames(): string[] {
 }
 
 export function fusionRegistryVersion(): number {
-  return version;
+  return shared.version;
 }
 
 /**

@@ -138,25 +138,35 @@ export interface ModelDescriptor {
   predict?(model: EmofuseModel, inputs: ModelInputs): Posteriors;
 }
 
-const models = new Map<string, ModelDescriptor>();
-let version = 0;
+// One registry per process, even when this module is loaded twice (a plugin file that tsx runs as
+// CommonJS, or two installed copies of the package): it lives on globalThis under a shared symbol.
+const REGISTRY = Symbol.for('emofuse.models.registry');
+const shared = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= { models: new Map<string, ModelDescriptor>(), version: 0 }) as { models: Map<string, ModelDescriptor>; version: number };
+const models = shared.models;
 
 /**
  * Adds a model type. Called by each file under `models/` (and by a researcher's own file);
- * registering a type twice is refused unless it is the same descriptor object (a module loaded
- * twice), so a name clash never silently replaces a model.
+ * registering a type twice is refused unless it is the same definition (a module loaded twice),
+ * so a name clash never silently replaces a model.
  */
 export function registerModel(d: ModelDescriptor): ModelDescriptor {
   if (!/^[a-z][a-z0-9-]*$/.test(d.type)) {
     throw new EmofuseError(`model type ${JSON.stringify(d.type)} must be lower-case letters, digits and dashes`, { where: 'registerModel' });
   }
   const prev = models.get(d.type);
+  // The same file loaded a second time (another module instance) brings the same definition: keep the first.
+  if (prev && prev !== d && sameDefinition(prev, d)) return prev;
   if (prev && prev !== d) throw new EmofuseError(`model type ${d.type} is already registered`, { where: 'registerModel', fix: 'choose another type name' });
   const clash = d.config && [...models.values()].find((m) => m !== prev && m.config?.key === d.config!.key);
   if (clash) throw new EmofuseError(`config slice model.${d.config!.key} already belongs to ${clash.type}`, { where: `registerModel ${d.type}` });
-  if (!prev) version++;
+  if (!prev) shared.version++;
   models.set(d.type, d);
   return d;
+}
+
+function sameDefinition(a: ModelDescriptor, b: ModelDescriptor): boolean {
+  const id = (d: ModelDescriptor) => JSON.stringify([d.type, d.summary, d.reads, d.context, d.defaultEpochs, d.config?.key, d.kernels]);
+  return id(a) === id(b);
 }
 
 export function modelDescriptor(type: string, where = 'model type'): ModelDescriptor {
@@ -176,7 +186,7 @@ export function modelTypes(): string[] {
 
 /** Changes whenever a type is added, so composed schemas know when to rebuild. */
 export function registryVersion(): number {
-  return version;
+  return shared.version;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Config } from './schema.ts';
 export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
   experiment: 'default',
   tags: {},
+  plugins: [], // files that register your own model types or fusion rules (see README)
   // One seed keeps the default run cheap; shipped experiments use [1, 2, 3, 4, 5] for statistics.
   seeds: [1],
   corpus: {

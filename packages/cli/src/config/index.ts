@@ -7,3 +7,4 @@ export { loadSweep, expandSweep } from './sweep.ts';
 export type { Sweep, SweepPoint } from './sweep.ts';
 export { checkKeyPath, allKeyPaths, suggestKey } from './keys.ts';
 export { repoRoot, baseDirFor } from './paths.ts';
+export { importPlugins, pluginPaths } from './plugins.ts';

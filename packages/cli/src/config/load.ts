@@ -354,6 +354,7 @@ function baseOf(origin: Origin): string {
 function resolvePaths(layer: ConfigLayer): Record<string, unknown> {
   const values = structuredClone(layer.values);
   const base = baseOf(layer.origin);
+  if (Array.isArray(values.plugins)) values.plugins = values.plugins.map((p) => (typeof p === 'string' ? path.resolve(base, p) : p));
   for (const key of PATH_KEYS) {
     const parts = key.split('.');
     const parent = getIn(values, parts.slice(0, -1));

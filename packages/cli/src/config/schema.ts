@@ -29,6 +29,8 @@ function buildSchema() {
     /** Run folder name: runs/<experiment>/<run-id>/, so it must be a safe file name. */
     experiment: z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-" (it becomes a folder name)'),
     tags: z.record(z.string(), z.string({ error: 'expected a string (quote numbers: "1")' })),
+    /** Files that register model types or fusion rules, imported before the config is checked. */
+    plugins: z.array(text, { error: 'expected a list of file paths, e.g. [./my_model.ts]' }),
     seeds: z.array(nonNegInt, { error: 'expected a list of seeds, e.g. [1, 2, 3]' }).min(1, 'expected at least one seed'),
     corpus: z.strictObject({
       type: oneOf(CORPUS_TYPES),

@@ -171,7 +171,18 @@ describe('loadExperiment', () => {
     expect(loadExperiment(file)).toEqual(c);
   });
 
-  it('knows every key of CONFIG_SPEC.md', () => {
+  it('blames a type error on the file that wrote it, not on a later --set of a sibling key', () => {
+    const file = writeFile(dir, 'wrongtype.yaml', 'experiment: wrongtype\ntrain:\n  batchSize: big\n');
+    const e = configError(() => loadExperiment(file, { set: ['train.epochs=1'], checkFiles: false }));
+    expect(e.issues).toHaveLength(1);
+    expect(e.issues[0].key).toBe('train.batchSize');
+    expect(e.issues[0].where).toMatch(/wrongtype\.yaml:3$/);
+    // A later layer that replaces the value does own it.
+    const f = configError(() => loadExperiment(file, { set: ['train.batchSize=huge'], checkFiles: false }));
+    expect(f.issues[0].where).toBe('--set train.batchSize=huge');
+  });
+
+  it('knows every key of the config tree', () => {
     const keys = allKeyPaths();
     for (const k of ['experiment', 'seeds', 'corpus.path', 'split.folds', 'features.text.maxTokens', 'features.speech.smileBinary', 'features.cacheDir',
       'model.joint.textBranch', 'train.backend', 'fusion.step', 'tracking.experiment', 'output.dir', 'report.enabled']) {
