@@ -25,7 +25,7 @@ async function logFixtureRuns(tracker: Tracker, entries: ReportRunLike[]): Promi
   const ids: string[] = [];
   for (const e of entries) {
     const run = await tracker.startRun({ experiment: e.experiment, runName: `${e.system}-seed${e.seed}`, tags: { ...e.tags, 'emofuse.system': e.system } });
-    await run.logParams({ seed: e.seed });
+    await run.logParams({ ...e.params, seed: e.seed });
     await run.logMetrics(Object.entries(e.metrics).map(([key, value]) => ({ key, value })));
     const points = (e.history ?? []).flatMap((h) => (['train_loss', 'valid_loss', 'train_acc', 'valid_acc'] as const).map((key) => ({ key, value: h[key]!, step: h.epoch })));
     if (points.length) await run.logMetrics(points);
