@@ -81,9 +81,10 @@ export function comparisonSpec(summary: SummaryRow[], seeds: SeedRow[], referenc
   const values = rows.flatMap((r) => [r.value, r.lo ?? r.value, r.hi ?? r.value]);
   const domain = values.length ? [Math.max(0, Math.floor(Math.min(...values) / 5) * 5 - 5), Math.min(100, Math.ceil(Math.max(...values) / 5) * 5 + 5)] : [0, 100];
   const x = { field: 'value', type: 'quantitative', title: `${opts.split ?? 'test'} score (%)`, scale: { domain, zero: false } } as const;
-  // Points take stroke + fill (not color, which would override fill): hollow for dialogue-level rows.
-  const stroke = { ...colour, legend: null } as const;
-  const hollow = { condition: { test: "datum.level === 'dialogue-level (uses context)'", value: 'white' }, field: 'kind', type: 'nominal', legend: null, scale: colour.scale } as const;
+  // Points take stroke + fill (color would override fill), hollow for dialogue-level rows; all three
+  // share the field and scale, so vega-lite merges them into one legend (legend: null on any drops it).
+  const stroke = colour;
+  const hollow = { condition: { test: "datum.level === 'dialogue-level (uses context)'", value: 'white' }, field: 'kind', type: 'nominal', title: 'source', scale: colour.scale } as const;
   const tip = [{ field: 'label' }, { field: 'source' }, { field: 'value', format: '.1f' }, { field: 'level' }];
   const cited = reference.rows.length > 0;
   const parts = [
@@ -300,7 +301,7 @@ export function trainingCurvesSpec(entries: HistoryEntry[]): TopLevelSpec {
     data: { values },
     facet: {
       row: { field: 'measure', type: 'nominal', title: null, sort: ['loss', 'acc'] },
-      column: { field: 'system', type: 'nominal', title: null },
+      column: { field: 'system', type: 'nominal', title: null, sort: [...new Set(entries.map((e) => e.system))] },
     },
     spec: {
       width: 220,
@@ -338,7 +339,7 @@ export function ablationSpec(rows: AblationRow[], baseline: string): TopLevelSpe
     spec: {
       width: 200,
       height: { step: 22 },
-      encoding: { y: { field: 'variant', type: 'nominal', sort: order, title: null } },
+      encoding: { y: { field: 'variant', type: 'nominal', sort: order, title: null, axis: { labelLimit: 400 } } },
       layer: [
         {
           mark: 'bar',

@@ -47,6 +47,9 @@ describe('buildReport', () => {
     for (const label of ['Late fusion II (weighted) (A+T), Table 2, cited', 'ICON* (A+T), Table 3, cited', 'text-lstm, measured here', 'late-weighted, measured here', 'majority class: always neu']) {
       expect(svg).toContain(label);
     }
+    // One legend, listing every source drawn.
+    expect(svg.match(/role-legend"/g)).toHaveLength(1);
+    for (const kind of ['measured here', 'cited: Table 2', 'cited: Table 3', 'test labels']) expect(svg).toContain(`>${kind}</text>`);
     const md = readFileSync(paths.summary, 'utf8');
     expect(md).toContain('|Late fusion II (weighted) (A+T), Table 2|cited from the paper|utterance|–|60.2|59.6|59.6||');
     expect(md).toContain('Paper comparison: shown: every run is on iemocap-features');
