@@ -219,7 +219,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
     const out: ReportPaths = { dir, html: path.join(dir, 'report.html'), summary: path.join(dir, 'summary.md'), json: path.join(dir, 'report.json'), svgs: {}, specs: {} };
     writeFileSync(path.join(tmp, 'report.html'), html);
     writeFileSync(path.join(tmp, 'summary.md'), summaryMd);
-    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, reference: chance, seeds: bySeed, ablation: ablationRows ?? null }, null, 2) + '\n');
+    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, ablation: ablationRows ?? null }, null, 2) + '\n');
     if (ablationMd) {
       writeFileSync(path.join(tmp, 'ablation.md'), `# Ablation\n\n${ablationMd}\n`);
       out.ablation = path.join(dir, 'ablation.md');

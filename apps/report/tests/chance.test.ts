@@ -48,8 +48,8 @@ describe('majority-class and chance references', () => {
   it('puts the rows in the report, computed from the test labels of an imbalanced corpus', async () => {
     const p = await buildReport({ input: { runs: fixtureSystemRuns() }, outDir: path.join(tmp, 'emodb'), ablation: false });
     const md = readFileSync(p.summary, 'utf8');
-    // EmoDB: anger is the largest class, 127 of 535.
-    expect(md).toContain(`|majority class: always anger|computed from the test labels|–|–|${(100 / 7).toFixed(1)}|${((100 * 127) / 535).toFixed(1)}|`);
+    // EmoDB: anger (ang) is the largest class, 127 of 535.
+    expect(md).toContain(`|majority class: always ang|computed from the test labels|–|–|${(100 / 7).toFixed(1)}|${((100 * 127) / 535).toFixed(1)}|`);
     expect(md).toContain(`|chance (uniform guess): 1/7|computed from the test labels|–|–|${(100 / 7).toFixed(1)}|${(100 / 7).toFixed(1)}|`);
     const spec = JSON.parse(readFileSync(p.specs.comparison, 'utf8'));
     const wa = spec.data.values.filter((v: { type: string; metric: string }) => v.type === 'chance' && v.metric === 'WA').map((v: { value: number }) => v.value);
@@ -57,6 +57,6 @@ describe('majority-class and chance references', () => {
     expect(wa[0]).toBeCloseTo((100 * 127) / 535, 10);
     expect(wa[1]).toBeCloseTo(100 / 7, 10);
     const json = JSON.parse(readFileSync(p.json, 'utf8'));
-    expect(json.reference[0]).toMatchObject({ kind: 'majority', majority: 'anger', classes: EMODB_CLASSES, support: [127, 81, 46, 69, 71, 79, 62] });
+    expect(json.chance[0]).toMatchObject({ kind: 'majority', majority: 'ang', classes: EMODB_CLASSES, support: [127, 81, 46, 69, 71, 79, 62] });
   });
 });

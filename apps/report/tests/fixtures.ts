@@ -135,7 +135,7 @@ export function fixtureRuns(seeds = [1, 2, 3]): ReportRunLike[] {
 }
 
 /** EmoDB's 7 classes and their utterance counts (535 in all). */
-export const EMODB_CLASSES = ['anger', 'boredom', 'disgust', 'fear', 'happiness', 'neutral', 'sadness'];
+export const EMODB_CLASSES = ['ang', 'bor', 'dis', 'fea', 'hap', 'neu', 'sad'];
 const EMODB_SUPPORT = [127, 81, 46, 69, 71, 79, 62];
 
 /**
