@@ -23,6 +23,12 @@ const SOURCES = [
 
 export type Spread = 'std' | 'minmax';
 
+/**
+ * Panel headers of configuration rows are long ("text-lstm (model.text.lstmInput=utterance) (3
+ * seeds)"): break them before the parenthesis and after each comma so panels never overlap.
+ */
+const WRAPPED_HEADER = { labelExpr: "split(replace(replace(datum.label, ' (', '|('), regexp(', ', 'g'), ',|'), '|')" } as const;
+
 interface ComparisonRow {
   label: string;
   kind: string;
@@ -173,7 +179,7 @@ export function confusionSpec(entries: ConfusionEntry[]): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Confusion matrices (row-normalised: share of each true class)', subtitle: 'counts summed over seeds before normalising' },
     data: { values: confusionCells(entries) },
-    facet: { column: { field: 'system', type: 'nominal', title: null, sort: entries.map((e) => confusionTitle(e)) } },
+    facet: { column: { field: 'system', type: 'nominal', title: null, sort: entries.map((e) => confusionTitle(e)), header: WRAPPED_HEADER } },
     spec: {
       width: 200,
       height: 200,
@@ -240,7 +246,7 @@ export function fusionCurveSpec(entries: FusionCurveEntry[], units: 'fraction' |
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: `Late fusion weight search: validation ${metric.toUpperCase()} against w1`, subtitle: 'w2 = 1 − w1; dashed rule = w1 chosen on validation; triangle = test score at that w1 (scored once)' },
-    facet: { column: { field: 'system', type: 'nominal', title: null } },
+    facet: { column: { field: 'system', type: 'nominal', title: null, header: WRAPPED_HEADER } },
     data: { values: [...line.map((r) => ({ ...r, part: 'curve' })), ...chosen.map((r) => ({ ...r, part: 'chosen' })), ...labels.map((r) => ({ ...r, part: 'label' }))] },
     spec: {
       width: 320,
@@ -301,7 +307,7 @@ export function trainingCurvesSpec(entries: HistoryEntry[]): TopLevelSpec {
     data: { values },
     facet: {
       row: { field: 'measure', type: 'nominal', title: null, sort: ['loss', 'acc'] },
-      column: { field: 'system', type: 'nominal', title: null, sort: [...new Set(entries.map((e) => e.system))] },
+      column: { field: 'system', type: 'nominal', title: null, sort: [...new Set(entries.map((e) => e.system))], header: WRAPPED_HEADER },
     },
     spec: {
       width: 220,
