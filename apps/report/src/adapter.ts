@@ -158,6 +158,7 @@ export async function fromRunRecords(records: RunRecord[], readArtifact: ReadArt
         system,
         seed,
         tags,
+        params: { ...r.params },
         metrics,
         history,
         confusion,

@@ -3,9 +3,11 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
 import { buildDirAtomic, EmofuseError } from '@emofuse/core';
-import { checkReportInput, type ConfusionArtifact, type ReportInputLike, type ReportRun } from './input.ts';
-import { loadReference, REFERENCE_FILE, type Reference } from './reference.ts';
-import { ablationMarkdown, ablationTable, selectRuns, seedRows, summarise, summaryDisplayRows, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
+import { checkReportInput, type ConfusionArtifact, type ReportInputLike } from './input.ts';
+import { decidePaperComparison, loadReference, REFERENCE_FILE, type PaperDecision, type Reference } from './reference.ts';
+import { ablationDisplayRows, ablationMarkdown, ablationTable, resultEntries, resultTableRows, selectRuns, seedRows, spreadNote, summarise, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
+import { labelRuns, repeatedSeeds, type LabelledRun } from './configs.ts';
+import { chanceRows, type ChanceRow } from './chance.ts';
 import { ablationSpec, comparisonSpec, confusionSpec, fusionCurveSpec, trainingCurvesSpec, type ConfusionEntry, type Spread } from './charts.ts';
 import { renderSvg, toVega } from './render.ts';
 import { escapeHtml, renderHtml, type HtmlChart, type HtmlSection } from './html.ts';
@@ -21,12 +23,17 @@ export interface BuildReportOptions {
   split?: string;
   /** Error bars over seeds: ±1 sample std (default) or min..max. */
   spread?: Spread;
-  /** Systems whose confusion matrices to draw (default: every selected system that has one). */
+  /** Systems (or configuration rows, by label) whose confusion matrices to draw (default: every selected one that has one). */
   confusionSystems?: string[];
   /** The ablation table and chart; false leaves it out (it is also left out with a single variant). */
   ablation?: AblationOptions | false;
   referenceFile?: string;
-  /** Draw and tabulate the paper's IEMOCAP numbers beside ours (default true; turn off for other corpora). */
+  /**
+   * The paper's IEMOCAP numbers are drawn beside ours when the runs themselves show they are
+   * comparable (decidePaperComparison: corpus tag, the paper's 6 classes, not cross-validated).
+   * `false` leaves them out regardless; `true` or unset lets the report decide (it never forces
+   * the comparison onto runs that are not comparable).
+   */
   comparePaper?: boolean;
   /** Fixed timestamp for reproducible output in tests. */
   now?: Date;
@@ -52,7 +59,7 @@ interface NamedChart {
   spec: TopLevelSpec;
 }
 
-function sumConfusions(system: string, runs: ReportRun[], split: string): ConfusionEntry | undefined {
+function sumConfusions(system: string, runs: LabelledRun[], split: string): ConfusionEntry | undefined {
   const withCm = runs.filter((r) => r.confusion && r.confusion.split === split);
   if (withCm.length === 0) return undefined;
   const first = withCm[0].confusion!;
@@ -71,33 +78,41 @@ function sumConfusions(system: string, runs: ReportRun[], split: string): Confus
   return { system, confusion, seeds: withCm.length };
 }
 
-function charts(runs: ReportRun[], systems: string[], summary: SummaryRow[], rowsBySeed: ReturnType<typeof seedRows>, reference: Reference, opts: BuildReportOptions, units: 'fraction' | 'percent') {
+function charts(runs: LabelledRun[], labels: string[], summary: SummaryRow[], rowsBySeed: ReturnType<typeof seedRows>, reference: Reference, chance: ChanceRow[], opts: BuildReportOptions, units: 'fraction' | 'percent') {
   const split = opts.split ?? 'test';
   const out: NamedChart[] = [];
   const notes: string[] = [];
+  const cited = reference.rows.length > 0;
   out.push({
     name: 'comparison',
-    title: reference.rows.length > 0 ? 'UA / WA / F1: ours beside the paper' : 'UA / WA / F1 per system',
-    caption:
-      reference.rows.length > 0
-        ? `Our systems on the ${split} split, the paper's Table 2 (same method) and its Table 3 baselines. Dialog-level systems (*) use conversation context, which ours do not.`
-        : `Our systems on the ${split} split.`,
-    spec: comparisonSpec(summary, rowsBySeed, reference, { spread: opts.spread, split }),
+    title: cited ? 'UA / WA / weighted F1: measured here beside the paper' : 'UA / WA / weighted F1 per system',
+    caption: [
+      `Systems measured here on the ${split} split`,
+      cited ? ", the paper's Table 2 (same method) and the Table 3 baselines it cites" : '',
+      chance.length ? ', and the majority-class and chance scores of the test labels' : '',
+      '. ',
+      rowsBySeed.some((r) => r.context === 'dialogue') || reference.rows.some((r) => r.dialogLevel) ? 'Dialogue-level rows (*, hollow) use conversation context; utterance-level ones do not.' : '',
+    ].join(''),
+    spec: comparisonSpec(summary, rowsBySeed, reference, { spread: opts.spread, split, chance }),
   });
 
-  const cmSystems = opts.confusionSystems ?? systems;
+  // Confusion matrices per configuration row; a system name picks every configuration of it.
+  const wanted = opts.confusionSystems ? opts.confusionSystems.flatMap((s) => {
+    const picked = labels.filter((l) => l === s || runs.some((r) => r.label === l && r.system === s));
+    if (picked.length === 0) throw new EmofuseError(`confusion matrix asked for system ${JSON.stringify(s)}, which is not in the report`, { where: 'report options', fix: `choose among: ${[...new Set(runs.map((r) => r.system))].join(', ')}` });
+    return picked;
+  }) : labels;
   const cms: ConfusionEntry[] = [];
-  for (const s of cmSystems) {
-    if (!systems.includes(s)) throw new EmofuseError(`confusion matrix asked for system ${JSON.stringify(s)}, which is not in the report`, { where: 'report options', fix: `choose among: ${systems.join(', ')}` });
-    const e = sumConfusions(s, runs.filter((r) => r.system === s), split);
+  for (const l of [...new Set(wanted)]) {
+    const e = sumConfusions(l, runs.filter((r) => r.label === l), split);
     if (e) cms.push(e);
-    else if (opts.confusionSystems) throw new EmofuseError(`no run of system ${s} has a ${split} confusion matrix`, { where: 'report options', fix: 'log the confusion artifact for these runs, or drop the system from confusionSystems' });
+    else if (opts.confusionSystems) throw new EmofuseError(`no run of ${l} has a ${split} confusion matrix`, { where: 'report options', fix: 'log the confusion artifact for these runs, or drop the system from confusionSystems' });
   }
   if (cms.length > 0) {
     out.push({ name: 'confusion', title: 'Confusion matrices', caption: 'Rows are the true classes; each row sums to 100%.', spec: confusionSpec(cms) });
-  } else notes.push(`No run has a ${split} confusion matrix.`);
+  } else notes.push(`No run has a ${split} confusion matrix, so there are no confusion matrices and no majority-class or chance rows.`);
 
-  const curves = runs.filter((r) => r.fusionCurve).map((r) => ({ system: r.system, seed: r.seed, curve: r.fusionCurve! }));
+  const curves = runs.filter((r) => r.fusionCurve).map((r) => ({ system: r.label, seed: r.seed, curve: r.fusionCurve! }));
   if (curves.length > 0) {
     out.push({
       name: 'fusion-weight',
@@ -107,11 +122,17 @@ function charts(runs: ReportRun[], systems: string[], summary: SummaryRow[], row
     });
   } else notes.push('No run has a fusion weight curve (no weighted late fusion in these runs).');
 
-  const histories = runs.filter((r) => r.history.length > 0).map((r) => ({ system: r.system, seed: r.seed, history: r.history }));
+  // One panel per configuration, so two configurations' curves never join into one line.
+  const histories = runs.filter((r) => r.history.length > 0).map((r) => ({ system: r.label, seed: r.seed, history: r.history }));
   if (histories.length > 0) {
-    out.push({ name: 'training', title: 'Training curves', caption: 'Early stopping restores the weights of the epoch with the lowest validation loss.', spec: trainingCurvesSpec(histories) });
+    out.push({ name: 'training', title: 'Training curves', caption: 'One panel per system and configuration. Early stopping restores the weights of the epoch with the lowest validation loss.', spec: trainingCurvesSpec(histories) });
   } else notes.push('No run has a per-epoch history.');
   return { charts: out, notes };
+}
+
+/** One seed's test confusion per configuration row: the test labels the chance rows are computed from. */
+function chanceFrom(runs: LabelledRun[], split: string): ChanceRow[] {
+  return chanceRows(runs.filter((r) => r.confusion && r.confusion.split === split).map((r) => ({ row: r.label, confusion: r.confusion! })));
 }
 
 function htmlTable(rows: Array<Record<string, unknown>>): string {
@@ -127,25 +148,32 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const input = checkReportInput(opts.input, opts.input.source ?? 'report input');
   const split = opts.split ?? 'test';
   const fullReference = loadReference(opts.referenceFile ?? REFERENCE_FILE);
-  // Without the comparison the paper's rows are dropped everywhere (tables, chart), the citation stays.
-  const reference: Reference = opts.comparePaper === false ? { ...fullReference, rows: [] } : fullReference;
-  const runs = selectRuns(input, opts.systems);
+  const runs = labelRuns(selectRuns(input, opts.systems));
+  // Decided from what the runs record; without the comparison the paper's rows are dropped everywhere, the citation stays.
+  const decision: PaperDecision = decidePaperComparison(runs, fullReference, split, opts.comparePaper);
+  const reference: Reference = decision.applies ? fullReference : { ...fullReference, rows: [] };
   const systems = opts.systems ?? [...new Set(runs.map((r) => r.system))];
+  const labels = [...new Set(runs.map((r) => r.label))];
   const bySeed = seedRows(runs, split, input.metricUnits);
-  const summary = summarise(bySeed, reference);
+  const summary = summarise(bySeed, reference, new Map(runs.map((r) => [r.label, r.differs])));
+  const chance = chanceFrom(runs, split);
   const title = opts.title ?? 'emofuse report';
 
-  const { charts: named, notes } = charts(runs, systems, summary, bySeed, reference, opts, input.metricUnits);
+  const { charts: named, notes } = charts(runs, labels, summary, bySeed, reference, chance, opts, input.metricUnits);
+  for (const r of repeatedSeeds(runs)) {
+    notes.push(`${r.label}: seed ${r.seed} occurs ${r.runs.length} times with one configuration (runs ${r.runs.join(', ')}); each is counted, but they are repeats, not independent seeds.`);
+  }
 
   let ablationMd: string | undefined;
   let ablationRows: AblationRow[] | undefined;
+  let ablationBaseline = '';
   if (opts.ablation !== false) {
     const table = ablationTable(runs, bySeed, opts.ablation || {});
     ablationRows = table.objects() as unknown as AblationRow[];
     if (ablationRows.length >= 2) {
-      const baseline = (opts.ablation || {}).baseline ?? ablationRows[0].variant;
-      ablationMd = ablationMarkdown(table, baseline);
-      named.push({ name: 'ablation', title: 'Ablation', caption: `Differences from ${baseline}, in percentage points of the ${split} scores.`, spec: ablationSpec(ablationRows, baseline) });
+      ablationBaseline = (opts.ablation || {}).baseline ?? ablationRows[0].variant;
+      ablationMd = ablationMarkdown(table, ablationBaseline);
+      named.push({ name: 'ablation', title: 'Ablation', caption: `Differences from ${ablationBaseline}, in percentage points of the ${split} scores.`, spec: ablationSpec(ablationRows, ablationBaseline) });
     } else ablationRows = undefined;
   }
 
@@ -153,21 +181,19 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const compiled = named.map((c) => ({ ...c, vega: toVega(c.spec, c.name) }));
   const svgs = await Promise.all(compiled.map((c) => renderSvg(c.vega, c.name)));
 
-  const summaryMd = `# ${title}\n\n${summaryMarkdown(summary, reference, split)}${ablationMd ? `\n## Ablation\n\n${ablationMd}\n` : ''}`;
-  const fmt = (x?: number) => (x === undefined ? '–' : x.toFixed(1));
+  const summaryMd = `# ${title}\n\n${summaryMarkdown(summary, reference, split, { chance, paperReason: decision.reason })}${ablationMd ? `\n## Ablation\n\n${ablationMd}\n` : ''}`;
+  const captions = [
+    `${spreadNote(summary)} F1 is support-weighted.`,
+    chance.length ? 'Majority class and chance are computed from the test labels: the majority-class classifier always answers the most frequent class (UA = 1/k); chance guesses uniformly (UA = WA = 1/k).' : '',
+    summary.some((s) => s.context === 'dialogue') || reference.rows.some((r) => r.dialogLevel) ? 'Rows marked * are dialogue-level: they use the conversation around each utterance.' : '',
+  ].filter(Boolean);
   const sections: HtmlSection[] = [
     {
       heading: `Results (${split} split, %)`,
-      html: htmlTable(summaryDisplayRows(summary, { seeds: true })) + '<div class="caption">mean ± sample standard deviation over seeds.</div>',
+      html: htmlTable(resultTableRows(resultEntries(summary, reference, chance), { seeds: true })) + captions.map((c) => `<div class="caption">${escapeHtml(c)}</div>`).join(''),
     },
   ];
-  if (ablationRows) {
-    const baseline = (opts.ablation || {}).baseline ?? ablationRows[0].variant;
-    sections.push({
-      heading: 'Ablation table',
-      html: htmlTable(ablationRows.map((r) => ({ variant: r.variant, n: r.n, UA: `${fmt(r.ua_mean)} ± ${fmt(r.ua_std)}`, 'ΔUA': r.variant === baseline ? 'baseline' : fmt(r.ua_delta), WA: `${fmt(r.wa_mean)} ± ${fmt(r.wa_std)}`, 'ΔWA': r.variant === baseline ? 'baseline' : fmt(r.wa_delta), F1: `${fmt(r.f1_mean)} ± ${fmt(r.f1_std)}`, 'ΔF1': r.variant === baseline ? 'baseline' : fmt(r.f1_delta) }))),
-    });
-  }
+  if (ablationRows) sections.push({ heading: 'Ablation table', html: htmlTable(ablationDisplayRows(ablationRows, ablationBaseline)) });
   if (notes.length > 0) sections.push({ heading: 'Not shown', html: `<ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` });
 
   const now = opts.now ?? new Date();
@@ -177,14 +203,15 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
     title,
     meta: [
       `Generated ${now.toISOString()} from ${input.source ?? 'the given runs'}`,
-      `${runs.length} runs · systems: ${systems.join(', ')} · experiments: ${experiments.join(', ')} · split: ${split}`,
+      `${runs.length} runs · systems: ${systems.join(', ')}${labels.length > systems.length ? ` (${labels.length} configurations)` : ''} · experiments: ${experiments.join(', ')} · split: ${split}`,
+      `Paper comparison ${decision.applies ? 'shown' : 'not shown'}: ${decision.reason}.`,
     ],
     sections,
     charts: htmlCharts,
     footer:
       reference.rows.length > 0
         ? `Reference numbers: ${reference.source.citation}; ${reference.source.tables}. Kept in apps/report/data/reference.json.`
-        : 'The paper\'s IEMOCAP numbers are not shown (comparePaper: false).',
+        : `The paper's ${fullReference.source.corpus} numbers are not shown: ${decision.reason}.`,
   });
 
   const dir = path.resolve(opts.outDir);
@@ -192,7 +219,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
     const out: ReportPaths = { dir, html: path.join(dir, 'report.html'), summary: path.join(dir, 'summary.md'), json: path.join(dir, 'report.json'), svgs: {}, specs: {} };
     writeFileSync(path.join(tmp, 'report.html'), html);
     writeFileSync(path.join(tmp, 'summary.md'), summaryMd);
-    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, summary, seeds: bySeed, ablation: ablationRows ?? null }, null, 2) + '\n');
+    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, ablation: ablationRows ?? null }, null, 2) + '\n');
     if (ablationMd) {
       writeFileSync(path.join(tmp, 'ablation.md'), `# Ablation\n\n${ablationMd}\n`);
       out.ablation = path.join(dir, 'ablation.md');

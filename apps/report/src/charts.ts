@@ -1,111 +1,141 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ConfusionArtifact, EpochRow, FusionCurve } from './input.ts';
 import type { Reference } from './reference.ts';
-import type { AblationRow, SeedRow, SummaryRow } from './tables.ts';
+import { citedName, resultEntries, type AblationRow, type ResultEntry, type SeedRow, type SummaryRow } from './tables.ts';
+import type { ChanceRow } from './chance.ts';
 
 /**
  * Vega-Lite specs built from data. Every number drawn comes from the arguments (runs or the
  * reference file); nothing is typed into a spec by hand.
  */
 
-const KIND_COLOURS = { ours: '#1b7837', paper: '#2166ac', baseline: '#b2182b' } as const;
-const METRIC_LABEL = { ua: 'UA', wa: 'WA', f1: 'F1' } as const;
+const METRIC_LABEL = { ua: 'UA', wa: 'WA', f1: 'weighted F1' } as const;
+const METRIC_ORDER = ['UA', 'WA', 'weighted F1'];
 const BASE_CONFIG = { view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 }, font: 'Helvetica, Arial, sans-serif' };
+
+/** Where a row's numbers come from; the legend lists only those present. */
+const SOURCES = [
+  { kind: 'measured here', colour: '#1b7837' },
+  { kind: 'cited: Table 2', colour: '#2166ac' },
+  { kind: 'cited: Table 3', colour: '#b2182b' },
+  { kind: 'test labels', colour: '#777777' },
+] as const;
 
 export type Spread = 'std' | 'minmax';
 
+/**
+ * Panel headers of configuration rows are long ("text-lstm (model.text.lstmInput=utterance) (3
+ * seeds)"): break them before the parenthesis and after each comma so panels never overlap.
+ */
+const WRAPPED_HEADER = { labelExpr: "split(replace(replace(datum.label, ' (', '|('), regexp(', ', 'g'), ',|'), '|')" } as const;
+
 interface ComparisonRow {
   label: string;
-  kind: 'ours' | 'paper' | 'baseline';
+  kind: string;
   metric: string;
   order: number;
-  type: 'mean' | 'seed' | 'reference';
+  type: 'mean' | 'seed' | 'reference' | 'chance';
+  level: 'utterance-level' | 'dialogue-level (uses context)' | '';
   value: number;
   lo?: number;
   hi?: number;
   n?: number;
   seed?: number;
-  note?: string;
+  source: string;
+}
+
+/** The label of a result line on the chart's axis; dialogue-level rows carry a *. */
+export function entryLabel(e: ResultEntry): string {
+  if (e.kind === 'cited') return `${citedName(e.ref)}, cited`;
+  if (e.kind === 'measured') return `${e.summary.label}${e.summary.context === 'dialogue' ? ' *' : ''}, measured here`;
+  return e.chance.kind === 'majority' ? `${e.chance.name}: always ${e.chance.majority}` : `${e.chance.name}: 1/${e.chance.classes.length}`;
 }
 
 /**
- * (1) UA / WA / F1 of our systems (mean, an error bar of ±std or min..max, each seed as a dot)
- * beside the paper's Table 2 and the Table 3 baselines; dialog-level baselines are starred and hollow.
+ * (1) UA / WA / weighted F1 of the systems measured here (mean, an error bar of ±std or min..max
+ * when there are several seeds, each seed as a dot) beside the cited rows of the paper's Table 2
+ * and Table 3, and the majority-class and chance scores of the test labels. Dialogue-level rows are hollow.
  */
-export function comparisonSpec(summary: SummaryRow[], seeds: SeedRow[], reference: Reference, opts: { spread?: Spread; split?: string } = {}): TopLevelSpec {
+export function comparisonSpec(summary: SummaryRow[], seeds: SeedRow[], reference: Reference, opts: { spread?: Spread; split?: string; chance?: ChanceRow[] } = {}): TopLevelSpec {
   const spread = opts.spread ?? 'std';
   const rows: ComparisonRow[] = [];
-  let order = 0;
-  const oursLabel = (s: string) => `ours: ${s}`;
-  const placed = new Set<string>();
-  const pushOurs = (s: SummaryRow) => {
-    placed.add(s.system);
-    const o = order++;
+  resultEntries(summary, reference, opts.chance ?? []).forEach((e, order) => {
+    const label = entryLabel(e);
     for (const m of ['ua', 'wa', 'f1'] as const) {
-      const mean = s[`${m}_mean`];
-      const [lo, hi] = spread === 'std' ? [mean - s[`${m}_std`], mean + s[`${m}_std`]] : [s[`${m}_min`], s[`${m}_max`]];
-      rows.push({ label: oursLabel(s.system), kind: 'ours', metric: METRIC_LABEL[m], order: o, type: 'mean', value: mean, lo, hi, n: s.n });
-      for (const r of seeds.filter((x) => x.system === s.system)) {
-        rows.push({ label: oursLabel(s.system), kind: 'ours', metric: METRIC_LABEL[m], order: o, type: 'seed', value: r[m], seed: r.seed });
+      const metric = METRIC_LABEL[m];
+      if (e.kind === 'measured') {
+        const s = e.summary;
+        const level = s.context === 'dialogue' ? 'dialogue-level (uses context)' : 'utterance-level';
+        const mean = s[`${m}_mean`];
+        const std = s[`${m}_std`];
+        // One seed has no spread: no bar at all rather than a bar of zero width.
+        const bar = s.n > 1 && std !== null ? (spread === 'std' ? { lo: mean - std, hi: mean + std } : { lo: s[`${m}_min`], hi: s[`${m}_max`] }) : {};
+        rows.push({ label, kind: 'measured here', metric, order, type: 'mean', level, value: mean, ...bar, n: s.n, source: 'measured here' });
+        for (const r of seeds.filter((x) => x.label === s.label)) rows.push({ label, kind: 'measured here', metric, order, type: 'seed', level, value: r[m], seed: r.seed, source: 'measured here' });
+      } else if (e.kind === 'cited') {
+        const level = e.ref.dialogLevel ? 'dialogue-level (uses context)' : 'utterance-level';
+        rows.push({ label, kind: `cited: ${e.ref.table}`, metric, order, type: 'reference', level, value: e.ref[m], source: 'cited from the paper' });
+      } else {
+        rows.push({ label, kind: 'test labels', metric, order, type: 'chance', level: '', value: e.chance[m], source: 'computed from the test labels' });
       }
     }
-  };
-  // Each paper row is followed by our systems that reproduce it, so the pairs sit together.
-  for (const ref of reference.rows) {
-    const o = order++;
-    const label = ref.kind === 'paper' ? `paper: ${ref.name} (${ref.input})` : `baseline: ${ref.name} (${ref.input}${ref.dialogLevel ? ', dialog-level' : ''})`;
-    for (const m of ['ua', 'wa', 'f1'] as const) {
-      rows.push({ label, kind: ref.kind, metric: METRIC_LABEL[m], order: o, type: 'reference', value: ref[m], note: ref.dialogLevel ? 'dialog-level (uses context)' : 'utterance-level' });
-    }
-    for (const s of summary.filter((x) => ref.kind === 'paper' && ref.systems.includes(x.system))) pushOurs(s);
-  }
-  for (const s of summary.filter((x) => !placed.has(x.system))) pushOurs(s);
+  });
 
-  const colour = { field: 'kind', type: 'nominal', title: 'source', scale: { domain: ['ours', 'paper', 'baseline'], range: Object.values(KIND_COLOURS) } } as const;
-  const y = { field: 'label', type: 'nominal', title: null, sort: { field: 'order', op: 'min', order: 'ascending' }, axis: { labelLimit: 320 } } as const;
-  const values = rows.map((r) => r.value).concat(rows.flatMap((r) => [r.lo ?? r.value, r.hi ?? r.value]));
-  const domain = [Math.max(0, Math.floor(Math.min(...values) / 5) * 5 - 5), Math.min(100, Math.ceil(Math.max(...values) / 5) * 5 + 5)];
+  const present = SOURCES.filter((s) => rows.some((r) => r.kind === s.kind));
+  const colour = { field: 'kind', type: 'nominal', title: 'source', scale: { domain: present.map((s) => s.kind), range: present.map((s) => s.colour) } } as const;
+  const y = { field: 'label', type: 'nominal', title: null, sort: { field: 'order', op: 'min', order: 'ascending' }, axis: { labelLimit: 560 } } as const;
+  const values = rows.flatMap((r) => [r.value, r.lo ?? r.value, r.hi ?? r.value]);
+  const domain = values.length ? [Math.max(0, Math.floor(Math.min(...values) / 5) * 5 - 5), Math.min(100, Math.ceil(Math.max(...values) / 5) * 5 + 5)] : [0, 100];
   const x = { field: 'value', type: 'quantitative', title: `${opts.split ?? 'test'} score (%)`, scale: { domain, zero: false } } as const;
+  // Points take stroke + fill (color would override fill), hollow for dialogue-level rows; all three
+  // share the field and scale, so vega-lite merges them into one legend (legend: null on any drops it).
+  const stroke = colour;
+  const hollow = { condition: { test: "datum.level === 'dialogue-level (uses context)'", value: 'white' }, field: 'kind', type: 'nominal', title: 'source', scale: colour.scale } as const;
+  const tip = [{ field: 'label' }, { field: 'source' }, { field: 'value', format: '.1f' }, { field: 'level' }];
+  const cited = reference.rows.length > 0;
+  const parts = [
+    `measured: mean with ${spread === 'std' ? '±1 sample std' : 'min..max'} over seeds (none for a single seed), dots = single seeds`,
+    cited ? 'diamonds / squares = cited from the paper' : '',
+    rows.some((r) => r.level === 'dialogue-level (uses context)') ? 'hollow and * = dialogue-level (uses context)' : '',
+  ].filter(Boolean);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: reference.rows.length > 0 ? 'Ours vs the paper (Table 2) and baselines (Table 3)' : 'UA / WA / F1 over seeds', subtitle: `ours: mean with ${spread === 'std' ? '±1 sample std' : 'min..max'} over seeds, dots = single seeds; * = dialog-level baseline (hollow)` },
+    title: { text: cited ? 'Measured here vs cited from the paper (Table 2, Table 3)' : 'UA / WA / weighted F1 over seeds', subtitle: parts.join('; ') },
     data: { values: rows },
-    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: ['UA', 'WA', 'F1'] } },
+    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: METRIC_ORDER } },
     spec: {
       width: 210,
       height: { step: 18 },
       layer: [
         {
-          transform: [{ filter: "datum.type === 'mean'" }],
+          transform: [{ filter: "datum.type === 'mean' && isValid(datum.lo)" }],
           mark: { type: 'rule', strokeWidth: 2 },
           encoding: { y, x: { field: 'lo', type: 'quantitative', scale: { domain, zero: false }, title: x.title }, x2: { field: 'hi' }, color: colour },
         },
         {
           transform: [{ filter: "datum.type === 'seed'" }],
-          mark: { type: 'circle', size: 28, opacity: 0.55 },
-          encoding: { y: { ...y, sort: y.sort }, x, color: colour, tooltip: [{ field: 'label' }, { field: 'seed' }, { field: 'value', format: '.1f' }] },
+          mark: { type: 'circle', size: 28, opacity: 0.55, strokeWidth: 1 },
+          encoding: { y, x, stroke, fill: hollow, tooltip: [{ field: 'label' }, { field: 'seed' }, { field: 'value', format: '.1f' }] },
         },
         {
           transform: [{ filter: "datum.type === 'mean'" }],
           mark: { type: 'tick', thickness: 3, size: 14 },
-          encoding: { y, x, color: colour, tooltip: [{ field: 'label' }, { field: 'n', title: 'seeds' }, { field: 'value', title: 'mean', format: '.1f' }, { field: 'lo', format: '.1f' }, { field: 'hi', format: '.1f' }] },
+          encoding: { y, x, color: colour, tooltip: [...tip, { field: 'n', title: 'seeds' }, { field: 'lo', format: '.1f' }, { field: 'hi', format: '.1f' }] },
         },
         {
-          transform: [{ filter: "datum.type === 'reference' && datum.kind === 'paper'" }],
-          mark: { type: 'point', shape: 'diamond', filled: true, size: 80 },
-          encoding: { y, x, color: colour, tooltip: [{ field: 'label' }, { field: 'value', format: '.1f' }, { field: 'note' }] },
+          transform: [{ filter: "datum.type === 'reference' && datum.kind === 'cited: Table 2'" }],
+          mark: { type: 'point', shape: 'diamond', size: 80, strokeWidth: 2, opacity: 1 },
+          encoding: { y, x, stroke, fill: hollow, tooltip: tip },
         },
         {
-          // Dialog-level baselines are drawn hollow: they use context that utterance-level systems do not.
-          transform: [{ filter: "datum.type === 'reference' && datum.kind === 'baseline'" }],
-          mark: { type: 'point', shape: 'square', size: 70, strokeWidth: 2 },
-          encoding: {
-            y,
-            x,
-            color: colour,
-            fill: { condition: { test: "datum.note === 'utterance-level'", value: KIND_COLOURS.baseline }, value: 'white' },
-            tooltip: [{ field: 'label' }, { field: 'value', format: '.1f' }, { field: 'note' }],
-          },
+          transform: [{ filter: "datum.type === 'reference' && datum.kind === 'cited: Table 3'" }],
+          mark: { type: 'point', shape: 'square', size: 70, strokeWidth: 2, opacity: 1 },
+          encoding: { y, x, stroke, fill: hollow, tooltip: tip },
+        },
+        {
+          transform: [{ filter: "datum.type === 'chance'" }],
+          mark: { type: 'point', shape: 'cross', size: 70, filled: true, opacity: 1 },
+          encoding: { y, x, color: colour, tooltip: tip },
         },
       ],
     },
@@ -149,7 +179,7 @@ export function confusionSpec(entries: ConfusionEntry[]): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Confusion matrices (row-normalised: share of each true class)', subtitle: 'counts summed over seeds before normalising' },
     data: { values: confusionCells(entries) },
-    facet: { column: { field: 'system', type: 'nominal', title: null, sort: entries.map((e) => confusionTitle(e)) } },
+    facet: { column: { field: 'system', type: 'nominal', title: null, sort: entries.map((e) => confusionTitle(e)), header: WRAPPED_HEADER } },
     spec: {
       width: 200,
       height: 200,
@@ -216,7 +246,7 @@ export function fusionCurveSpec(entries: FusionCurveEntry[], units: 'fraction' |
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: `Late fusion weight search: validation ${metric.toUpperCase()} against w1`, subtitle: 'w2 = 1 − w1; dashed rule = w1 chosen on validation; triangle = test score at that w1 (scored once)' },
-    facet: { column: { field: 'system', type: 'nominal', title: null } },
+    facet: { column: { field: 'system', type: 'nominal', title: null, header: WRAPPED_HEADER } },
     data: { values: [...line.map((r) => ({ ...r, part: 'curve' })), ...chosen.map((r) => ({ ...r, part: 'chosen' })), ...labels.map((r) => ({ ...r, part: 'label' }))] },
     spec: {
       width: 320,
@@ -277,7 +307,7 @@ export function trainingCurvesSpec(entries: HistoryEntry[]): TopLevelSpec {
     data: { values },
     facet: {
       row: { field: 'measure', type: 'nominal', title: null, sort: ['loss', 'acc'] },
-      column: { field: 'system', type: 'nominal', title: null },
+      column: { field: 'system', type: 'nominal', title: null, sort: [...new Set(entries.map((e) => e.system))], header: WRAPPED_HEADER },
     },
     spec: {
       width: 220,
@@ -300,18 +330,22 @@ export function trainingCurvesSpec(entries: HistoryEntry[]): TopLevelSpec {
 /** (5) The ablation: each variant's difference from the baseline variant, in points, with the seed spread. */
 export function ablationSpec(rows: AblationRow[], baseline: string): TopLevelSpec {
   const values = rows.flatMap((r) =>
-    (['ua', 'wa', 'f1'] as const).map((m) => ({ variant: r.variant, metric: METRIC_LABEL[m], delta: r[`${m}_delta`], lo: r[`${m}_delta`] - r[`${m}_std`], hi: r[`${m}_delta`] + r[`${m}_std`], mean: r[`${m}_mean`], n: r.n })),
+    (['ua', 'wa', 'f1'] as const).map((m) => {
+      const std = r[`${m}_std`];
+      const bar = std === null ? {} : { lo: r[`${m}_delta`] - std, hi: r[`${m}_delta`] + std };
+      return { variant: r.variant, metric: METRIC_LABEL[m], delta: r[`${m}_delta`], ...bar, mean: r[`${m}_mean`], n: r.n };
+    }),
   );
   const order = rows.map((r) => r.variant);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `Ablation: difference from ${baseline} (percentage points)`, subtitle: 'bar = difference of means; line = ±1 std of the variant over seeds' },
+    title: { text: `Ablation: difference from ${baseline} (percentage points)`, subtitle: 'bar = difference of means; line = ±1 std of the variant over seeds (none for a single seed)' },
     data: { values },
-    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: ['UA', 'WA', 'F1'] } },
+    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: METRIC_ORDER } },
     spec: {
       width: 200,
       height: { step: 22 },
-      encoding: { y: { field: 'variant', type: 'nominal', sort: order, title: null } },
+      encoding: { y: { field: 'variant', type: 'nominal', sort: order, title: null, axis: { labelLimit: 400 } } },
       layer: [
         {
           mark: 'bar',
@@ -321,7 +355,7 @@ export function ablationSpec(rows: AblationRow[], baseline: string): TopLevelSpe
             tooltip: [{ field: 'variant' }, { field: 'n', title: 'seeds' }, { field: 'mean', format: '.1f' }, { field: 'delta', format: '+.1f' }],
           },
         },
-        { mark: { type: 'rule', color: '#333' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+        { transform: [{ filter: 'isValid(datum.lo)' }], mark: { type: 'rule', color: '#333' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
       ],
     },
     config: BASE_CONFIG,

@@ -51,6 +51,8 @@ export const reportRunSchema = z.object({
   system: z.string().min(1),
   seed: z.number().int(),
   tags: z.record(z.string(), z.string()).optional().default({}),
+  /** The run's params (the pipeline logs its resolved config flattened to `key.path`); they tell configurations apart. */
+  params: z.record(z.string(), z.string()).optional().default({}),
   /** Final metrics keyed `<split>_<metric>`: test_ua, test_wa, test_f1, valid_ua, ... */
   metrics: z.record(z.string(), finite),
   history: z.array(epochRowSchema).optional().default([]),

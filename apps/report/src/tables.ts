@@ -2,7 +2,9 @@ import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { EmofuseError } from '@emofuse/core';
 import type { ReportInput, ReportRun } from './input.ts';
-import { paperRowFor, type Reference } from './reference.ts';
+import { referenceRowFor, type Reference, type ReferenceRow } from './reference.ts';
+import { contextOf, labelRuns, type Context } from './configs.ts';
+import type { ChanceRow } from './chance.ts';
 
 export const MAIN_METRICS = ['ua', 'wa', 'f1'] as const;
 export type MainMetric = (typeof MAIN_METRICS)[number];
@@ -12,6 +14,11 @@ export interface SeedRow {
   run: string;
   experiment: string;
   system: string;
+  /** The report row: the system, or the system and what sets its configuration apart (configs.ts). */
+  label: string;
+  /** Configuration fingerprint (configs.ts). */
+  config: string;
+  context: Context;
   seed: number;
   ua: number;
   wa: number;
@@ -20,12 +27,20 @@ export interface SeedRow {
 
 export interface SummaryRow {
   system: string;
+  label: string;
+  config: string;
+  /** Params that set this configuration apart from the system's others (empty when it has one). */
+  differs: Record<string, string>;
+  context: Context;
   n: number;
   seeds: string;
-  ua_mean: number; ua_std: number; ua_min: number; ua_max: number;
-  wa_mean: number; wa_std: number; wa_min: number; wa_max: number;
-  f1_mean: number; f1_std: number; f1_min: number; f1_max: number;
+  /** Sample std over seeds; null with a single seed (there is no spread to show). */
+  ua_mean: number; ua_std: number | null; ua_min: number; ua_max: number;
+  wa_mean: number; wa_std: number | null; wa_min: number; wa_max: number;
+  f1_mean: number; f1_std: number | null; f1_min: number; f1_max: number;
+  /** The cited row this system is the measured counterpart of (only when the paper comparison applies). */
   paper?: string;
+  paper_table?: string;
   paper_ua?: number; paper_wa?: number; paper_f1?: number;
 }
 
@@ -53,7 +68,7 @@ export function selectRuns(input: ReportInput, systems?: string[]): ReportRun[] 
 
 /** The per-seed table; every run must carry `<split>_ua`, `<split>_wa` and `<split>_f1`. */
 export function seedRows(runs: ReportRun[], split: string, units: ReportInput['metricUnits']): SeedRow[] {
-  return runs.map((run) => {
+  return labelRuns(runs).map((run) => {
     const get = (m: MainMetric) => {
       const key = `${split}_${m}`;
       const v = run.metrics[key];
@@ -66,63 +81,128 @@ export function seedRows(runs: ReportRun[], split: string, units: ReportInput['m
       }
       return toPercent(v, units);
     };
-    return { run: run.id, experiment: run.experiment, system: run.system, seed: run.seed, ua: get('ua'), wa: get('wa'), f1: get('f1') };
+    return { run: run.id, experiment: run.experiment, system: run.system, label: run.label, config: run.config, context: contextOf(run), seed: run.seed, ua: get('ua'), wa: get('wa'), f1: get('f1') };
   });
 }
 
-/** Mean, sample std, min and max over seeds per system (arquero), with the paper's row beside. */
-export function summarise(rows: SeedRow[], reference: Reference): SummaryRow[] {
+/**
+ * Mean, sample std, min and max over seeds per configuration (arquero), with the cited row beside.
+ * Pass a reference without rows when the paper comparison does not apply.
+ */
+export function summarise(rows: SeedRow[], reference: Reference, differs: Map<string, Record<string, string>> = new Map()): SummaryRow[] {
   const dt = aq.from(rows);
-  const rollups: Record<string, string> = { n: 'd => op.count()', seeds: "d => op.array_agg(d.seed)" };
+  const rollups: Record<string, string> = { n: 'd => op.count()', seeds: 'd => op.array_agg(d.seed)', system: 'd => op.any(d.system)', config: 'd => op.any(d.config)', context: 'd => op.any(d.context)' };
   for (const m of MAIN_METRICS) {
     rollups[`${m}_mean`] = `d => op.mean(d.${m})`;
-    // A single seed has no spread: report 0 rather than NaN so tables and error bars stay valid.
-    rollups[`${m}_std`] = `d => op.count() > 1 ? op.stdev(d.${m}) : 0`;
+    // A single seed has no spread: null, so no table shows "± 0.0" and no chart draws a bar.
+    rollups[`${m}_std`] = `d => op.count() > 1 ? op.stdev(d.${m}) : null`;
     rollups[`${m}_min`] = `d => op.min(d.${m})`;
     rollups[`${m}_max`] = `d => op.max(d.${m})`;
   }
-  const order = [...new Set(rows.map((r) => r.system))];
-  const out = dt.groupby('system').rollup(rollups).objects() as Array<Omit<SummaryRow, 'seeds'> & { seeds: number[] }>;
+  const order = [...new Set(rows.map((r) => r.label))];
+  const out = dt.groupby('label').rollup(rollups).objects() as Array<Omit<SummaryRow, 'seeds' | 'differs'> & { seeds: number[] }>;
   return out
-    .sort((a, b) => order.indexOf(a.system) - order.indexOf(b.system))
+    .sort((a, b) => order.indexOf(a.label) - order.indexOf(b.label))
     .map((r) => {
-      const p = paperRowFor(reference, r.system);
-      const row: SummaryRow = { ...r, seeds: [...r.seeds].sort((x, y) => x - y).join(',') };
-      if (p) Object.assign(row, { paper: p.name, paper_ua: p.ua, paper_wa: p.wa, paper_f1: p.f1 });
+      const p = referenceRowFor(reference, r.system);
+      const row: SummaryRow = {
+        system: r.system, label: r.label, config: r.config, differs: differs.get(r.label) ?? {}, context: r.context, n: r.n,
+        seeds: [...r.seeds].sort((x, y) => x - y).join(','),
+        ua_mean: r.ua_mean, ua_std: r.ua_std ?? null, ua_min: r.ua_min, ua_max: r.ua_max,
+        wa_mean: r.wa_mean, wa_std: r.wa_std ?? null, wa_min: r.wa_min, wa_max: r.wa_max,
+        f1_mean: r.f1_mean, f1_std: r.f1_std ?? null, f1_min: r.f1_min, f1_max: r.f1_max,
+      };
+      if (p) Object.assign(row, { paper: p.name, paper_table: p.table, paper_ua: p.ua, paper_wa: p.wa, paper_f1: p.f1 });
       return row;
     });
 }
 
-const fmt = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+const fmt = (x: number | undefined | null, digits = 1) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+/** Mean ± std, or the bare mean for a single seed. */
+const meanStd = (mean: number, std: number | null) => (std === null ? fmt(mean) : `${fmt(mean)} ± ${fmt(std)}`);
 
-/** One display row per system: mean ± std of each metric with the paper's number beside (the HTML adds `seeds`). */
-export function summaryDisplayRows(summary: SummaryRow[], opts: { seeds?: boolean } = {}): Record<string, string | number>[] {
-  return summary.map((s) => ({
-    system: s.system,
-    n: s.n,
-    ...(opts.seeds ? { seeds: s.seeds } : {}),
-    UA: `${fmt(s.ua_mean)} ± ${fmt(s.ua_std)}`,
-    'UA paper': fmt(s.paper_ua),
-    WA: `${fmt(s.wa_mean)} ± ${fmt(s.wa_std)}`,
-    'WA paper': fmt(s.paper_wa),
-    F1: `${fmt(s.f1_mean)} ± ${fmt(s.f1_std)}`,
-    'F1 paper': fmt(s.paper_f1),
-    'paper row': s.paper ?? '–',
-  }));
+export const SOURCE = { measured: 'measured here', cited: 'cited from the paper', computed: 'computed from the test labels' } as const;
+
+/** One line of the results, in the order tables and the comparison chart show them. */
+export type ResultEntry =
+  | { kind: 'cited'; ref: ReferenceRow }
+  | { kind: 'measured'; summary: SummaryRow }
+  | { kind: 'chance'; chance: ChanceRow };
+
+/**
+ * Each cited row followed by the systems measured here as its counterpart, so the pairs sit
+ * together; then the measured systems without one; then the chance and majority-class rows.
+ */
+export function resultEntries(summary: SummaryRow[], reference: Reference, chance: ChanceRow[] = []): ResultEntry[] {
+  const out: ResultEntry[] = [];
+  const placed = new Set<string>();
+  for (const ref of reference.rows) {
+    out.push({ kind: 'cited', ref });
+    for (const s of summary.filter((x) => x.paper === ref.name && x.paper_table === ref.table)) {
+      out.push({ kind: 'measured', summary: s });
+      placed.add(s.label);
+    }
+  }
+  for (const s of summary.filter((x) => !placed.has(x.label))) out.push({ kind: 'measured', summary: s });
+  for (const c of chance) out.push({ kind: 'chance', chance: c });
+  return out;
 }
 
-/** systems x (UA, WA, F1) as mean ± std with n, and the paper's number beside. */
-export function summaryMarkdown(summary: SummaryRow[], reference: Reference, split: string): string {
-  const rows = summaryDisplayRows(summary);
-  const right = (cols: string[]) => Object.fromEntries(cols.map((c) => [c, 'r'])) as Record<string, 'r'>;
-  const ours = aq.from(rows).toMarkdown({ align: right(['n', 'UA', 'UA paper', 'WA', 'WA paper', 'F1', 'F1 paper']) });
-  const baseRows = reference.rows.filter((r) => r.kind === 'baseline');
-  const lines = [`## Results on the ${split} split (%; mean ± sample std over seeds)`, '', ours.trim(), ''];
-  if (baseRows.length > 0) {
-    const base = aq.from(baseRows.map((r) => ({ system: r.name, input: r.input, 'dialog-level': r.dialogLevel ? 'yes' : 'no', UA: fmt(r.ua), WA: fmt(r.wa), F1: fmt(r.f1) }))).toMarkdown({ align: right(['UA', 'WA', 'F1']) });
-    lines.push('## Baselines reported in the paper (Table 3; * = dialog-level, uses context)', '', base.trim(), '');
-  }
-  if (reference.rows.length > 0) lines.push(`Reference: ${reference.source.citation}. ${reference.source.tables}.`, '');
+/** How a cited row is named everywhere: its name, the inputs it uses and its table. */
+export function citedName(ref: ReferenceRow): string {
+  return `${ref.name} (${ref.input}), ${ref.table}`;
+}
+
+export function levelText(context: Context): string {
+  return context === 'dialogue' ? 'dialogue (uses context) *' : 'utterance';
+}
+
+/** The results table as display rows (strings), for Markdown and HTML alike. */
+export function resultTableRows(entries: ResultEntry[], opts: { seeds?: boolean } = {}): Record<string, string | number>[] {
+  const withCited = entries.some((e) => e.kind === 'cited');
+  return entries.map((e) => {
+    let row: Record<string, string | number>;
+    if (e.kind === 'measured') {
+      const s = e.summary;
+      row = {
+        system: s.label, source: SOURCE.measured, level: levelText(s.context), n: s.n,
+        ...(opts.seeds ? { seeds: s.seeds } : {}),
+        UA: meanStd(s.ua_mean, s.ua_std), WA: meanStd(s.wa_mean, s.wa_std), 'weighted F1': meanStd(s.f1_mean, s.f1_std),
+      };
+      if (withCited) row['UA − cited'] = s.paper_ua === undefined ? '–' : signed(s.ua_mean - s.paper_ua);
+    } else if (e.kind === 'cited') {
+      const r = e.ref;
+      row = { system: citedName(r), source: SOURCE.cited, level: levelText(r.dialogLevel ? 'dialogue' : 'utterance'), n: '–', ...(opts.seeds ? { seeds: '–' } : {}), UA: fmt(r.ua), WA: fmt(r.wa), 'weighted F1': fmt(r.f1) };
+      if (withCited) row['UA − cited'] = '';
+    } else {
+      const c = e.chance;
+      const what = c.kind === 'majority' ? `always ${c.majority}` : `1/${c.classes.length}`;
+      row = { system: `${c.name}: ${what}`, source: SOURCE.computed, level: '–', n: '–', ...(opts.seeds ? { seeds: '–' } : {}), UA: fmt(c.ua), WA: fmt(c.wa), 'weighted F1': fmt(c.f1) };
+      if (withCited) row['UA − cited'] = '';
+    }
+    return row;
+  });
+}
+
+/** What the ± in the measured rows means, and that a single seed has none. */
+export function spreadNote(summary: Array<{ n: number }>): string {
+  if (summary.length > 0 && summary.every((s) => s.n === 1)) return 'Each measured row has a single seed (n = 1): its score alone, with no spread.';
+  const single = summary.some((s) => s.n === 1);
+  return `Measured rows: mean ± sample standard deviation over seeds${single ? '; a row with a single seed (n = 1) shows its score alone, with no spread' : ''}.`;
+}
+
+/** The results as Markdown: measured rows beside the cited ones, chance rows, and what applies. */
+export function summaryMarkdown(summary: SummaryRow[], reference: Reference, split: string, opts: { chance?: ChanceRow[]; paperReason?: string } = {}): string {
+  const entries = resultEntries(summary, reference, opts.chance ?? []);
+  const rows = resultTableRows(entries);
+  const right = Object.fromEntries(['n', 'UA', 'WA', 'weighted F1', 'UA − cited'].map((c) => [c, 'r'])) as Record<string, 'r'>;
+  const table = aq.from(rows).toMarkdown({ align: right }).trim();
+  const lines = [`## Results on the ${split} split (%)`, '', table, '', `${spreadNote(summary)} F1 is support-weighted.`];
+  if (summary.some((s) => s.context === 'dialogue') || reference.rows.some((r) => r.dialogLevel)) lines.push('Rows marked * are dialogue-level: they use the conversation around each utterance.');
+  if ((opts.chance ?? []).length > 0) lines.push('Majority class and chance are computed from the test labels (class supports of the confusion matrices): the majority-class classifier always answers the most frequent class; chance guesses uniformly.');
+  if (opts.paperReason) lines.push(`Paper comparison: ${reference.rows.length > 0 ? 'shown' : 'not shown'}: ${opts.paperReason}.`);
+  if (reference.rows.length > 0) lines.push(`Reference: ${reference.source.citation}. ${reference.source.tables}.`);
+  lines.push('');
   return lines.join('\n');
 }
 
@@ -138,24 +218,26 @@ export interface AblationOptions {
 export interface AblationRow {
   variant: string;
   n: number;
-  ua_mean: number; ua_std: number;
-  wa_mean: number; wa_std: number;
-  f1_mean: number; f1_std: number;
+  /** std is null with a single seed. */
+  ua_mean: number; ua_std: number | null;
+  wa_mean: number; wa_std: number | null;
+  f1_mean: number; f1_std: number | null;
   ua_delta: number; wa_delta: number; f1_delta: number;
 }
 
-function variantOf(run: ReportRun, by: AblationBy): string {
-  if (by === 'system') return run.system;
-  if (by === 'experiment') return `${run.experiment} · ${run.system}`;
+/** `label` is the seed row's configuration label, so two configurations of a system are two variants. */
+function variantOf(run: ReportRun, label: string, by: AblationBy): string {
+  if (by === 'system') return label;
+  if (by === 'experiment') return `${run.experiment} · ${label}`;
   const v = run.tags[by.tag];
-  return `${by.tag}=${v ?? '(unset)'} · ${run.system}`;
+  return `${by.tag}=${v ?? '(unset)'} · ${label}`;
 }
 
 /** Mean ± std per variant and its difference from the baseline variant, in percentage points. */
 export function ablationTable(runs: ReportRun[], rows: SeedRow[], opts: AblationOptions = {}): ColumnTable {
   const by = opts.by ?? 'system';
   const byRun = new Map(runs.map((r) => [r.id, r]));
-  const withVariant = rows.map((r) => ({ ...r, variant: variantOf(byRun.get(r.run)!, by) }));
+  const withVariant = rows.map((r) => ({ ...r, variant: variantOf(byRun.get(r.run)!, r.label, by) }));
   const order = [...new Set(withVariant.map((r) => r.variant))];
   const baseline = opts.baseline ?? order[0];
   if (!order.includes(baseline)) {
@@ -164,7 +246,7 @@ export function ablationTable(runs: ReportRun[], rows: SeedRow[], opts: Ablation
   const rollups: Record<string, string> = { n: 'd => op.count()' };
   for (const m of MAIN_METRICS) {
     rollups[`${m}_mean`] = `d => op.mean(d.${m})`;
-    rollups[`${m}_std`] = `d => op.count() > 1 ? op.stdev(d.${m}) : 0`;
+    rollups[`${m}_std`] = `d => op.count() > 1 ? op.stdev(d.${m}) : null`;
   }
   const agg = aq.from(withVariant).groupby('variant').rollup(rollups);
   const base = agg.filter(aq.escape((d: { variant: string }) => d.variant === baseline)).object() as Record<string, number>;
@@ -179,18 +261,32 @@ export function ablationTable(runs: ReportRun[], rows: SeedRow[], opts: Ablation
     .select(aq.not('order'));
 }
 
+/** The ablation as display rows (HTML). */
+export function ablationDisplayRows(rows: AblationRow[], baseline: string): Record<string, string | number>[] {
+  return rows.map((r) => ({
+    variant: r.variant,
+    n: r.n,
+    UA: meanStd(r.ua_mean, r.ua_std),
+    'ΔUA': r.variant === baseline ? 'baseline' : signed(r.ua_delta),
+    WA: meanStd(r.wa_mean, r.wa_std),
+    'ΔWA': r.variant === baseline ? 'baseline' : signed(r.wa_delta),
+    'weighted F1': meanStd(r.f1_mean, r.f1_std),
+    'Δweighted F1': r.variant === baseline ? 'baseline' : signed(r.f1_delta),
+  }));
+}
+
 export function ablationMarkdown(table: ColumnTable, baseline: string): string {
   const rows = (table.objects() as unknown as AblationRow[]).map((r) => ({
     variant: r.variant,
     n: r.n,
-    UA: `${fmt(r.ua_mean)} ± ${fmt(r.ua_std)}`,
+    UA: meanStd(r.ua_mean, r.ua_std),
     'ΔUA': r.variant === baseline ? '(baseline)' : signed(r.ua_delta),
-    WA: `${fmt(r.wa_mean)} ± ${fmt(r.wa_std)}`,
+    WA: meanStd(r.wa_mean, r.wa_std),
     'ΔWA': r.variant === baseline ? '(baseline)' : signed(r.wa_delta),
-    F1: `${fmt(r.f1_mean)} ± ${fmt(r.f1_std)}`,
-    'ΔF1': r.variant === baseline ? '(baseline)' : signed(r.f1_delta),
+    'weighted F1': meanStd(r.f1_mean, r.f1_std),
+    'Δweighted F1': r.variant === baseline ? '(baseline)' : signed(r.f1_delta),
   }));
-  return aq.from(rows).toMarkdown({ align: { n: 'r', UA: 'r', 'ΔUA': 'r', WA: 'r', 'ΔWA': 'r', F1: 'r', 'ΔF1': 'r' } }).trim();
+  return aq.from(rows).toMarkdown({ align: { n: 'r', UA: 'r', 'ΔUA': 'r', WA: 'r', 'ΔWA': 'r', 'weighted F1': 'r', 'Δweighted F1': 'r' } }).trim();
 }
 
 function signed(x: number): string {

@@ -43,7 +43,8 @@ function trackedRun(id: string, entries: ReportRunLike[], opts: { prefixed: bool
     status: 'FINISHED',
     startTime: 1_700_000_000_000,
     endTime: 1_700_000_100_000,
-    params: { seed: String(entries[0].seed) },
+    // A run holding several systems names none of its own (no `system` param).
+    params: Object.fromEntries(Object.entries({ ...entries[0].params, seed: String(entries[0].seed) }).filter(([k]) => !(opts.prefixed && k === 'system'))),
     metrics,
     metricHistory,
     tags,
@@ -77,7 +78,9 @@ describe('fromRunRecords', () => {
       expect(r.confusion?.counts).toEqual(want[i].confusion?.counts);
       expect(r.fusionCurve).toEqual(want[i].fusionCurve ? { ...want[i].fusionCurve } : undefined);
     });
-    expect(input.runs[0].tags).toEqual({ corpus: 'iemocap', lstmInput: 'words', 'emofuse.system': 'text-lstm' });
+    expect(input.runs[0].tags).toEqual({ 'emofuse.corpus': 'iemocap-features', 'split.protocol': 'paper', lstmInput: 'words', 'emofuse.system': 'text-lstm' });
+    expect(input.runs[0].params).toEqual(fx[0].params);
+    expect(input.runs[2].params.system).toBeUndefined();
   });
 
   it('names the run and artifact of a corrupt store', async () => {

@@ -66,6 +66,10 @@ describe('report.html in headless Chromium', () => {
     const text = await page.textContent('body');
     expect(text).toContain('ICON*');
     expect(text).toContain('late-weighted');
+    expect(text).toContain('cited from the paper');
+    expect(text).toContain('majority class: always neu');
+    // The comparison chart draws its one legend in the browser too.
+    expect(await page.$$eval('#chart-comparison svg .role-legend', (els) => els.length)).toBe(1);
 
     const shots = path.join(repoRoot, 'reports/screenshots');
     mkdirSync(shots, { recursive: true });

@@ -44,12 +44,15 @@ describe('buildReport', () => {
 
   it('draws the paper numbers read from reference.json into the comparison SVG', () => {
     const svg = readFileSync(paths.svgs.comparison, 'utf8');
-    for (const label of ['paper: Late fusion II (weighted) (A+T)', 'baseline: ICON* (A+T, dialog-level)', 'ours: text-lstm', 'ours: late-weighted']) {
+    for (const label of ['Late fusion II (weighted) (A+T), Table 2, cited', 'ICON* (A+T), Table 3, cited', 'text-lstm, measured here', 'late-weighted, measured here', 'majority class: always neu']) {
       expect(svg).toContain(label);
     }
+    // One legend, listing every source drawn.
+    expect(svg.match(/role-legend"/g)).toHaveLength(1);
+    for (const kind of ['measured here', 'cited: Table 2', 'cited: Table 3', 'test labels']) expect(svg).toContain(`>${kind}</text>`);
     const md = readFileSync(paths.summary, 'utf8');
-    expect(md).toContain('Late fusion II (weighted)');
-    expect(md).toContain('|60.2|');
+    expect(md).toContain('|Late fusion II (weighted) (A+T), Table 2|cited from the paper|utterance|–|60.2|59.6|59.6||');
+    expect(md).toContain('Paper comparison: shown: every run is on iemocap-features');
   });
 
   it('replaces an existing report directory only when the new one is complete', async () => {
@@ -82,12 +85,19 @@ describe('buildReport', () => {
     expect(html).toContain('&lt;b&gt;title&lt;/b&gt;');
   });
 
-  it('can leave the paper out (other corpora)', async () => {
+  it('can leave the paper out on request, with no empty paper columns or legend entries', async () => {
     const p = await buildReport({ input: { runs: fixtureRuns() }, outDir: path.join(tmp, 'nopaper'), comparePaper: false, ablation: false });
     const md = readFileSync(p.summary, 'utf8');
     expect(md).not.toContain('ICON');
-    expect(md).toContain('|text-lstm|3|');
-    expect(readFileSync(p.svgs.comparison, 'utf8')).not.toContain('paper:');
+    expect(md).not.toContain('cited');
+    expect(md).toContain('|system|source|level|n|UA|WA|weighted F1|\n');
+    expect(md).toContain('|text-lstm|measured here|utterance|3|');
+    const spec = JSON.parse(readFileSync(p.specs.comparison, 'utf8'));
+    expect(spec.spec.layer[0].encoding.color.scale.domain).toEqual(['measured here', 'test labels']);
+    expect(readFileSync(p.svgs.comparison, 'utf8')).not.toContain('cited');
+    const html = readFileSync(p.html, 'utf8');
+    expect(html).not.toContain('UA − cited');
+    expect(html).toContain('Paper comparison not shown: the caller turned the comparison off (comparePaper: false).');
     expect(p.ablation).toBeUndefined();
   });
 
@@ -111,7 +121,7 @@ describe('chart data', () => {
     const file = path.join(tmp, 'ref.json');
     writeFileSync(file, JSON.stringify(alt));
     const spec = comparisonSpec([], [], loadReference(file)) as { data: { values: Array<{ label: string; metric: string; value: number }> } };
-    expect(spec.data.values.find((v) => v.label === 'paper: CNN (A)' && v.metric === 'UA')!.value).toBe(12.3);
+    expect(spec.data.values.find((v) => v.label === 'CNN (A), Table 2, cited' && v.metric === 'UA')!.value).toBe(12.3);
     writeFileSync(file, '{"rows": [');
     expect(() => loadReference(file)).toThrow(/cannot read the reference numbers/);
   });

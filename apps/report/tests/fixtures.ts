@@ -10,20 +10,20 @@ export const FIXTURE_CLASSES = ['hap', 'sad', 'neu', 'ang', 'exc', 'fru'];
 const SUPPORT = [144, 245, 384, 170, 299, 381];
 
 /** A confusion matrix with `diag` recall per class (jittered), the rest spread over other classes; hap leaks into exc. */
-function fixtureConfusion(rng: () => number, diag: number[]): number[][] {
-  return SUPPORT.map((n, i) => {
+function fixtureConfusion(rng: () => number, diag: number[], support = SUPPORT): number[][] {
+  return support.map((n, i) => {
     const hit = Math.round(n * Math.min(0.95, Math.max(0.05, diag[i] + (rng() - 0.5) * 0.06)));
-    const row = SUPPORT.map(() => 0);
+    const row = support.map(() => 0);
     row[i] = hit;
     let rest = n - hit;
     // happiness is confused mostly with excitement, as the paper reports
-    if (i === 0) {
+    if (i === 0 && support === SUPPORT) {
       const toExc = Math.round(rest * 0.6);
       row[4] += toExc;
       rest -= toExc;
     }
     while (rest > 0) {
-      const j = Math.floor(rng() * SUPPORT.length);
+      const j = Math.floor(rng() * support.length);
       if (j !== i) {
         row[j] += 1;
         rest -= 1;
@@ -68,6 +68,30 @@ function fixtureHistory(rng: () => number, epochs: number, start: number, end: n
   });
 }
 
+/**
+ * The params a pipeline run logs (flattened config, seed, system, provenance), cut to a few keys;
+ * `meta.git_commit` differs per seed, as it does between real invocations, and must not split rows.
+ */
+export function fixtureParams(system: string, seed: number, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    experiment: 'iemocap-paper',
+    'corpus.type': 'iemocap-features',
+    'corpus.path': `/data/seed${seed}/iemocap.pkl`,
+    'split.protocol': 'paper',
+    'model.text.lstmInput': 'words',
+    'model.dense': '[512,128]',
+    'train.epochs': '30',
+    'fusion.rules': '["weighted"]',
+    'output.dir': `/tmp/runs-${seed}`,
+    'meta.git_commit': `c0ffee${seed}`,
+    'lib.tfjs-node': '4.22.0',
+    'corpus.fingerprint': '5f1e2d3c4b5a6978',
+    ...overrides,
+    seed: String(seed),
+    system,
+  };
+}
+
 /** Two systems x three seeds: a text LSTM and weighted late fusion (with its weight curve). */
 export function fixtureRuns(seeds = [1, 2, 3]): ReportRunLike[] {
   const runs: ReportRunLike[] = [];
@@ -81,7 +105,8 @@ export function fixtureRuns(seeds = [1, 2, 3]): ReportRunLike[] {
       experiment: 'iemocap-paper',
       system: 'text-lstm',
       seed,
-      tags: { corpus: 'iemocap', lstmInput: 'words' },
+      tags: { 'emofuse.corpus': 'iemocap-features', 'split.protocol': 'paper', lstmInput: 'words' },
+      params: fixtureParams('text-lstm', seed),
       metrics: { test_ua: s.ua, test_wa: s.wa, test_f1: s.f1, valid_ua: v.ua, valid_wa: v.wa, valid_f1: v.f1 },
       history: fixtureHistory(rng, 11 + 2 * seed, 1.6 + 0.15 * seed, 0.95 + 0.05 * seed),
       confusion: { split: 'test', classes: FIXTURE_CLASSES, counts: lstmCm },
@@ -99,11 +124,45 @@ export function fixtureRuns(seeds = [1, 2, 3]): ReportRunLike[] {
       experiment: 'iemocap-paper',
       system: 'late-weighted',
       seed,
-      tags: { corpus: 'iemocap', rule: 'weighted' },
+      tags: { 'emofuse.corpus': 'iemocap-features', 'split.protocol': 'paper', rule: 'weighted' },
+      params: fixtureParams('late-weighted', seed),
       metrics: { test_ua: f.ua, test_wa: f.wa, test_f1: f.f1, valid_ua: chosen.score, fusion_w1: chosen.w1 },
       fusionCurve: { metric: 'ua', step: 0.05, curve, chosen: { w1: chosen.w1 }, test: { ua: f.ua, wa: f.wa, f1: f.f1 } },
       confusion: { split: 'test', classes: FIXTURE_CLASSES, counts: lateCm },
     });
   }
   return runs;
+}
+
+/** EmoDB's 7 classes and their utterance counts (535 in all). */
+export const EMODB_CLASSES = ['ang', 'bor', 'dis', 'fea', 'hap', 'neu', 'sad'];
+const EMODB_SUPPORT = [127, 81, 46, 69, 71, 79, 62];
+
+/**
+ * One system on one corpus, as the pipeline tags it: `emofuse.corpus`, `split.protocol`, params.
+ * Defaults give a speech CNN on EmoDB, leave-one-speaker-out (pooled test), 7 classes.
+ */
+export function fixtureSystemRuns(opts: {
+  system?: string; seeds?: number[]; experiment?: string; corpus?: string; protocol?: string;
+  classes?: string[]; support?: number[]; recall?: number; params?: Record<string, string>; tags?: Record<string, string>;
+} = {}): ReportRunLike[] {
+  const system = opts.system ?? 'speech-cnn';
+  const classes = opts.classes ?? EMODB_CLASSES;
+  const support = opts.support ?? (opts.classes ? classes.map((_, i) => SUPPORT[i % SUPPORT.length]) : EMODB_SUPPORT);
+  return (opts.seeds ?? [1, 2, 3]).map((seed) => {
+    const rng = makeRng(`fixture-${system}-${seed}-${JSON.stringify(opts.params ?? {})}`);
+    const counts = fixtureConfusion(rng, classes.map(() => opts.recall ?? 0.5), support);
+    const s = fixtureScores(counts);
+    return {
+      id: `run-${system}-${seed}-${Object.values(opts.params ?? {}).join('-') || 'base'}`,
+      experiment: opts.experiment ?? 'emodb-speech',
+      system,
+      seed,
+      tags: { 'emofuse.corpus': opts.corpus ?? 'emodb', 'split.protocol': opts.protocol ?? 'loso-speaker', ...opts.tags },
+      params: fixtureParams(system, seed, { 'corpus.type': opts.corpus ?? 'emodb', 'split.protocol': opts.protocol ?? 'loso-speaker', ...opts.params }),
+      metrics: { test_ua: s.ua, test_wa: s.wa, test_f1: s.f1 },
+      history: fixtureHistory(rng, 8, 1.8, 1.1),
+      confusion: { split: 'test', classes, counts },
+    };
+  });
 }

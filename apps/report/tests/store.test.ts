@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFileTracker, MlflowRestTracker, type Tracker } from '@emofuse/tracking';
 import { reportFromStore, type ReportRunLike } from '../src/index.ts';
-import { fixtureRuns } from './fixtures.ts';
+import { fixtureRuns, fixtureSystemRuns } from './fixtures.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const python = process.env.EMOFUSE_PYTHON ?? path.join(repoRoot, '.venv/bin/python');
@@ -25,7 +25,7 @@ async function logFixtureRuns(tracker: Tracker, entries: ReportRunLike[]): Promi
   const ids: string[] = [];
   for (const e of entries) {
     const run = await tracker.startRun({ experiment: e.experiment, runName: `${e.system}-seed${e.seed}`, tags: { ...e.tags, 'emofuse.system': e.system } });
-    await run.logParams({ seed: e.seed });
+    await run.logParams({ ...e.params, seed: e.seed });
     await run.logMetrics(Object.entries(e.metrics).map(([key, value]) => ({ key, value })));
     const points = (e.history ?? []).flatMap((h) => (['train_loss', 'valid_loss', 'train_acc', 'valid_acc'] as const).map((key) => ({ key, value: h[key]!, step: h.epoch })));
     if (points.length) await run.logMetrics(points);
@@ -67,6 +67,28 @@ describe('reportFromStore on a local store', () => {
     const want = fixtureRuns().find((r) => r.system === 'late-weighted' && r.seed === 2)!;
     const got = json.seeds.find((s: { system: string; seed: number }) => s.system === 'late-weighted' && s.seed === 2);
     expect(got.ua).toBeCloseTo(want.metrics.test_ua * 100, 9);
+  });
+
+  it('splits configurations logged into one experiment and keeps the paper out for an EmoDB store', async () => {
+    const store = path.join(tmp, 'mlruns-configs');
+    const six = ['hap', 'sad', 'neu', 'ang', 'exc', 'fru'];
+    const iemocap = { corpus: 'iemocap-features', protocol: 'paper', experiment: 'iemocap-ablation', system: 'text-lstm', classes: six, seeds: [1, 2] };
+    await logFixtureRuns(new LocalFileTracker(store), [
+      ...fixtureSystemRuns({ ...iemocap, params: { 'model.text.lstmInput': 'words' } }),
+      ...fixtureSystemRuns({ ...iemocap, params: { 'model.text.lstmInput': 'utterance' } }),
+      ...fixtureSystemRuns({ experiment: 'iemocap-on-emodb', seeds: [1] }),
+    ]);
+    const a = await reportFromStore({ from: { store }, experiment: 'iemocap-ablation', outDir: path.join(tmp, 'configs-report') });
+    const json = JSON.parse(readFileSync(a.json, 'utf8'));
+    expect(json.summary.map((s: { label: string; n: number; seeds: string }) => [s.label, s.n, s.seeds])).toEqual([
+      ['text-lstm (model.text.lstmInput=words)', 2, '1,2'],
+      ['text-lstm (model.text.lstmInput=utterance)', 2, '1,2'],
+    ]);
+    expect(json.paperComparison.applies).toBe(true);
+    // An experiment named like IEMOCAP, run on EmoDB: its runs say so, and the report believes them.
+    const b = await reportFromStore({ from: { store }, experiment: 'iemocap-on-emodb', outDir: path.join(tmp, 'emodb-report'), comparePaper: true });
+    expect(JSON.parse(readFileSync(b.json, 'utf8')).paperComparison).toEqual({ applies: false, reason: 'runs on emodb, not IEMOCAP' });
+    expect(readFileSync(b.summary, 'utf8')).not.toContain('cited');
   });
 
   it('says which filter matched nothing, and which run ids are unknown', async () => {

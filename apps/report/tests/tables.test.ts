@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkReportInput, loadReference, selectRuns, seedRows, summarise, summaryMarkdown, ablationTable } from '../src/index.ts';
+import { checkReportInput, loadReference, selectRuns, seedRows, summarise, summaryMarkdown, ablationTable, ablationMarkdown } from '../src/index.ts';
+
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`;
 import { fixtureRuns } from './fixtures.ts';
 
 const reference = loadReference();
@@ -41,20 +43,29 @@ describe('summaries over seeds', () => {
     expect(lstm.paper_ua).toBe(53.0);
   });
 
-  it('gives a single seed a zero spread, not NaN', () => {
+  it('gives a single seed n = 1 and no spread: no "± 0.0" anywhere', () => {
     const one = checkReportInput({ runs: fixtureRuns([7]) });
     const s = summarise(seedRows(one.runs, 'test', 'fraction'), reference);
     expect(s[0].n).toBe(1);
-    expect(s[0].ua_std).toBe(0);
+    expect(s[0].ua_std).toBeNull();
+    const md = summaryMarkdown(s, reference, 'test');
+    const line = md.split('\n').find((l) => l.startsWith('|text-lstm|'))!;
+    expect(line).toBe(`|text-lstm|measured here|utterance|1|${s[0].ua_mean.toFixed(1)}|${s[0].wa_mean.toFixed(1)}|${s[0].f1_mean.toFixed(1)}|${signed(s[0].ua_mean - 53)}|`);
+    expect(md).not.toContain('±');
+    expect(md).toContain('a single seed (n = 1): its score alone, with no spread');
   });
 
-  it('writes a Markdown table of systems x (UA, WA, F1) with n and the paper numbers', () => {
+  it('writes one Markdown table: each cited row, then the rows measured here that reproduce it, labelled by source', () => {
     const summary = summarise(seedRows(input.runs, 'test', 'fraction'), reference);
     const md = summaryMarkdown(summary, reference, 'test');
-    const lstmLine = md.split('\n').find((l) => l.startsWith('|text-lstm|'))!;
-    expect(lstmLine).toContain(`${summary[0].ua_mean.toFixed(1)} ± ${summary[0].ua_std.toFixed(1)}`);
-    expect(lstmLine).toContain('|53.0|');
-    expect(md).toContain('|ICON*|A+T|yes|60.0|63.0|63.0|');
+    const lines = md.split('\n').filter((l) => l.startsWith('|'));
+    expect(lines[0]).toBe('|system|source|level|n|UA|WA|weighted F1|UA − cited|');
+    const lstm = lines.findIndex((l) => l.startsWith('|text-lstm|'));
+    expect(lines[lstm - 1]).toBe('|LSTM (T), Table 2|cited from the paper|utterance|–|53.0|53.5|53.6||');
+    const s = summary[0];
+    expect(lines[lstm]).toBe(`|text-lstm|measured here|utterance|3|${s.ua_mean.toFixed(1)} ± ${s.ua_std!.toFixed(1)}|${s.wa_mean.toFixed(1)} ± ${s.wa_std!.toFixed(1)}|${s.f1_mean.toFixed(1)} ± ${s.f1_std!.toFixed(1)}|${signed(s.ua_mean - 53)}|`);
+    expect(md).toContain('|ICON* (A+T), Table 3|cited from the paper|dialogue (uses context) *|–|60.0|63.0|63.0||');
+    expect(md).toContain('F1 is support-weighted');
   });
 
   it('computes ablation differences from the baseline variant', () => {
@@ -65,6 +76,15 @@ describe('summaries over seeds', () => {
     expect(t[1].ua_delta as number).toBeCloseTo((t[1].ua_mean as number) - (t[0].ua_mean as number), 10);
     const byTag = ablationTable(input.runs, rows, { by: { tag: 'rule' } }).objects() as Array<{ variant: string }>;
     expect(byTag.map((r) => r.variant)).toEqual(['rule=(unset) · text-lstm', 'rule=weighted · late-weighted']);
+  });
+
+  it('shows a single-seed ablation variant without a spread', () => {
+    const one = checkReportInput({ runs: fixtureRuns([4]) });
+    const t = ablationTable(one.runs, seedRows(one.runs, 'test', 'fraction'));
+    expect((t.objects() as Array<{ ua_std: number | null }>).map((r) => r.ua_std)).toEqual([null, null]);
+    const md = ablationMarkdown(t, 'text-lstm');
+    expect(md).not.toContain('±');
+    expect(md.split('\n')[0]).toContain('|weighted F1|');
   });
 });
 
