@@ -224,7 +224,6 @@ async function reportFor(inv: Invocation, result: ExperimentResult): Promise<str
     const paths = await reportFromStore({
       from: { store: readableStore(inv.tracker) }, experiment: experimentName, tags: { 'emofuse.invocation': result.invocation },
       outDir, title: `${config.experiment} (${inv.corpus.name}, ${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''})`,
-      comparePaper: inv.corpus.name.toLowerCase().startsWith('iemocap'),
     });
     await inv.parent.logArtifactDir(paths.dir, 'report');
     ctx.log(`report: ${paths.html}`);

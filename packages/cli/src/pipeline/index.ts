@@ -89,7 +89,6 @@ export async function makeReport(opts: ReportOptions, ctx: RunContext): Promise<
   const paths = await reportFromStore({
     from, experiment: opts.experiment, tags: opts.tags, runIds: opts.runIds.length ? opts.runIds : undefined, outDir,
     title: opts.experiment ? `emofuse: ${opts.experiment}` : 'emofuse runs',
-    comparePaper: !(opts.experiment ?? '').toLowerCase().includes('emodb'),
   });
   ctx.log(`summary: ${paths.summary}`);
   return { file: paths.html };
