@@ -116,7 +116,7 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     expect(() => loadExperiment(file)).toThrow(/openSMILE needs audio, and corpus.type 'iemocap' has none/);
     // The pipeline checks the corpus it actually read as well (a manifest without a wav column, say).
     const config = loadExperiment(experiment('no-wav'), { set: ['systems=[speech-cnn]', 'fusion.rules=[]'] });
-    writeFileSync(config.corpus.path, 'id,text,label,speaker\na,x,W,03\nb,y,L,08\nc,z,W,09\n');
+    writeFileSync(config.corpus.path, 'id,text,label,speaker\na,x,W,03\nb,y,L,08\nc,z,W,09\nd,w,L,03\n');
     await expect(runExperiment(config, silentContext())).rejects.toThrow(/no WAV files/);
     expect(existsSync(path.join(work, 'runs', 'no-wav'))).toBe(false);
   });
