@@ -154,9 +154,14 @@ function heldOut(corpus: Corpus, names: string[] | undefined): Set<string> {
   }
   const bySession = new Map<string, Utterance[]>();
   const byGroup = new Map<string, Utterance[]>();
+  const add = (m: Map<string, Utterance[]>, k: string, u: Utterance) => {
+    const list = m.get(k);
+    if (list) list.push(u);
+    else m.set(k, [u]);
+  };
   for (const u of corpus.utterances) {
-    bySession.set(u.session, [...(bySession.get(u.session) ?? []), u]);
-    byGroup.set(u.dialogue, [...(byGroup.get(u.dialogue) ?? []), u]);
+    add(bySession, u.session, u);
+    add(byGroup, u.dialogue, u);
   }
   const sample = (m: Map<string, unknown>) => {
     const k = [...m.keys()].sort();
