@@ -1,4 +1,4 @@
-import { EmofuseError, isEmofuseError } from '@emofuse/core';
+import { EmofuseError, isEmofuseError, isInputError } from '@emofuse/core';
 import { ConfigError } from './config/load.ts';
 
 /** 0 ok, 1 failure, 2 bad input (configuration or usage: nothing was done), 130 interrupted (Ctrl-C). */
@@ -17,9 +17,13 @@ export function printError(e: unknown): void {
   }
 }
 
-/** Exit code for an error thrown while reading input (before any work) or while working. */
+/**
+ * Exit code for an error thrown while reading input (before any work) or while working. Bad input
+ * (an InputError: a corrupt corpus, a typo label, a split that cannot be made) is 2 in either phase,
+ * since the pipeline reads the corpus after the config.
+ */
 export function codeFor(e: unknown, phase: 'input' | 'work'): number {
-  if (e instanceof ConfigError || e instanceof UsageError) return EXIT.badInput;
+  if (e instanceof ConfigError || e instanceof UsageError || isInputError(e)) return EXIT.badInput;
   if (phase === 'input' && isEmofuseError(e)) return EXIT.badInput;
   return EXIT.failure;
 }

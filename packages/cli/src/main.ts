@@ -66,7 +66,7 @@ Configuration: defaults in packages/cli/src/config/defaults.ts; experiment YAML 
     .argument('[experiment]', 'experiment YAML with overrides of the defaults (none: the defaults alone)')
     .option('--set <key=value>', 'override one config key, value as YAML (repeatable), e.g. --set train.batchSize=16', collect, [])
     .option('--seed <n>', 'run this seed only (replaces `seeds`)', parseSeed)
-    .option('--dry-run', 'print the resolved configuration (every default filled) and exit; nothing is trained or written')
+    .option('--dry-run', 'read and check the corpus and split, print the resolved configuration (every default filled) and the per-split class counts, and exit; nothing is trained or written')
     .addHelpText('after', `
 Relative paths resolve where they were written: files inside the repository and the defaults against
 the repository root (so ../shared/data/... is the shared data beside the clone); other YAML files
@@ -90,8 +90,18 @@ Examples:
         return setCode(codeFor(e, 'input'));
       }
       if (opts.dryRun) {
+        // The corpus and every seed's split are read and checked (not the features), so a bad
+        // manifest or split fails here with exit 2; the per-split class tables go to stderr.
+        let preview;
+        try {
+          const { previewInputs } = await import('@emofuse/data');
+          preview = previewInputs(config, { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+        } catch (e) {
+          printError(e);
+          return setCode(codeFor(e, 'input'));
+        }
         process.stdout.write(toResolvedYaml(config));
-        process.stderr.write('(dry run: nothing was trained or written)\n');
+        process.stderr.write(`${preview.text}\n(dry run: the corpus was read and split; no features were computed, nothing was trained or written)\n`);
         return setCode(EXIT.ok);
       }
       setCode(await interruptible(`experiment ${config.experiment}`, async (ctx) => {

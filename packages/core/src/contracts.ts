@@ -18,6 +18,11 @@ export interface Utterance {
   wav?: string;
   /** Precomputed feature vectors by modality name ("text", "audio", "visual"). */
   vectors?: Record<string, Float32Array>;
+  /**
+   * Position within its dialogue (a sort key: 0, 1, 2 ... or a start time), when the reader knows
+   * it; dialogue-level models (bc-LSTM) sort a dialogue's utterances by it.
+   */
+  order?: number;
 }
 
 /** A corpus as every reader returns it. */
@@ -57,7 +62,7 @@ export interface Posteriors {
   probs: Float32Array | Float64Array;
 }
 
-export type SplitProtocol = 'official' | 'paper' | 'loso' | 'loso-speaker' | 'manifest';
+export type SplitProtocol = 'official' | 'paper' | 'loso' | 'loso-speaker' | 'manifest' | 'holdout';
 
 /** Utterance ids per part. A fold of a cross-validation is one Split. */
 export interface Split {

@@ -1,15 +1,24 @@
 /**
+ * What kind of problem an error is. `input`: the user's data or configuration is wrong (a corrupt
+ * corpus file, a typo label, a split that cannot be made); the CLI exits 2 and nothing was changed.
+ * `failure`: something went wrong while working (exit 1).
+ */
+export type ErrorKind = 'input' | 'failure';
+
+/**
  * The one error type users see. It names where the problem is (a file, a field, a row),
  * what is wrong, and how to fix it, so the CLI can print it without a stack trace.
  */
 export class EmofuseError extends Error {
   readonly where?: string;
   readonly fix?: string;
-  constructor(message: string, opts: { where?: string; fix?: string; cause?: unknown } = {}) {
+  readonly kind: ErrorKind;
+  constructor(message: string, opts: { where?: string; fix?: string; cause?: unknown; kind?: ErrorKind } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'EmofuseError';
     this.where = opts.where;
     this.fix = opts.fix;
+    this.kind = opts.kind ?? 'failure';
   }
   /** The text the CLI prints: `where: message` then the fix on its own line. */
   describe(): string {
@@ -18,6 +27,30 @@ export class EmofuseError extends Error {
   }
 }
 
+/** Bad input: a corpus file, manifest line or split request the user must fix (CLI exit 2). */
+export class InputError extends EmofuseError {
+  constructor(message: string, opts: { where?: string; fix?: string; cause?: unknown } = {}) {
+    super(message, { ...opts, kind: 'input' });
+  }
+}
+
 export function isEmofuseError(e: unknown): e is EmofuseError {
   return e instanceof EmofuseError || (e instanceof Error && e.name === 'EmofuseError');
+}
+
+/** True for errors that blame the user's input (checked by kind, so copies of this module agree). */
+export function isInputError(e: unknown): e is EmofuseError {
+  return isEmofuseError(e) && (e as EmofuseError).kind === 'input';
+}
+
+/**
+ * The same error, re-kinded as bad input: for checks shared with other callers (core's
+ * `checkUniqueIds`, `checkSplit`) that blame input when a reader or a split calls them.
+ */
+export function asInputError(e: unknown): unknown {
+  if (!isEmofuseError(e) || isInputError(e)) return e;
+  const err = e as EmofuseError;
+  const out = new InputError(err.message, { where: err.where, fix: err.fix, cause: err.cause });
+  if (err.stack) out.stack = err.stack;
+  return out;
 }

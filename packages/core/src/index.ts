@@ -1,4 +1,4 @@
-export { EmofuseError, isEmofuseError } from './errors.ts';
+export { EmofuseError, InputError, isEmofuseError, isInputError, asInputError, type ErrorKind } from './errors.ts';
 export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, Posteriors, Split, SplitProtocol } from './contracts.ts';
 export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds } from './contracts.ts';
 export { writeFileAtomic, writeJsonAtomic, buildDirAtomic } from './fs.ts';

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { EmofuseError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
+import { InputError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
 import { checkCorpus } from './checkCorpus.ts';
+import { asInput, decodeUtf8, readInputFile } from './files.ts';
 
 /** EmoDB's German emotion codes (letter 6 of the file name) -> our label names. */
 export const EMODB_CODES: Readonly<Record<string, string>> = {
@@ -20,11 +21,12 @@ export const EMODB_CLASSES = ['ang', 'bor', 'dis', 'fea', 'hap', 'neu', 'sad'] a
 const NAME = /^(\d{2})([ab]\d{2})([A-Z])([a-z])\.wav$/;
 
 function readTsv(file: string, required: string[]): Record<string, string>[] {
-  if (!existsSync(file)) throw new EmofuseError('file not found', { where: file, fix: 'EmoDB needs speakers.tsv and transcripts.tsv beside wav/' });
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const text = decodeUtf8(readInputFile(file, path.basename(file), 'EmoDB needs speakers.tsv and transcripts.tsv beside wav/'), file);
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length === 0) throw new InputError('the file is empty', { where: file, fix: `restore ${path.basename(file)} (a header line, then one line per entry)` });
   const header = lines[0].split('\t').map((h) => h.trim());
   for (const col of required) {
-    if (!header.includes(col)) throw new EmofuseError(`missing column ${col} (header: ${header.join(', ')})`, { where: `${file}:1`, fix: `add a ${col} column` });
+    if (!header.includes(col)) throw new InputError(`missing column ${col} (header: ${header.join(', ')})`, { where: `${file}:1`, fix: `add a ${col} column` });
   }
   return lines.slice(1).map((line) => {
     const cells = line.split('\t');
@@ -40,7 +42,7 @@ function readTsv(file: string, required: string[]): Record<string, string>[] {
 export function readEmodb(dir: string): Corpus {
   const wavDir = path.join(dir, 'wav');
   if (!existsSync(wavDir) || !statSync(wavDir).isDirectory()) {
-    throw new EmofuseError('no wav/ folder', { where: dir, fix: 'set corpus.path to the EmoDB folder that holds wav/, speakers.tsv and transcripts.tsv' });
+    throw new InputError('no wav/ folder', { where: dir, fix: 'set corpus.path to the EmoDB folder that holds wav/, speakers.tsv and transcripts.tsv' });
   }
   const speakers = new Set(readTsv(path.join(dir, 'speakers.tsv'), ['speaker']).map((r) => r.speaker));
   const sentences = new Map(readTsv(path.join(dir, 'transcripts.tsv'), ['code', 'text_de']).map((r) => [r.code, r.text_de]));
@@ -49,16 +51,16 @@ export function readEmodb(dir: string): Corpus {
     if (!file.toLowerCase().endsWith('.wav')) continue;
     const where = path.join(wavDir, file);
     const m = NAME.exec(file);
-    if (!m) throw new EmofuseError('file name does not follow EmoDB\'s <speaker 2 digits><sentence a01><emotion letter><version>.wav', { where, fix: 'rename it or remove it from wav/' });
+    if (!m) throw new InputError('file name does not follow EmoDB\'s <speaker 2 digits><sentence a01><emotion letter><version>.wav', { where, fix: 'rename it or remove it from wav/' });
     const [, speaker, code, emotion] = m;
     const label = EMODB_CODES[emotion];
-    if (!label) throw new EmofuseError(`unknown emotion code ${emotion} (known: ${Object.keys(EMODB_CODES).join(', ')})`, { where, fix: 'rename it or remove it from wav/' });
-    if (!speakers.has(speaker)) throw new EmofuseError(`speaker ${speaker} is not listed in speakers.tsv`, { where, fix: 'add the speaker to speakers.tsv' });
+    if (!label) throw new InputError(`unknown emotion code ${emotion} (known: ${Object.keys(EMODB_CODES).join(', ')})`, { where, fix: 'rename it or remove it from wav/' });
+    if (!speakers.has(speaker)) throw new InputError(`speaker ${speaker} is not listed in speakers.tsv`, { where, fix: 'add the speaker to speakers.tsv' });
     const text = sentences.get(code);
-    if (text === undefined) throw new EmofuseError(`sentence ${code} is not listed in transcripts.tsv`, { where, fix: 'add the sentence to transcripts.tsv' });
+    if (text === undefined) throw new InputError(`sentence ${code} is not listed in transcripts.tsv`, { where, fix: 'add the sentence to transcripts.tsv' });
     utterances.push({ id: file.slice(0, -4), dialogue: speaker, session: speaker, speaker, label, text, wav: path.resolve(where) });
   }
-  if (utterances.length === 0) throw new EmofuseError('no .wav files', { where: wavDir, fix: 'set corpus.path to the EmoDB folder' });
-  checkUniqueIds(utterances.map((u) => u.id), wavDir);
+  if (utterances.length === 0) throw new InputError('no .wav files', { where: wavDir, fix: 'set corpus.path to the EmoDB folder' });
+  asInput(() => checkUniqueIds(utterances.map((u) => u.id), wavDir));
   return checkCorpus({ name: 'emodb', classes: [...EMODB_CLASSES], utterances, source: path.resolve(dir) });
 }

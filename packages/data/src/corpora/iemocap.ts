@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { EmofuseError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
+import { InputError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
 import { checkCorpus } from './checkCorpus.ts';
+import { asInput } from './files.ts';
 import { loadPickle } from './pickle.ts';
 
 /**
@@ -13,7 +14,7 @@ export const IEMOCAP_CLASSES = ['hap', 'sad', 'neu', 'ang', 'exc', 'fru'] as con
 export function iemocapSession(dialogue: string, where: string): string {
   const m = /^(Ses0[1-5])[FM]_/.exec(dialogue);
   if (!m) {
-    throw new EmofuseError(`dialogue id ${JSON.stringify(dialogue)} does not look like an IEMOCAP dialogue (Ses0<1-5><F|M>_...)`, {
+    throw new InputError(`dialogue id ${JSON.stringify(dialogue)} does not look like an IEMOCAP dialogue (Ses0<1-5><F|M>_...)`, {
       where,
       fix: 'use the original IEMOCAP dialogue ids, or read the corpus as a manifest',
     });
@@ -37,14 +38,14 @@ export function positionalId(dialogue: string, position: number): string {
 
 export function asRecord(value: unknown, what: string, where: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Set) {
-    throw new EmofuseError(`${what} should be a dict keyed by dialogue id`, { where, fix: 'pass the original pickle' });
+    throw new InputError(`${what} should be a dict keyed by dialogue id`, { where, fix: 'pass the original pickle' });
   }
   return value as Record<string, unknown>;
 }
 
 export function asStringList(value: unknown, what: string, where: string): string[] {
   const items = value instanceof Set ? [...value] : value;
-  if (!Array.isArray(items)) throw new EmofuseError(`${what} should be a list or set of dialogue ids`, { where, fix: 'pass the original pickle' });
+  if (!Array.isArray(items)) throw new InputError(`${what} should be a list or set of dialogue ids`, { where, fix: 'pass the original pickle' });
   return items.map(String);
 }
 
@@ -52,25 +53,26 @@ export function labelName(value: unknown, where: string): string {
   const n = typeof value === 'object' && value !== null && 'item' in value ? (value as { item(): number }).item() : Number(value);
   const name = IEMOCAP_CLASSES[n];
   if (!Number.isInteger(n) || name === undefined) {
-    throw new EmofuseError(`label ${String(value)} is not one of 0..5 (${IEMOCAP_CLASSES.join(', ')})`, { where, fix: 'pass the original pickle' });
+    throw new InputError(`label ${String(value)} is not one of 0..5 (${IEMOCAP_CLASSES.join(', ')})`, { where, fix: 'pass the original pickle' });
   }
   return name;
 }
 
 export function genderLetter(value: unknown, where: string): 'F' | 'M' {
   const g = String(value);
-  if (g !== 'F' && g !== 'M') throw new EmofuseError(`speaker ${JSON.stringify(g)} is neither 'F' nor 'M'`, { where, fix: 'pass the original pickle' });
+  if (g !== 'F' && g !== 'M') throw new InputError(`speaker ${JSON.stringify(g)} is neither 'F' nor 'M'`, { where, fix: 'pass the original pickle' });
   return g;
 }
 
 /**
  * The IEMOCAP metadata pickle (`iemocap.pkl`: speakers, labels, sentences, train/test/valid
- * dialogue lists). 7433 utterances, no audio paths and no vectors: text only.
+ * dialogue lists). 7433 utterances, no audio paths and no vectors: text only. `order` is the
+ * utterance's position in its dialogue's lists.
  */
 export function readIemocapPickle(file: string): Corpus {
   const data = loadPickle(file);
   if (!Array.isArray(data) || data.length !== 6) {
-    throw new EmofuseError(`expected a list of 6 items (speakers, labels, sentences, train, test, valid), got ${Array.isArray(data) ? `a list of ${data.length}` : typeof data}`, {
+    throw new InputError(`expected a list of 6 items (speakers, labels, sentences, train, test, valid), got ${Array.isArray(data) ? `a list of ${data.length}` : typeof data}`, {
       where: file,
       fix: 'pass iemocap.pkl (the 6-item metadata pickle); for IEMOCAP_features_raw.pkl use corpus.type iemocap-features',
     });
@@ -90,10 +92,10 @@ export function readIemocapPickle(file: string): Corpus {
     const l = labels[dialogue];
     const s = sentences[dialogue];
     if (!Array.isArray(g) || !Array.isArray(l) || !Array.isArray(s)) {
-      throw new EmofuseError('the dialogue is missing from labels or sentences', { where, fix: 'pass the original pickle' });
+      throw new InputError('the dialogue is missing from labels or sentences', { where, fix: 'pass the original pickle' });
     }
     if (g.length !== l.length || g.length !== s.length) {
-      throw new EmofuseError(`speakers, labels and sentences have different lengths (${g.length}, ${l.length}, ${s.length})`, { where, fix: 'pass the original pickle' });
+      throw new InputError(`speakers, labels and sentences have different lengths (${g.length}, ${l.length}, ${s.length})`, { where, fix: 'pass the original pickle' });
     }
     for (let i = 0; i < g.length; i++) {
       const at = `${where} [utterance ${i}]`;
@@ -104,10 +106,11 @@ export function readIemocapPickle(file: string): Corpus {
         speaker: iemocapSpeaker(session, genderLetter(g[i], at)),
         label: labelName(l[i], at),
         text: String(s[i]),
+        order: i,
       });
     }
   }
-  checkUniqueIds(utterances.map((u) => u.id), file);
+  asInput(() => checkUniqueIds(utterances.map((u) => u.id), file));
   checkListedDialogues(new Set(Object.keys(speakers)), { train, valid, test }, file);
   return checkCorpus({
     name: 'iemocap',
@@ -123,9 +126,9 @@ export function checkListedDialogues(known: Set<string>, lists: Record<string, s
   const owner = new Map<string, string>();
   for (const [part, ids] of Object.entries(lists)) {
     for (const id of ids) {
-      if (!known.has(id)) throw new EmofuseError(`the ${part} list names dialogue ${id}, which has no utterances`, { where, fix: 'pass the original pickle' });
+      if (!known.has(id)) throw new InputError(`the ${part} list names dialogue ${id}, which has no utterances`, { where, fix: 'pass the original pickle' });
       const prev = owner.get(id);
-      if (prev) throw new EmofuseError(`dialogue ${id} is in both the ${prev} and the ${part} list`, { where, fix: 'pass the original pickle' });
+      if (prev) throw new InputError(`dialogue ${id} is in both the ${prev} and the ${part} list`, { where, fix: 'pass the original pickle' });
       owner.set(id, part);
     }
   }

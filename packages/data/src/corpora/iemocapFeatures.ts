@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { EmofuseError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
+import { InputError, checkUniqueIds, type Corpus, type Utterance } from '@emofuse/core';
 import { checkCorpus } from './checkCorpus.ts';
+import { asInput } from './files.ts';
 import { NdArray, loadPickle, py2Text } from './pickle.ts';
 import {
   IEMOCAP_CLASSES, asRecord, asStringList, checkListedDialogues, genderLetter, iemocapSession, iemocapSpeaker, labelName,
@@ -14,17 +15,23 @@ const MODALITIES = [
 
 /** One vector per utterance, from a list of 1-D arrays, one 2-D array, or plain lists of numbers. */
 function vectorRows(value: unknown, where: string): Float32Array[] {
-  if (value instanceof NdArray) return value.rows();
-  if (!Array.isArray(value)) throw new EmofuseError(`expected a list of vectors or a 2-D array, got ${typeof value}`, { where, fix: 'pass the original pickle' });
+  if (value instanceof NdArray) {
+    try {
+      return value.rows();
+    } catch (e) {
+      throw new InputError((e as Error).message, { where, fix: 'pass the original pickle', cause: e });
+    }
+  }
+  if (!Array.isArray(value)) throw new InputError(`expected a list of vectors or a 2-D array, got ${typeof value}`, { where, fix: 'pass the original pickle' });
   return value.map((row, i) => {
     if (row instanceof NdArray) {
       if (row.shape.length > 1 && row.shape.filter((d) => d !== 1).length > 1) {
-        throw new EmofuseError(`vector ${i} has shape (${row.shape.join(', ')}), expected one vector`, { where, fix: 'pass the original pickle' });
+        throw new InputError(`vector ${i} has shape (${row.shape.join(', ')}), expected one vector`, { where, fix: 'pass the original pickle' });
       }
       return Float32Array.from(row.data as ArrayLike<number>);
     }
     if (Array.isArray(row)) return Float32Array.from(row.map(Number));
-    throw new EmofuseError(`vector ${i} is a ${typeof row}, not an array`, { where, fix: 'pass the original pickle' });
+    throw new InputError(`vector ${i} is a ${typeof row}, not an array`, { where, fix: 'pass the original pickle' });
   });
 }
 
@@ -33,12 +40,13 @@ function vectorRows(value: unknown, where: string): Float32Array[] {
  * videoText, videoAudio, videoVisual, videoSentence, trainVid, testVid), Python 2 or 3, numpy 1 or 2.
  * Ids are the release's own utterance ids (`Ses01F_impro01_F000`); vectors go to
  * `utterance.vectors.text/audio/visual`. The file has no validation list: `officialSplit.valid` is
- * empty and the split takes validation dialogues out of training.
+ * empty and the split takes validation dialogues out of training. `order` is the utterance's
+ * position in its dialogue's lists.
  */
 export function readIemocapFeaturesPickle(file: string): Corpus {
   const data = loadPickle(file);
   if (!Array.isArray(data) || data.length !== 9) {
-    throw new EmofuseError(`expected a 9-tuple (videoIDs, videoSpeakers, videoLabels, videoText, videoAudio, videoVisual, videoSentence, trainVid, testVid), got ${Array.isArray(data) ? `${data.length} items` : typeof data}`, {
+    throw new InputError(`expected a 9-tuple (videoIDs, videoSpeakers, videoLabels, videoText, videoAudio, videoVisual, videoSentence, trainVid, testVid), got ${Array.isArray(data) ? `${data.length} items` : typeof data}`, {
       where: file,
       fix: 'pass IEMOCAP_features_raw.pkl; for the 6-item iemocap.pkl use corpus.type iemocap',
     });
@@ -58,12 +66,12 @@ export function readIemocapFeaturesPickle(file: string): Corpus {
     const where = `${file} [dialogue ${dialogue}]`;
     const session = iemocapSession(dialogue, where);
     const uttIds = ids[key];
-    if (!Array.isArray(uttIds)) throw new EmofuseError('videoIDs entry is not a list', { where, fix: 'pass the original pickle' });
+    if (!Array.isArray(uttIds)) throw new InputError('videoIDs entry is not a list', { where, fix: 'pass the original pickle' });
     const n = uttIds.length;
     const field = (name: string, v: unknown): unknown[] => {
       const arr = v instanceof NdArray ? Array.from(v.data as ArrayLike<number>) : v;
       if (!Array.isArray(arr) || arr.length !== n) {
-        throw new EmofuseError(`${name} has ${Array.isArray(arr) ? arr.length : 'no'} entries, videoIDs has ${n}`, { where, fix: 'pass the original pickle' });
+        throw new InputError(`${name} has ${Array.isArray(arr) ? arr.length : 'no'} entries, videoIDs has ${n}`, { where, fix: 'pass the original pickle' });
       }
       return arr;
     };
@@ -75,7 +83,7 @@ export function readIemocapFeaturesPickle(file: string): Corpus {
       field(fieldName, rows);
       for (const r of rows) {
         const d = dims.get(name) ?? r.length;
-        if (r.length !== d) throw new EmofuseError(`${fieldName} vectors have ${r.length} numbers here but ${d} elsewhere`, { where, fix: 'pass the original pickle' });
+        if (r.length !== d) throw new InputError(`${fieldName} vectors have ${r.length} numbers here but ${d} elsewhere`, { where, fix: 'pass the original pickle' });
         dims.set(name, d);
       }
       return [name, rows] as const;
@@ -90,10 +98,11 @@ export function readIemocapFeaturesPickle(file: string): Corpus {
         label: labelName(l[i], at),
         text: py2Text(s[i]),
         vectors: Object.fromEntries(vecs.map(([name, rows]) => [name, rows[i]])),
+        order: i,
       });
     }
   }
-  checkUniqueIds(utterances.map((u) => u.id), file);
+  asInput(() => checkUniqueIds(utterances.map((u) => u.id), file));
   checkListedDialogues(new Set(utterances.map((u) => u.dialogue)), { trainVid: train, testVid: test }, file);
   return checkCorpus({
     name: 'iemocap-features',

@@ -1,21 +1,37 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { EmofuseError, type Corpus, type Utterance } from '@emofuse/core';
+import { InputError, type Corpus, type Utterance } from '@emofuse/core';
 import { checkCorpus } from './checkCorpus.ts';
+import { decodeUtf8, readInputFile } from './files.ts';
 
 /**
- * Columns of a manifest. Required: id, text, label, speaker. Optional: group (conversation or
- * recording group for whole-group splits; default: the speaker), session (for leave-one-session-out;
- * default: the speaker), wav (path relative to the manifest), split (train | valid | test: the
- * corpus's own split, used by protocol 'official').
+ * Columns of a manifest (docs/manifest.md has the full account). Required: id, text, label,
+ * speaker. Optional: group (conversation or recording group for whole-group splits and the unit
+ * `order` counts within; default: the speaker), session (the unit leave-one-session-out and
+ * holdout name; default: the speaker), wav (path relative to the manifest), split (train | valid |
+ * test: the corpus's own split, used by protocols official and manifest), order (position within
+ * the group: a number that sorts the group's utterances; default: file order within the group).
  */
 export const MANIFEST_REQUIRED = ['id', 'text', 'label', 'speaker'] as const;
-export const MANIFEST_OPTIONAL = ['group', 'session', 'wav', 'split'] as const;
+export const MANIFEST_OPTIONAL = ['group', 'session', 'wav', 'split', 'order'] as const;
 const SPLIT_PARTS = ['train', 'valid', 'test'] as const;
 
+/**
+ * Without `classes`, a label seen on fewer than MIN_CLASS_COUNT lines, or on fewer than
+ * MIN_CLASS_SHARE times the lines of the most frequent label, is refused as a likely typo: the
+ * class set would otherwise be whatever the file happens to contain. Declaring `classes` accepts
+ * rare classes as real.
+ */
+export const MIN_CLASS_COUNT = 2;
+export const MIN_CLASS_SHARE = 0.01;
+
 export interface ManifestOptions {
-  /** Class order; default: the sorted unique labels. Labels outside it are an error. */
+  /**
+   * Class order (the order of posteriors, confusion matrices and per-class tables). Every label
+   * must be one of them and every one of them must occur. Default: the sorted unique labels, with
+   * rare labels refused as likely typos (MIN_CLASS_COUNT, MIN_CLASS_SHARE).
+   */
   classes?: string[];
   /** Corpus name; default: the manifest's file name without extension. */
   name?: string;
@@ -33,13 +49,13 @@ function csvRows(file: string, text: string): Row[] {
   try {
     records = parse(text, { info: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
   } catch (e) {
-    throw new EmofuseError(`not valid CSV: ${(e as Error).message}`, { where: file, fix: 'fix the quoting on the line named above' });
+    throw new InputError(`not valid CSV: ${(e as Error).message}`, { where: file, fix: 'fix the quoting on the line named above' });
   }
-  if (records.length === 0) throw new EmofuseError('the manifest is empty', { where: file, fix: `add a header line: ${MANIFEST_REQUIRED.join(',')}` });
+  if (records.length === 0) throw new InputError('the manifest is empty', { where: file, fix: `add a header line: ${MANIFEST_REQUIRED.join(',')}` });
   const header = records[0].record.map((h) => h.trim());
   const missing = MANIFEST_REQUIRED.filter((c) => !header.includes(c));
   if (missing.length) {
-    throw new EmofuseError(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header has: ${header.join(', ')})`, {
+    throw new InputError(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header has: ${header.join(', ')})`, {
       where: `${file}:${records[0].info.lines}`,
       fix: `the header needs ${MANIFEST_REQUIRED.join(', ')}; optional: ${MANIFEST_OPTIONAL.join(', ')}`,
     });
@@ -64,10 +80,10 @@ function jsonlRows(file: string, text: string): Row[] {
     try {
       obj = JSON.parse(raw);
     } catch (e) {
-      throw new EmofuseError(`not valid JSON: ${(e as Error).message}`, { where: `${file}:${line}`, fix: 'write one JSON object per line' });
+      throw new InputError(`not valid JSON: ${(e as Error).message}`, { where: `${file}:${line}`, fix: 'write one JSON object per line' });
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      throw new EmofuseError('each line must be a JSON object', { where: `${file}:${line}`, fix: 'write one JSON object per line' });
+      throw new InputError('each line must be a JSON object', { where: `${file}:${line}`, fix: 'write one JSON object per line' });
     }
     const rec = obj as Record<string, unknown>;
     rows.push({
@@ -79,69 +95,204 @@ function jsonlRows(file: string, text: string): Row[] {
   return rows;
 }
 
+/** Levenshtein distance, for "did you mean" on a rare label. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length];
+}
+
+/** The frequent label a rare one most likely meant: same letters up to case, or 1-2 edits, or a prefix. */
+function nearestLabel(label: string, frequent: string[]): string | undefined {
+  const lower = label.toLowerCase();
+  let best: { l: string; d: number } | undefined;
+  for (const l of frequent) {
+    const o = l.toLowerCase();
+    const d = o === lower ? 0 : o.startsWith(lower) || lower.startsWith(o) ? 1 : editDistance(lower, o);
+    if (d <= 2 && (!best || d < best.d)) best = { l, d };
+  }
+  return best?.l;
+}
+
+interface LabelUse { count: number; lines: number[]; first: string }
+
+/**
+ * Without a declared class list, refuse labels that look like mistakes: rare ones (a typo such as
+ * "bored" among "bor") and labels that differ only in case ("Sad" beside "sad").
+ */
+function checkInferredClasses(file: string, uses: Map<string, LabelUse>): void {
+  const labels = [...uses.keys()].sort();
+  const counts = labels.map((l) => `${l} ${uses.get(l)!.count}`).join(', ');
+  const byLower = new Map<string, string[]>();
+  for (const l of labels) byLower.set(l.toLowerCase(), [...(byLower.get(l.toLowerCase()) ?? []), l]);
+  for (const same of byLower.values()) {
+    if (same.length > 1) {
+      const [a, b] = same;
+      throw new InputError(`labels ${JSON.stringify(a)} and ${JSON.stringify(b)} differ only in case; they would be two classes (labels: ${counts})`, {
+        where: uses.get(b)!.first,
+        fix: `write one spelling on every line, or set corpus.classes to declare the classes if they really differ`,
+      });
+    }
+  }
+  const max = Math.max(...labels.map((l) => uses.get(l)!.count));
+  const floor = Math.max(MIN_CLASS_COUNT, Math.ceil(MIN_CLASS_SHARE * max));
+  const rare = labels.filter((l) => uses.get(l)!.count < floor);
+  if (rare.length === 0) return;
+  const frequent = labels.filter((l) => !rare.includes(l));
+  const l = rare[0];
+  const use = uses.get(l)!;
+  const guess = nearestLabel(l, frequent);
+  const lines = use.lines.slice(0, 5).join(', ') + (use.lines.length > 5 ? ', ...' : '');
+  throw new InputError(
+    `label ${JSON.stringify(l)} is on only ${use.count} line${use.count > 1 ? 's' : ''} (${lines}), fewer than ${floor} ` +
+      `(at least ${MIN_CLASS_COUNT}, and ${MIN_CLASS_SHARE * 100}% of the largest class's ${max}): a likely typo${guess ? ` of ${JSON.stringify(guess)}` : ''} ` +
+      `that would become a class of its own (labels: ${counts})`,
+    {
+      where: use.first,
+      fix: `${guess ? `if it means ${JSON.stringify(guess)}, fix the label on ${use.count > 1 ? 'those lines' : 'that line'}; ` : 'fix the label if it is a typo; '}` +
+        `if it is a real class, declare the class list in the config: corpus.classes: [${labels.map((x) => JSON.stringify(x)).join(', ')}]`,
+    },
+  );
+}
+
 /**
  * A generic corpus from a CSV (header line) or JSONL (one object per line) manifest, so any
- * corpus can be used without code. Errors name the file, line and column.
+ * corpus can be used without code. The file must be UTF-8. Errors name the file, line and column.
  */
 export function readManifest(file: string, opts: ManifestOptions = {}): Corpus {
-  if (!existsSync(file)) throw new EmofuseError('manifest not found', { where: file, fix: 'check corpus.path' });
-  const text = readFileSync(file, 'utf8');
+  const text = decodeUtf8(readInputFile(file, 'manifest', 'set corpus.path to a CSV or JSONL manifest file'), file);
   const isJsonl = /\.(jsonl|ndjson)$/i.test(file) || (!/\.csv$/i.test(file) && text.trimStart().startsWith('{'));
   const rows = isJsonl ? jsonlRows(file, text) : csvRows(file, text);
-  if (rows.length === 0) throw new EmofuseError('the manifest has no utterances', { where: file, fix: 'add one line per utterance' });
+  if (rows.length === 0) throw new InputError('the manifest has no utterances', { where: file, fix: 'add one line per utterance' });
+  if (opts.classes && new Set(opts.classes).size !== opts.classes.length) {
+    throw new InputError(`corpus.classes names a class twice: [${opts.classes.join(', ')}]`, { where: 'corpus.classes', fix: 'list each class once' });
+  }
   const base = path.dirname(path.resolve(file));
   const firstLine = new Map<string, number>();
   const utterances: Utterance[] = [];
   const split = { train: [] as string[], valid: [] as string[], test: [] as string[] };
   let splitRows = 0;
+  let orderRows = 0;
   const classSet = opts.classes ? new Set(opts.classes) : null;
+  const labelUses = new Map<string, LabelUse>();
+  const emptyText: Row[] = [];
+  const groupSize = new Map<string, number>();
+  const orderLine = new Map<string, number>(); // group + order -> line
 
   for (const row of rows) {
     const at = (c: string) => `${file}:${row.line} ${row.col(c)}`;
     const need = (c: string, allowEmpty = false): string => {
       const v = row.get(c);
       if (v === undefined || (!allowEmpty && v === '')) {
-        throw new EmofuseError(`missing ${c}`, { where: at(c), fix: `give every utterance a ${c}` });
+        throw new InputError(`missing ${c}`, { where: at(c), fix: `give every utterance a ${c}` });
+      }
+      return opt(c) ?? v;
+    };
+    const opt = (c: string): string | undefined => {
+      const v = row.get(c);
+      if (v?.includes('\uFFFD')) {
+        throw new InputError(`${c} contains U+FFFD (the replacement character): the text was damaged by a wrong decoding before this file was written`, {
+          where: at(c),
+          fix: 'rebuild the manifest from the original files, decoding them with their real encoding',
+        });
       }
       return v;
     };
     const id = need('id');
     const prev = firstLine.get(id);
-    if (prev !== undefined) throw new EmofuseError(`duplicate id ${JSON.stringify(id)} (first on line ${prev})`, { where: at('id'), fix: 'make ids unique' });
+    if (prev !== undefined) throw new InputError(`duplicate id ${JSON.stringify(id)} (first on line ${prev})`, { where: at('id'), fix: 'make ids unique' });
     firstLine.set(id, row.line);
     const label = need('label');
     if (classSet && !classSet.has(label)) {
-      throw new EmofuseError(`label ${JSON.stringify(label)} is not one of the classes ${opts.classes!.join(', ')}`, { where: at('label'), fix: 'fix the label or the classes option' });
+      throw new InputError(`label ${JSON.stringify(label)} is not one of the classes ${opts.classes!.join(', ')}`, { where: at('label'), fix: 'fix the label, or add it to corpus.classes' });
     }
+    const use = labelUses.get(label) ?? { count: 0, lines: [], first: at('label') };
+    use.count++;
+    use.lines.push(row.line);
+    labelUses.set(label, use);
     const speaker = need('speaker');
+    const dialogue = opt('group') || speaker;
     const u: Utterance = {
       id,
-      dialogue: row.get('group') || speaker,
-      session: row.get('session') || speaker,
+      dialogue,
+      session: opt('session') || speaker,
       speaker,
       label,
       text: need('text', true),
     };
-    const wav = row.get('wav');
+    if (u.text === '') emptyText.push(row);
+    const wav = opt('wav');
     if (wav) {
       u.wav = path.resolve(base, wav);
-      if (!existsSync(u.wav)) throw new EmofuseError(`WAV file not found: ${u.wav}`, { where: at('wav'), fix: 'wav paths are relative to the manifest\'s folder' });
+      if (!existsSync(u.wav)) throw new InputError(`WAV file not found: ${u.wav}`, { where: at('wav'), fix: 'wav paths are relative to the manifest\'s folder' });
     }
     const part = row.get('split');
     if (part) {
       if (!(SPLIT_PARTS as readonly string[]).includes(part)) {
-        throw new EmofuseError(`split ${JSON.stringify(part)} is not one of ${SPLIT_PARTS.join(', ')}`, { where: at('split'), fix: 'use train, valid or test (or leave it empty everywhere)' });
+        const alias: Record<string, string> = { dev: 'valid', validation: 'valid', val: 'valid', training: 'train', eval: 'test' };
+        throw new InputError(`split ${JSON.stringify(part)} is not one of ${SPLIT_PARTS.join(', ')}`, {
+          where: at('split'),
+          fix: `${alias[part.toLowerCase()] ? `write ${alias[part.toLowerCase()]} for ${part}; ` : ''}use train, valid or test (or leave the column empty everywhere)`,
+        });
       }
       split[part as (typeof SPLIT_PARTS)[number]].push(id);
       splitRows++;
     }
+    const position = groupSize.get(dialogue) ?? 0;
+    groupSize.set(dialogue, position + 1);
+    const order = row.get('order');
+    if (order) {
+      const n = Number(order);
+      if (!Number.isFinite(n)) throw new InputError(`order ${JSON.stringify(order)} is not a number`, { where: at('order'), fix: 'write the utterance\'s position in its group (0, 1, 2 ...) or its start time in seconds' });
+      const key = `${dialogue}\u0000${n}`;
+      const other = orderLine.get(key);
+      if (other !== undefined) throw new InputError(`order ${n} is already used in group ${dialogue} (line ${other})`, { where: at('order'), fix: 'give the utterances of one group distinct positions' });
+      orderLine.set(key, row.line);
+      u.order = n;
+      orderRows++;
+    } else {
+      u.order = position;
+    }
     utterances.push(u);
   }
-  if (splitRows > 0 && splitRows < utterances.length) {
-    const row = rows.find((r) => !r.get('split'))!;
-    throw new EmofuseError('some lines have a split and some do not', { where: `${file}:${row.line} ${row.col('split')}`, fix: 'give every line a split, or none' });
+  const partial = (col: string, count: number) => {
+    if (count > 0 && count < utterances.length) {
+      const row = rows.find((r) => !r.get(col))!;
+      throw new InputError(`some lines have ${col === 'order' ? 'an order' : 'a split'} and some do not`, { where: `${file}:${row.line} ${row.col(col)}`, fix: `give every line ${col === 'order' ? 'an order' : 'a split'}, or none` });
+    }
+  };
+  partial('split', splitRows);
+  partial('order', orderRows);
+  // All empty is a speech-only corpus; some empty is a transcript lost on the way.
+  if (emptyText.length > 0 && emptyText.length < utterances.length) {
+    const row = emptyText[0];
+    throw new InputError(`empty text (${emptyText.length} of ${utterances.length} lines have none${emptyText.length > 1 ? `, e.g. lines ${emptyText.slice(0, 5).map((r) => r.line).join(', ')}` : ''})`, {
+      where: `${file}:${row.line} ${row.col('text')}`,
+      fix: 'write the transcript (for a non-verbal turn, a marker such as [laughter]), or drop the line; leave text empty on every line only for a corpus without transcripts',
+    });
   }
-  const classes = opts.classes ? [...opts.classes] : [...new Set(utterances.map((u) => u.label))].sort();
+  let classes: string[];
+  if (opts.classes) {
+    const unused = opts.classes.filter((c) => !labelUses.has(c));
+    if (unused.length) {
+      throw new InputError(`corpus.classes lists ${unused.join(', ')}, but no line of ${file} has ${unused.length > 1 ? 'these labels' : 'this label'}`, {
+        where: 'corpus.classes',
+        fix: `remove ${unused.join(', ')} from corpus.classes (a class without utterances cannot be trained or scored)`,
+      });
+    }
+    classes = [...opts.classes];
+  } else {
+    checkInferredClasses(file, labelUses);
+    classes = [...labelUses.keys()].sort();
+  }
   return checkCorpus({
     name: opts.name ?? path.basename(file).replace(/\.[^.]+$/, ''),
     classes,

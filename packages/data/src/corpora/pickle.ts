@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { BufferReader, NameRegistry, Parser } from 'pickleparser';
-import { EmofuseError } from '@emofuse/core';
+import { InputError } from '@emofuse/core';
+import { readInputFile } from './files.ts';
 
 /**
  * Reading Python pickles (no Python involved) with the numpy support the community's IEMOCAP
@@ -205,26 +205,42 @@ function unescapePy2(s: string): string {
  * works with those in pickleparser), sets as Sets, tuples and lists as arrays.
  */
 export function loadPickle(file: string): unknown {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch (e) {
-    throw new EmofuseError(`cannot read the pickle file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
-      where: file,
-      fix: 'check the path (corpus.path)',
-      cause: e,
-    });
-  }
+  const buf = readInputFile(file, 'pickle file', 'check the path (corpus.path)');
   const parser = new Parser({ nameResolver: makeRegistry(), unpicklingTypeOfDictionary: 'object', unpicklingTypeOfSet: 'Set' });
   try {
     return parser.read(new Latin1Reader(buf));
   } catch (e) {
-    throw new EmofuseError(`not a readable pickle: ${(e as Error).message}`, {
+    const why = notAPickle(buf, (e as Error).message);
+    throw new InputError(why, {
       where: file,
-      fix: 'pass the original .pkl file (Python pickle protocol 0-5)',
+      fix: /truncated|ends early/.test(why)
+        ? 'copy the file again from its source (compare its size with the original)'
+        : /CSV/.test(why)
+          ? 'set corpus.path to the .pkl file, or corpus.type: manifest to read this file as a manifest'
+          : 'pass the original .pkl file (Python pickle protocol 0-5)',
       cause: e,
     });
   }
+}
+
+/** Why bytes that failed to unpickle are not a pickle, in words a user can act on. */
+function notAPickle(buf: Buffer, parserMessage: string): string {
+  if (buf.length === 0) return 'the file is empty, not a pickle';
+  if (buf[0] === 0x1f && buf[1] === 0x8b) return 'this is a gzip file, not a pickle: gunzip it first';
+  if (buf[0] === 0x50 && buf[1] === 0x4b) return 'this is a zip archive, not a pickle: unpack it first';
+  const ended = /end of (file|buffer|data)|out of range|beyond/i.test(parserMessage);
+  if (buf[0] === 0x80) {
+    return ended
+      ? `the pickle (protocol ${buf[1]}) ends early at byte ${buf.length}: the file is truncated`
+      : `the pickle (protocol ${buf[1]}) is corrupt: ${parserMessage}`;
+  }
+  const head = buf.subarray(0, 1024);
+  const printable = head.filter((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b !== 0x7f)).length;
+  if (!head.includes(0) && printable / head.length > 0.95) {
+    const first = head.toString('utf8').split(/\r?\n/)[0].slice(0, 60);
+    return `this is a text file, not a pickle (it begins ${JSON.stringify(first)})${/[,\t]/.test(first) ? '; a CSV corpus is read with corpus.type manifest' : ''}`;
+  }
+  return ended ? `the file ends early at byte ${buf.length}: truncated or not a pickle` : `not a readable pickle (${parserMessage})`;
 }
 
 /**

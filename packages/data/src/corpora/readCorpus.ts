@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EmofuseError, type Corpus } from '@emofuse/core';
+import { InputError, asInputError, isEmofuseError, type Corpus } from '@emofuse/core';
 import { readEmodb } from './emodb.ts';
 import { readIemocapPickle } from './iemocap.ts';
 import { readIemocapFeaturesPickle } from './iemocapFeatures.ts';
@@ -26,21 +26,39 @@ export interface CorpusConfig {
  */
 export function readCorpus(cfg: CorpusConfig, opts: { baseDir?: string } = {}): Corpus {
   if (!(CORPUS_TYPES as readonly string[]).includes(cfg.type)) {
-    throw new EmofuseError(`unknown corpus type ${JSON.stringify(cfg.type)}; valid types: ${CORPUS_TYPES.join(', ')}`, {
+    throw new InputError(`unknown corpus type ${JSON.stringify(cfg.type)}; valid types: ${CORPUS_TYPES.join(', ')}`, {
       where: 'corpus.type',
       fix: `set corpus.type to one of ${CORPUS_TYPES.join(' | ')}`,
     });
   }
   if (typeof cfg.path !== 'string' || cfg.path === '') {
-    throw new EmofuseError('no corpus path given', { where: 'corpus.path', fix: 'set corpus.path to the corpus file or folder' });
+    throw new InputError('no corpus path given', { where: 'corpus.path', fix: 'set corpus.path to the corpus file or folder' });
   }
   const p = path.resolve(opts.baseDir ?? process.cwd(), cfg.path);
   if (!existsSync(p)) {
-    throw new EmofuseError(`corpus path ${p} does not exist`, {
+    throw new InputError(`corpus path ${p} does not exist`, {
       where: 'corpus.path',
       fix: `set corpus.path (now ${JSON.stringify(cfg.path)}) to an existing ${cfg.type === 'iemocap-raw' || cfg.type === 'emodb' ? 'folder' : 'file'}; relative paths resolve against ${opts.baseDir ?? process.cwd()}`,
     });
   }
+  try {
+    return readByType(cfg, p);
+  } catch (e) {
+    if (isEmofuseError(e)) throw asInputError(e);
+    // A pickle is arbitrary Python data: a structure the reader did not expect can surface as a
+    // TypeError deep inside it. Blame the file, keep the original for the curious.
+    if (cfg.type === 'iemocap' || cfg.type === 'iemocap-features') {
+      throw new InputError(`the pickle does not have the structure corpus.type ${cfg.type} expects (${(e as Error).message ?? String(e)})`, {
+        where: p,
+        fix: cfg.type === 'iemocap' ? 'pass iemocap.pkl (the 6-item metadata pickle)' : 'pass IEMOCAP_features_raw.pkl (the 9-tuple)',
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
+function readByType(cfg: CorpusConfig, p: string): Corpus {
   switch (cfg.type as CorpusType) {
     case 'iemocap':
       return readIemocapPickle(p);
@@ -53,4 +71,5 @@ export function readCorpus(cfg: CorpusConfig, opts: { baseDir?: string } = {}): 
     case 'manifest':
       return readManifest(p, { classes: cfg.classes, name: cfg.name });
   }
+  throw new InputError(`unknown corpus type ${JSON.stringify(cfg.type)}`, { where: 'corpus.type' });
 }

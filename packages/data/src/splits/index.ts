@@ -1,4 +1,6 @@
 export { makeSplit, makeFolds, foldNames, SPLIT_PROTOCOLS, type SplitOptions, type FoldOptions } from './makeSplit.ts';
-export { checkSplitLeakage } from './leakage.ts';
+export { checkSplitLeakage, speakerOverlap, SPEAKER_LEAKAGE, type SpeakerLeakage, type SpeakerOverlap } from './leakage.ts';
+export { checkSplitLabels } from './labels.ts';
 export { splitFingerprint, splitToJson, splitFromJson, type SplitJson } from './json.ts';
-export { summariseSplit, type PartSummary } from './summary.ts';
+export { summariseSplit, formatSplitSummary, type PartSummary } from './summary.ts';
+export { splitOptionsFromConfig, previewInputs, type SplitConfig, type InputsPreview } from './preview.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmofuseError, checkSplit, fingerprint, type Corpus, type Split } from '@emofuse/core';
+import { InputError, asInputError, checkSplit, fingerprint, type Corpus, type Split } from '@emofuse/core';
 import { SPLIT_PROTOCOLS } from './makeSplit.ts';
 
 /**
@@ -48,13 +48,17 @@ export function splitFromJson(value: unknown, where = 'split.json'): Split {
   const r = SplitJsonSchema.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new EmofuseError(`not an emofuse split: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { where, fix: 'pass a file written by splitToJson' });
+    throw new InputError(`not an emofuse split: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { where, fix: 'pass a file written by splitToJson' });
   }
   const j = r.data;
   const split: Split = { train: j.train, valid: j.valid, test: j.test, protocol: j.protocol, seed: j.seed, ...(j.fold !== undefined ? { fold: j.fold } : {}) };
   const fp = splitFingerprint(split);
   if (fp !== j.fingerprint) {
-    throw new EmofuseError(`the ids do not match the recorded fingerprint (${j.fingerprint}, ids give ${fp}): the file was edited`, { where, fix: 'regenerate the split instead of editing it' });
+    throw new InputError(`the ids do not match the recorded fingerprint (${j.fingerprint}, ids give ${fp}): the file was edited`, { where, fix: 'regenerate the split instead of editing it' });
   }
-  return checkSplit(split, where);
+  try {
+    return checkSplit(split, where);
+  } catch (e) {
+    throw asInputError(e);
+  }
 }

@@ -1,7 +1,8 @@
-import { EmofuseError, checkSplit, makeRng, shuffled, type Corpus, type Split, type SplitProtocol, type Utterance } from '@emofuse/core';
-import { checkSplitLeakage } from './leakage.ts';
+import { InputError, asInputError, checkSplit, makeRng, shuffled, type Corpus, type Split, type SplitProtocol, type Utterance } from '@emofuse/core';
+import { checkSplitLeakage, SPEAKER_LEAKAGE, type SpeakerLeakage } from './leakage.ts';
+import { checkSplitLabels } from './labels.ts';
 
-export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest'] as const;
+export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest', 'holdout'] as const;
 
 export interface SplitOptions {
   /**
@@ -14,8 +15,28 @@ export interface SplitOptions {
    *   (EmoDB: dialogue = session = speaker), one other speaker chosen by the seed.
    * loso-speaker: leave one speaker out (`fold` = the speaker, e.g. "03" or "Ses01_F"); validation
    *   is one other speaker chosen by the seed (`validFraction` only switches it off when 0).
+   * holdout: any corpus; test = the sessions or groups named in `test`; validation `validFraction`
+   *   of the rest, by whole dialogue (group), seeded (`paper` is IEMOCAP's holdout of Ses05).
    */
   protocol: SplitProtocol | string;
+  /**
+   * holdout only: the held-out sessions or groups. A plain name matches a session, else a group
+   * (dialogue); `session:<name>` or `group:<name>` says which.
+   */
+  test?: string[];
+  /**
+   * A test speaker also in train or valid: 'refuse' (default) throws; 'warn' reports it through
+   * `onWarning` and keeps the split (for corpora whose official split shares speakers, e.g. TV
+   * series: the results are then speaker-dependent and must be reported as such).
+   */
+  speakerLeakage?: SpeakerLeakage | string;
+  /**
+   * Refuse a split whose valid or test part has a label training lacks (checkSplitLabels). Default
+   * true; false only for tests of the split mechanics on toy corpora, never for a run.
+   */
+  checkLabels?: boolean;
+  /** Where warnings go (speaker leakage under 'warn', classes missing from a part); default stderr. */
+  onWarning?: (message: string) => void;
   /** Share of training utterances moved to validation (by whole dialogue). Default 0.2; 0 = none. */
   validFraction?: number;
   seed: number;
@@ -38,7 +59,7 @@ export function foldNames(corpus: Corpus, protocol: 'loso' | 'loso-speaker'): st
 
 function checkFraction(f: number): number {
   if (!(f >= 0 && f < 1)) {
-    throw new EmofuseError(`validFraction must be in [0, 1), got ${f}`, { where: 'split.validFraction', fix: 'use e.g. 0.2 (the paper), or 0 for no validation' });
+    throw new InputError(`validFraction must be in [0, 1), got ${f}`, { where: 'split.validFraction', fix: 'use e.g. 0.2 (the paper), or 0 for no validation' });
   }
   return f;
 }
@@ -64,7 +85,7 @@ function takeGroups(train: Utterance[], groupOf: (u: Utterance) => string, fract
     n = next;
   }
   if (chosen.size >= sizes.size) {
-    throw new EmofuseError(`validation would take all ${sizes.size} training groups`, { where: 'split.validFraction', fix: 'lower validFraction or use a corpus with more dialogues/speakers' });
+    throw new InputError(`validation would take all ${sizes.size} training groups`, { where: 'split.validFraction', fix: 'lower validFraction or use a corpus with more dialogues/speakers' });
   }
   return { train: train.filter((u) => !chosen.has(groupOf(u))), valid: train.filter((u) => chosen.has(groupOf(u))) };
 }
@@ -85,7 +106,7 @@ function groupsAreSpeakers(utts: Utterance[]): boolean {
 /** One other speaker, chosen by the seed, as validation. */
 function takeOneSpeaker(train: Utterance[], rng: () => number): { train: Utterance[]; valid: Utterance[] } {
   const speakers = [...new Set(train.map((u) => u.speaker))].sort();
-  if (speakers.length < 2) throw new EmofuseError('need at least two training speakers to hold one out for validation', { where: 'split', fix: 'set split.validFraction to 0' });
+  if (speakers.length < 2) throw new InputError('need at least two training speakers to hold one out for validation', { where: 'split', fix: 'set split.validFraction to 0' });
   const pick = speakers[Math.floor(rng() * speakers.length)];
   return { train: train.filter((u) => u.speaker !== pick), valid: train.filter((u) => u.speaker === pick) };
 }
@@ -95,7 +116,7 @@ const ids = (us: Utterance[]) => us.map((u) => u.id);
 function officialParts(corpus: Corpus, fraction: number, rng: () => number): Part {
   const off = corpus.officialSplit;
   if (!off) {
-    throw new EmofuseError(`corpus ${corpus.name} has no split of its own`, {
+    throw new InputError(`corpus ${corpus.name} has no split of its own`, {
       where: 'split.protocol',
       fix: corpus.name === 'emodb' ? 'use loso-speaker (EmoDB\'s standard 10 folds)' : 'use paper, loso or loso-speaker (or give the manifest a split column)',
     });
@@ -113,7 +134,7 @@ function officialParts(corpus: Corpus, fraction: number, rng: () => number): Par
     for (const e of list) {
       const u = byId.get(e);
       const d = u ? [u] : byDialogue.get(e);
-      if (!d) throw new EmofuseError(`the corpus's ${part} list names ${e}, which is neither an utterance nor a dialogue`, { where: corpus.source, fix: 'fix the corpus split lists' });
+      if (!d) throw new InputError(`the corpus's ${part} list names ${e}, which is neither an utterance nor a dialogue`, { where: corpus.source, fix: 'fix the corpus split lists' });
       for (const x of d) out.add(x.id);
     }
     return out;
@@ -126,12 +147,63 @@ function officialParts(corpus: Corpus, fraction: number, rng: () => number): Par
   return { train: ids(train), valid: ids(valid), test: ids(test) };
 }
 
+/** The utterances a holdout test list names: sessions or groups, each name checked. */
+function heldOut(corpus: Corpus, names: string[] | undefined): Set<string> {
+  if (!names || names.length === 0) {
+    throw new InputError('protocol holdout needs the held-out sessions or groups', { where: 'split.test', fix: 'set split.test, e.g. [Ses05] or [session:S3, group:dinner_02]' });
+  }
+  const bySession = new Map<string, Utterance[]>();
+  const byGroup = new Map<string, Utterance[]>();
+  const add = (m: Map<string, Utterance[]>, k: string, u: Utterance) => {
+    const list = m.get(k);
+    if (list) list.push(u);
+    else m.set(k, [u]);
+  };
+  for (const u of corpus.utterances) {
+    add(bySession, u.session, u);
+    add(byGroup, u.dialogue, u);
+  }
+  const sample = (m: Map<string, unknown>) => {
+    const k = [...m.keys()].sort();
+    return `${k.slice(0, 8).join(', ')}${k.length > 8 ? `, ... (${k.length})` : ''}`;
+  };
+  const out = new Set<string>();
+  for (const raw of names) {
+    const name = String(raw);
+    const m = /^(session|group):(.*)$/.exec(name);
+    let us: Utterance[] | undefined;
+    if (m) {
+      us = (m[1] === 'session' ? bySession : byGroup).get(m[2]);
+      if (!us) throw new InputError(`split.test names ${m[1]} ${JSON.stringify(m[2])}, which corpus ${corpus.name} does not have (${m[1]}s: ${sample(m[1] === 'session' ? bySession : byGroup)})`, { where: 'split.test', fix: `name an existing ${m[1]}` });
+    } else {
+      const s = bySession.get(name);
+      const g = byGroup.get(name);
+      if (s && g && (s.length !== g.length || s.some((u, i) => u !== g[i]))) {
+        throw new InputError(`split.test name ${JSON.stringify(name)} is both a session and a group, with different utterances`, { where: 'split.test', fix: `write session:${name} or group:${name}` });
+      }
+      us = s ?? g;
+      if (!us) throw new InputError(`split.test names ${JSON.stringify(name)}, which is neither a session nor a group of corpus ${corpus.name} (sessions: ${sample(bySession)}; groups: ${sample(byGroup)})`, { where: 'split.test', fix: 'name sessions or groups the corpus has (a manifest\'s session and group columns)' });
+    }
+    for (const u of us) out.add(u.id);
+  }
+  return out;
+}
+
+function holdoutParts(corpus: Corpus, names: string[] | undefined, fraction: number, rng: () => number): Part {
+  const testIds = heldOut(corpus, names);
+  const test = corpus.utterances.filter((u) => testIds.has(u.id));
+  const rest = corpus.utterances.filter((u) => !testIds.has(u.id));
+  if (rest.length === 0) throw new InputError('split.test holds out every utterance: nothing is left to train on', { where: 'split.test', fix: 'name fewer sessions or groups' });
+  const { train, valid } = takeGroups(rest, (u) => u.dialogue, fraction, rng);
+  return { train: ids(train), valid: ids(valid), test: ids(test) };
+}
+
 function paperParts(corpus: Corpus, fraction: number, rng: () => number): Part {
   const sessions = new Set(corpus.utterances.map((u) => u.session));
   if (!sessions.has('Ses05') || sessions.size < 2) {
-    throw new EmofuseError(`protocol paper is IEMOCAP's sessions 1-4 / session 5 split, but corpus ${corpus.name} has sessions ${[...sessions].sort().slice(0, 10).join(', ')}`, {
+    throw new InputError(`protocol paper is IEMOCAP's sessions 1-4 / session 5 split, but corpus ${corpus.name} has sessions ${[...sessions].sort().slice(0, 10).join(', ')}`, {
       where: 'split.protocol',
-      fix: 'use loso or loso-speaker for this corpus',
+      fix: 'use holdout with split.test naming the sessions or groups to hold out, or loso / loso-speaker',
     });
   }
   const test = corpus.utterances.filter((u) => u.session === 'Ses05');
@@ -144,7 +216,7 @@ function losoParts(corpus: Corpus, protocol: 'loso' | 'loso-speaker', fold: stri
   const names = foldNames(corpus, protocol);
   const what = protocol === 'loso' ? 'session' : 'speaker';
   if (fold === undefined || !names.includes(fold)) {
-    throw new EmofuseError(`${fold === undefined ? 'no fold given' : `unknown fold ${JSON.stringify(fold)}`}; ${protocol} holds out one ${what}: ${names.join(', ')}`, {
+    throw new InputError(`${fold === undefined ? 'no fold given' : `unknown fold ${JSON.stringify(fold)}`}; ${protocol} holds out one ${what}: ${names.join(', ')}`, {
       where: 'split.folds',
       fix: `name one of the ${what}s, or use makeFolds / folds: all`,
     });
@@ -160,28 +232,44 @@ function losoParts(corpus: Corpus, protocol: 'loso' | 'loso-speaker', fold: stri
 }
 
 /**
- * Split a corpus by protocol. The result passes `checkSplit` (disjoint, non-empty train and test)
- * and `checkSplitLeakage` (no test speaker in train or valid), or this throws.
+ * Split a corpus by protocol. The result passes `checkSplit` (disjoint, non-empty train and test),
+ * `checkSplitLeakage` (no test speaker in train or valid, unless speakerLeakage is 'warn') and
+ * `checkSplitLabels` (every valid and test label is in train), or this throws an InputError.
  */
 export function makeSplit(corpus: Corpus, opts: SplitOptions): Split {
   if (!(SPLIT_PROTOCOLS as readonly string[]).includes(opts.protocol)) {
-    throw new EmofuseError(`unknown split protocol ${JSON.stringify(opts.protocol)}; valid: ${SPLIT_PROTOCOLS.join(', ')}`, {
+    throw new InputError(`unknown split protocol ${JSON.stringify(opts.protocol)}; valid: ${SPLIT_PROTOCOLS.join(', ')}`, {
       where: 'split.protocol',
       fix: `use one of ${SPLIT_PROTOCOLS.join(' | ')}`,
     });
   }
-  if (!Number.isInteger(opts.seed)) throw new EmofuseError(`seed must be an integer, got ${opts.seed}`, { where: 'seeds', fix: 'use integer seeds' });
+  const leakage = opts.speakerLeakage ?? 'refuse';
+  if (!(SPEAKER_LEAKAGE as readonly string[]).includes(leakage)) {
+    throw new InputError(`unknown speakerLeakage ${JSON.stringify(leakage)}`, { where: 'split.speakerLeakage', fix: `use ${SPEAKER_LEAKAGE.join(' or ')}` });
+  }
+  if (opts.test !== undefined && opts.test.length > 0 && opts.protocol !== 'holdout') {
+    throw new InputError(`split.test only applies to protocol holdout (protocol is '${opts.protocol}')`, { where: 'split.test', fix: 'set split.protocol: holdout, or remove split.test' });
+  }
+  if (!Number.isInteger(opts.seed)) throw new InputError(`seed must be an integer, got ${opts.seed}`, { where: 'seeds', fix: 'use integer seeds' });
   const protocol = opts.protocol as SplitProtocol;
   const fraction = checkFraction(opts.validFraction ?? 0.2);
-  const rng = makeRng(`split:${protocol}:${opts.fold ?? ''}:${opts.seed}`);
+  const rng = makeRng(`split:${protocol}:${protocol === 'holdout' ? (opts.test ?? []).join(',') : opts.fold ?? ''}:${opts.seed}`);
   let parts: Part;
   if (protocol === 'official' || protocol === 'manifest') parts = officialParts(corpus, fraction, rng);
   else if (protocol === 'paper') parts = paperParts(corpus, fraction, rng);
+  else if (protocol === 'holdout') parts = holdoutParts(corpus, opts.test, fraction, rng);
   else parts = losoParts(corpus, protocol, opts.fold, fraction, rng);
   const split: Split = { ...parts, protocol, seed: opts.seed, ...(protocol === 'loso' || protocol === 'loso-speaker' ? { fold: opts.fold } : {}) };
   const name = `split ${protocol}${split.fold ? ` fold ${split.fold}` : ''} of ${corpus.name}`;
-  checkSplit(split, name);
-  return checkSplitLeakage(corpus, split, name);
+  try {
+    checkSplit(split, name);
+  } catch (e) {
+    throw asInputError(e);
+  }
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  checkSplitLeakage(corpus, split, name, { mode: leakage as SpeakerLeakage, onWarning: warn });
+  if (opts.checkLabels !== false) for (const w of checkSplitLabels(corpus, split, name)) warn(w);
+  return split;
 }
 
 /** Every fold of a leave-one-out protocol (or the one split of the others). */

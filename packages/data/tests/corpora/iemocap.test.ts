@@ -21,9 +21,9 @@ describe('readIemocapPickle (iemocap.pkl)', () => {
   it('derives positional ids, sessions and the 10 speakers', () => {
     const first = corpus.utterances[0];
     expect(first).toEqual({
-      id: 'Ses01F_impro01_000', dialogue: 'Ses01F_impro01', session: 'Ses01', speaker: 'Ses01_F', label: 'neu', text: 'Excuse me.',
+      id: 'Ses01F_impro01_000', dialogue: 'Ses01F_impro01', session: 'Ses01', speaker: 'Ses01_F', label: 'neu', text: 'Excuse me.', order: 0,
     });
-    expect(corpus.utterances[7].id).toBe('Ses01F_impro01_007');
+    expect(corpus.utterances[7]).toMatchObject({ id: 'Ses01F_impro01_007', order: 7 });
     expect(new Set(corpus.utterances.map((u) => u.id)).size).toBe(7433);
     const speakers = [...new Set(corpus.utterances.map((u) => u.speaker))].sort();
     expect(speakers).toEqual(['Ses01_F', 'Ses01_M', 'Ses02_F', 'Ses02_M', 'Ses03_F', 'Ses03_M', 'Ses04_F', 'Ses04_M', 'Ses05_F', 'Ses05_M']);
@@ -44,8 +44,8 @@ describe('readIemocapPickle (iemocap.pkl)', () => {
   it('names the file when it is not a pickle', () => {
     const bad = path.join(tempDir('pkl'), 'broken.pkl');
     writeFileSync(bad, 'this is not a pickle');
-    expectEmofuseError(() => readIemocapPickle(bad), /not a readable pickle/, bad);
-    expectEmofuseError(() => readIemocapPickle(path.join(path.dirname(bad), 'absent.pkl')), /cannot read the pickle file \(ENOENT\)/, /absent\.pkl$/);
+    expectEmofuseError(() => readIemocapPickle(bad), /this is a text file, not a pickle \(it begins "this is not a pickle"\)/, bad);
+    expectEmofuseError(() => readIemocapPickle(path.join(path.dirname(bad), 'absent.pkl')), /pickle file not found \(ENOENT\)/, /absent\.pkl$/);
   });
 
   it('points to iemocap-features when handed the 9-tuple', () => {

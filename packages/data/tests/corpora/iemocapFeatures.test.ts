@@ -89,6 +89,9 @@ describe('readIemocapFeaturesPickle', () => {
     expect([u.vectors!.text.length, u.vectors!.audio.length, u.vectors!.visual.length]).toEqual([100, 100, 512]);
     expect(fixture.utterances.find((x) => x.id === 'Ses05F_impro02_M000')!.speaker).toBe('Ses05_M');
     expect(fixture.officialSplit).toEqual({ train: ['Ses01F_impro01', 'Ses02M_script01_2'], valid: [], test: ['Ses05F_impro02'] });
+    // order: the position in the dialogue's videoIDs list, which is the dialogue's turn order.
+    const first = fixture.utterances.filter((x) => x.dialogue === 'Ses01F_impro01');
+    expect(first.map((x) => x.order)).toEqual(first.map((_, i) => i));
   });
 
   it('gives the values numpy reads', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkSplit, type Corpus, type Split } from '@emofuse/core';
+import { checkSplit, isInputError, type Corpus, type Split } from '@emofuse/core';
 import { readEmodb, readIemocapFeaturesPickle, readIemocapPickle } from '../../src/corpora/index.ts';
-import { checkSplitLeakage, foldNames, makeFolds, makeSplit, splitFingerprint, summariseSplit } from '../../src/splits/index.ts';
+import { checkSplitLeakage, foldNames, makeFolds, makeSplit, speakerOverlap, splitFingerprint, summariseSplit } from '../../src/splits/index.ts';
 import { emodbDir, expectEmofuseError, featuresFixture, iemocapPkl } from '../corpora/helpers.ts';
 
 const iemocap = readIemocapPickle(iemocapPkl);
@@ -65,14 +65,16 @@ describe('official split', () => {
 
   it('takes validation dialogues from training when the corpus has none (features pkl), seeded', () => {
     const f = readIemocapFeaturesPickle(featuresFixture);
-    const s = makeSplit(f, { protocol: 'official', seed: 1 });
+    // Three dialogues: sad is only in the test one (checkSplitLabels refuses that, tested below).
+    expectEmofuseError(() => makeSplit(f, { protocol: 'official', seed: 1 }), /label sad \(.*test 33\) is not in the training part/);
+    const s = makeSplit(f, { protocol: 'official', seed: 1, checkLabels: false });
     expect(s.test).toHaveLength(49);
     expect(s.train.length + s.valid.length).toBe(58);
     expect(s.valid.length).toBeGreaterThan(0);
     const dial = (ids: string[]) => new Set(ids.map((id) => id.replace(/_[FM]\d+$/, '')));
     expect(dial(s.valid).size).toBe(1);
     expect([...dial(s.train)].some((d) => dial(s.valid).has(d))).toBe(false);
-    const seeds = new Set([1, 2, 3, 4, 5, 6].map((seed) => [...dial(makeSplit(f, { protocol: 'official', seed }).valid)][0]));
+    const seeds = new Set([1, 2, 3, 4, 5, 6].map((seed) => [...dial(makeSplit(f, { protocol: 'official', seed, checkLabels: false }).valid)][0]));
     expect(seeds.size).toBe(2); // both training dialogues get picked by some seed
   });
 
@@ -155,11 +157,20 @@ describe('refusals', () => {
       utterances: ['a1', 'a2', 'b1'].map((id) => ({ id, dialogue: id, session: id[0], speaker: id[0].toUpperCase(), label: 'x', text: '' })),
       officialSplit: { train: ['a1', 'b1'], valid: [], test: ['a2'] },
     };
-    expectEmofuseError(() => makeSplit(corpus, { protocol: 'official', seed: 1, validFraction: 0 }), /speaker leakage: test speaker A also in train/, /split official of leaky/);
+    const e = expectEmofuseError(() => makeSplit(corpus, { protocol: 'official', seed: 1, validFraction: 0 }), /speaker leakage: test speaker A also in train/, /split official of leaky/);
+    expect(e.fix).toMatch(/split.speakerLeakage: warn/);
+    expect(isInputError(e)).toBe(true);
+    // speakerLeakage: warn keeps the corpus's own split and says so.
+    const warnings: string[] = [];
+    const s = makeSplit(corpus, { protocol: 'official', seed: 1, validFraction: 0, speakerLeakage: 'warn', onWarning: (m) => warnings.push(m) });
+    expect([s.train, s.test]).toEqual([['a1', 'b1'], ['a2']]);
+    expect(warnings.find((w) => w.includes('leakage'))).toMatch(/speaker leakage accepted \(split.speakerLeakage: warn\): test speaker A also speaks in training or validation \(1 utterances\); results are speaker-dependent/);
+    expect(speakerOverlap(corpus, s)).toEqual([{ part: 'train', speakers: ['A'], utterances: ['a1'] }]);
+    expectEmofuseError(() => makeSplit(corpus, { protocol: 'official', seed: 1, speakerLeakage: 'allow' }), /unknown speakerLeakage "allow"/, 'split.speakerLeakage');
   });
 
   it('refuses the paper protocol off IEMOCAP and unknown protocols', () => {
     expectEmofuseError(() => makeSplit(emodb, { protocol: 'paper', seed: 1 }), /sessions 1-4 \/ session 5/, 'split.protocol');
-    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'random', seed: 1 }), /unknown split protocol "random"; valid: official, paper, loso, loso-speaker, manifest/, 'split.protocol');
+    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'random', seed: 1 }), /unknown split protocol "random"; valid: official, paper, loso, loso-speaker, manifest, holdout/, 'split.protocol');
   });
 });
