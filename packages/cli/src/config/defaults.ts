@@ -33,6 +33,11 @@ export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
     // so no dialogue leaks between train and valid.
     validFraction: 0.2,
     folds: 'all',
+    // holdout only: the sessions or groups to test on, e.g. [Ses05]; null for the other protocols.
+    test: null,
+    // Speaker-independent results are the norm: a test speaker in train or valid is refused.
+    // 'warn' accepts it for corpora whose own split shares speakers by design (a TV series).
+    speakerLeakage: 'refuse',
   },
   features: {
     text: {

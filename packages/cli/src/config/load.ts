@@ -223,6 +223,12 @@ function crossFieldIssues(c: Config): CrossIssue[] {
   if ((c.corpus.classes !== null || c.corpus.name !== null) && c.corpus.type !== 'manifest') {
     out.push({ key: c.corpus.classes !== null ? 'corpus.classes' : 'corpus.name', message: `only a manifest corpus takes classes and name (corpus.type is '${c.corpus.type}')`, fix: 'remove it; built-in corpora know their classes', related: ['corpus.type'] });
   }
+  if (c.split.protocol === 'holdout' && c.split.test === null) {
+    out.push({ key: 'split.test', message: 'protocol holdout needs the sessions or groups to test on', fix: 'set split.test, e.g. [Ses05]', related: ['split.protocol'] });
+  }
+  if (c.split.protocol !== 'holdout' && c.split.test !== null) {
+    out.push({ key: 'split.test', message: `split.test only applies to protocol holdout (protocol is '${c.split.protocol}')`, fix: 'set split.protocol: holdout, or remove split.test', related: ['split.protocol'] });
+  }
   if (c.split.protocol === 'manifest' && c.corpus.type !== 'manifest') {
     out.push({ key: 'split.protocol', message: `'manifest' takes the split column of a manifest corpus (corpus.type is '${c.corpus.type}')`, fix: "use 'official' for the corpus's own lists", related: ['corpus.type'] });
   }

@@ -10,7 +10,7 @@ import { modelConfigSchema, modelTypes, registryVersion, trainConfigSchema } fro
  */
 
 export const CORPUS_TYPES = ['iemocap', 'iemocap-features', 'iemocap-raw', 'emodb', 'manifest'] as const;
-export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest'] as const;
+export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest', 'holdout'] as const;
 export const METRICS = METRIC_NAMES as unknown as readonly [MetricName, ...MetricName[]];
 
 /** A registered model type (the paper's three or one a researcher registered). */
@@ -43,6 +43,10 @@ function buildSchema() {
       protocol: oneOf(SPLIT_PROTOCOLS),
       validFraction: z.number({ error: 'expected a number' }).gt(0, 'expected a fraction in (0, 1)').lt(1, 'expected a fraction in (0, 1)'),
       folds: z.union([z.literal('all'), z.array(text).min(1)], { error: "expected 'all' or a list of held-out groups as strings, e.g. ['Ses05'] or ['03'] (quote numbers)" }),
+      /** holdout only: the held-out sessions or groups (session:<name> / group:<name> when a name is both). */
+      test: z.array(text, { error: "expected a list of sessions or groups as strings, e.g. [Ses05] or ['3'] (quote numbers)" }).min(1, 'expected at least one session or group').nullable(),
+      /** A test speaker also in train or valid: refuse (default) or warn and go on (results are speaker-dependent). */
+      speakerLeakage: oneOf(['refuse', 'warn']),
     }),
     features: z.strictObject({
       text: z.strictObject({

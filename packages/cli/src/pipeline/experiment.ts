@@ -11,7 +11,7 @@ import {
   EmofuseError, buildDirAtomic, concatPosteriors, fingerprint, subsetPosteriors,
   type Corpus, type Posteriors, type Split,
 } from '@emofuse/core';
-import { makeFolds, readCorpus } from '@emofuse/data';
+import { formatSplitSummary, makeFolds, readCorpus, splitOptionsFromConfig } from '@emofuse/data';
 import {
   buildModel, epochsFor, formatEpochLine, inputSpecFor, inputsFor, modelDescriptor, predictModel, selectBackend, trainModel, trainingOrder,
   type BackendChoice, type EmofuseModel, type EpochLog,
@@ -65,6 +65,9 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
   const corpus = readCorpus({ type: config.corpus.type, path: config.corpus.path, classes: config.corpus.classes ?? undefined, name: config.corpus.name ?? undefined });
   const systems = systemsToTrain(config);
   checkInputsAvailable(corpus, config, systems);
+  // Every seed's folds are made (and a refused split refused, a leakage warned of) before anything is tracked.
+  const warnOnce = onceWarn(ctx);
+  for (const seed of config.seeds) makeFolds(corpus, splitOptionsFromConfig(config.split, seed, warnOnce));
   const invocation = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   ctx.log(`corpus ${corpus.name}: ${corpus.utterances.length} utterances, ${corpus.classes.length} classes (${corpus.classes.join(', ')}) from ${corpus.source}`);
 
@@ -109,7 +112,8 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
   const { config, ctx, corpus } = inv;
   const runId = `${inv.invocation}-s${seed}`;
   const dir = path.resolve(config.output.dir, config.experiment, runId);
-  const folds = makeFolds(corpus, { protocol: config.split.protocol, validFraction: config.split.validFraction, seed, folds: config.split.folds });
+  // The corpus may have lost utterances whose features could not be made: fold it again.
+  const folds = makeFolds(corpus, splitOptionsFromConfig(config.split, seed, () => undefined));
   ctx.log(`\nseed ${seed}: ${folds.length} fold(s), run ${runId}`);
   ctx.onRunStart?.(runId, dir);
   const fusedNames = config.fusion.rules.map(fusionSystemName);
@@ -126,6 +130,7 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
       const fold = { name: split.fold ?? 'main', index: fi, of: folds.length, tag: folds.length > 1 ? ` fold ${split.fold} (${fi + 1}/${folds.length})` : '' };
       const inputs = foldInputs(inv.feats, split, inv.labels, config, dialogueIndex(corpus));
       files.fold(fold.name, split, inputs.speechTransform);
+      ctx.log(formatSplitSummary(corpus, split));
       if (fi === 0) await tracked.tagAll({ 'split.fingerprint': files.splitFingerprint(split), 'split.protocol': split.protocol });
       const posteriors = await trainSystems(inv, { seed, split, fold, inputs, tracked, files });
       fuseSystems(inv, { split, fold, posteriors, files, fitted });
@@ -255,6 +260,12 @@ const pct = (x: number) => (100 * x).toFixed(2);
 
 function corpusFingerprint(corpus: Corpus): string {
   return fingerprint(corpus.utterances.map((u) => [u.id, u.label, u.speaker, u.text]));
+}
+
+/** Each warning once per invocation (every seed's split would say the same). */
+function onceWarn(ctx: RunContext): (m: string) => void {
+  const seen = new Set<string>();
+  return (m) => { if (!seen.has(m)) { seen.add(m); ctx.warn(m); } };
 }
 
 function checkAborted(ctx: RunContext): void {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  EmofuseError, fingerprint, pickRows, writeJsonAtomic,
+  EmofuseError, InputError, fingerprint, pickRows, writeJsonAtomic,
   type Corpus, type FeatureMatrix, type SequenceMatrix, type Split, type Utterance,
 } from '@emofuse/core';
 import {
@@ -36,20 +36,25 @@ export function checkInputsAvailable(corpus: Corpus, config: Config, systems: re
   const u = corpus.utterances[0];
   if (need.speech) {
     if (config.features.speech.source === 'pkl' && !u?.vectors?.audio) {
-      throw new EmofuseError(`${speechSystems(systems).join(', ')} need speech features, but corpus ${corpus.name} (${corpus.source}) has no audio vectors`, {
+      throw new InputError(`${speechSystems(systems).join(', ')} need speech features, but corpus ${corpus.name} (${corpus.source}) has no audio vectors`, {
         where: 'features.speech.source',
         fix: 'use corpus.type iemocap-features with your IEMOCAP_features_raw.pkl, or features.speech.source opensmile with a corpus that has WAV files',
       });
     }
     if (config.features.speech.source === 'opensmile' && !u?.wav) {
-      throw new EmofuseError(`${speechSystems(systems).join(', ')} need audio, but corpus ${corpus.name} (${corpus.source}) has no WAV files: it holds transcripts and labels only`, {
+      throw new InputError(`${speechSystems(systems).join(', ')} need audio, but corpus ${corpus.name} (${corpus.source}) has no WAV files: it holds transcripts and labels only`, {
         where: 'systems',
         fix: 'give the raw release (corpus.type iemocap-raw, corpus.path <IEMOCAP_full_release>) or the features pickle (corpus.type iemocap-features, features.speech.source pkl), or run the text systems only (systems: [text-lstm])',
       });
     }
   }
+  if (need.text && config.features.text.source === 'embeddings' && corpus.utterances.every((x) => !x.text.trim())) {
+    throw new InputError(`${systems.filter((s) => modalitiesOf([s]).text).join(', ')} read transcripts, but every utterance of corpus ${corpus.name} has empty text`, {
+      where: 'systems', fix: 'run the speech systems only, or give a corpus with transcripts',
+    });
+  }
   if (need.text && config.features.text.source === 'pkl' && !u?.vectors?.text) {
-    throw new EmofuseError(`corpus ${corpus.name} has no text vectors`, { where: 'features.text.source', fix: 'set features.text.source: embeddings' });
+    throw new InputError(`corpus ${corpus.name} has no text vectors`, { where: 'features.text.source', fix: 'set features.text.source: embeddings' });
   }
 }
 
