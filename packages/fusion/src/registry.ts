@@ -4,7 +4,7 @@
  * the validation posteriors (a no-op for rules that choose nothing), then `apply` to any part.
  */
 import { EmofuseError, type Posteriors, type Scorer } from '@emofuse/core';
-import type { SystemPosteriors } from './rules.ts';
+import type { FusionRule, SystemPosteriors } from './align.ts';
 import type { ValidationSet } from './search.ts';
 
 /** What a fitted rule may use to choose its parameters: validation data only, and how to score it. */
@@ -82,4 +82,20 @@ export function fitFusion(name: string, valid: ValidationSet | undefined, option
     params = d.fit!(valid, options);
   }
   return { rule: name, params, apply: (systems) => d.apply(systems, params) };
+}
+
+/**
+ * Late fusion of 2 or more systems' posteriors with a registered rule. `average` (I) and
+ * `product` (III) take no weights; `weighted` (II) needs one weight per system on the simplex.
+ * The result follows the first system's id and class order.
+ */
+export function fuse(rule: FusionRule, systems: readonly SystemPosteriors[], weights?: readonly number[]): Posteriors {
+  const d = fusionRule(rule);
+  if (!d.fitted && weights !== undefined) {
+    throw new EmofuseError(`rule ${rule} takes no weights`, { where: 'fusion', fix: "use rule 'weighted' to give weights" });
+  }
+  if (rule === 'weighted' && weights === undefined) {
+    throw new EmofuseError("rule 'weighted' needs weights", { where: 'fusion', fix: 'choose them on validation data with searchWeights, then applyWeights' });
+  }
+  return d.apply(systems, rule === 'weighted' ? { weights: [...weights!], systems: [], classes: systems[0]?.classes ?? [] } : undefined);
 }

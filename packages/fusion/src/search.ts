@@ -1,6 +1,6 @@
 import { argmaxRows, BASIC_SCORERS, EmofuseError, labelIndices, type Posteriors, type Scorer } from '@emofuse/core';
 import { fusionRule } from './registry.ts';
-import { alignSystems, systemName, weightedSum, type SystemPosteriors } from './rules.ts';
+import { alignSystems, systemName, weightedSum, type SystemPosteriors } from './align.ts';
 
 /** Validation data: the only data the weight search ever sees. */
 export interface ValidationSet {

@@ -1,4 +1,4 @@
-import { alignSystems, weightedSum } from '../rules.ts';
+import { alignSystems, weightedSum } from '../align.ts';
 import { registerFusionRule } from '../registry.ts';
 
 /** Late fusion I: the mean of the systems' posteriors. */

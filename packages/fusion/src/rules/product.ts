@@ -1,4 +1,4 @@
-import { alignSystems, normalisedProduct } from '../rules.ts';
+import { alignSystems, normalisedProduct } from '../align.ts';
 import { registerFusionRule } from '../registry.ts';
 
 /** Late fusion III: the normalised product of the posteriors. */

@@ -1,5 +1,5 @@
 import { EmofuseError } from '@emofuse/core';
-import { alignSystems, checkWeights, weightedSum } from '../rules.ts';
+import { alignSystems, checkWeights, weightedSum } from '../align.ts';
 import { registerFusionRule } from '../registry.ts';
 import { checkChoiceFits, searchWeights, type WeightChoice } from '../search.ts';
 

@@ -1,5 +1,4 @@
 import { checkPosteriors, EmofuseError, type Posteriors } from '@emofuse/core';
-import { fusionRule } from './registry.ts';
 
 /** A registered rule's name; the paper's late fusion I, II and III are 'average', 'weighted', 'product'. */
 export type FusionRule = string;
@@ -127,20 +126,4 @@ export function normalisedProduct(rows: readonly Float64Array[], k: number): Flo
     for (let c = 0; c < k; c++) out[r * k + c] /= sum;
   }
   return out;
-}
-
-/**
- * Late fusion of 2 or more systems' posteriors with a registered rule. `average` (I) and
- * `product` (III) take no weights; `weighted` (II) needs one weight per system on the simplex.
- * The result follows the first system's id and class order.
- */
-export function fuse(rule: FusionRule, systems: readonly SystemPosteriors[], weights?: readonly number[]): Posteriors {
-  const d = fusionRule(rule);
-  if (!d.fitted && weights !== undefined) {
-    throw new EmofuseError(`rule ${rule} takes no weights`, { where: 'fusion', fix: "use rule 'weighted' to give weights" });
-  }
-  if (rule === 'weighted' && weights === undefined) {
-    throw new EmofuseError("rule 'weighted' needs weights", { where: 'fusion', fix: 'choose them on validation data with searchWeights, then applyWeights' });
-  }
-  return d.apply(systems, rule === 'weighted' ? { weights: [...weights!], systems: [], classes: systems[0]?.classes ?? [] } : undefined);
 }
