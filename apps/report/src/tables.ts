@@ -262,30 +262,22 @@ export function ablationTable(runs: ReportRun[], rows: SeedRow[], opts: Ablation
 }
 
 /** The ablation as display rows (HTML). */
-export function ablationDisplayRows(rows: AblationRow[], baseline: string): Record<string, string | number>[] {
+export function ablationDisplayRows(rows: AblationRow[], baseline: string, baselineLabel = 'baseline'): Record<string, string | number>[] {
+  const delta = (r: AblationRow, d: number) => (r.variant === baseline ? baselineLabel : signed(d));
   return rows.map((r) => ({
     variant: r.variant,
     n: r.n,
     UA: meanStd(r.ua_mean, r.ua_std),
-    'ΔUA': r.variant === baseline ? 'baseline' : signed(r.ua_delta),
+    'ΔUA': delta(r, r.ua_delta),
     WA: meanStd(r.wa_mean, r.wa_std),
-    'ΔWA': r.variant === baseline ? 'baseline' : signed(r.wa_delta),
+    'ΔWA': delta(r, r.wa_delta),
     'weighted F1': meanStd(r.f1_mean, r.f1_std),
-    'Δweighted F1': r.variant === baseline ? 'baseline' : signed(r.f1_delta),
+    'Δweighted F1': delta(r, r.f1_delta),
   }));
 }
 
 export function ablationMarkdown(table: ColumnTable, baseline: string): string {
-  const rows = (table.objects() as unknown as AblationRow[]).map((r) => ({
-    variant: r.variant,
-    n: r.n,
-    UA: meanStd(r.ua_mean, r.ua_std),
-    'ΔUA': r.variant === baseline ? '(baseline)' : signed(r.ua_delta),
-    WA: meanStd(r.wa_mean, r.wa_std),
-    'ΔWA': r.variant === baseline ? '(baseline)' : signed(r.wa_delta),
-    'weighted F1': meanStd(r.f1_mean, r.f1_std),
-    'Δweighted F1': r.variant === baseline ? '(baseline)' : signed(r.f1_delta),
-  }));
+  const rows = ablationDisplayRows(table.objects() as unknown as AblationRow[], baseline, '(baseline)');
   return aq.from(rows).toMarkdown({ align: { n: 'r', UA: 'r', 'ΔUA': 'r', WA: 'r', 'ΔWA': 'r', 'weighted F1': 'r', 'Δweighted F1': 'r' } }).trim();
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
@@ -30,4 +30,25 @@ export function configError(fn: () => unknown): ConfigError {
     throw new Error(`expected a ConfigError, got ${String(e)}`);
   }
   throw new Error('expected a ConfigError, nothing was thrown');
+}
+
+/**
+ * A small EmoDB manifest (real WAVs): `perClass` files of each (speaker, emotion). The default
+ * speakers have every emotion (08 has no disgust, so a fold training on 08 alone lacks a class).
+ */
+export function writeEmodbManifest(dir: string, opts: { speakers?: string[]; perClass?: number } = {}): string {
+  const wavDir = path.join(sharedData, 'emodb', 'wav');
+  const speakers = opts.speakers ?? ['03', '11', '09'];
+  const perClass = opts.perClass ?? 2;
+  const seen = new Map<string, number>();
+  const rows = ['id,text,label,speaker,wav'];
+  for (const f of readdirSync(wavDir).filter((f) => speakers.includes(f.slice(0, 2))).sort()) {
+    const key = f.slice(0, 2) + f[5];
+    if ((seen.get(key) ?? 0) >= perClass) continue;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+    rows.push(`${f.slice(0, -4)},sentence ${f.slice(2, 5)},${f[5]},${f.slice(0, 2)},${path.join(wavDir, f)}`);
+  }
+  const file = path.join(dir, 'manifest.csv');
+  writeFileSync(file, rows.join('\n') + '\n');
+  return file;
 }

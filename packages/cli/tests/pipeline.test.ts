@@ -11,6 +11,7 @@ import { loadPosteriors } from '@emofuse/models';
 import { expandSweep, loadExperiment, loadSweep } from '../src/config/index.ts';
 import { silentContext } from '../src/context.ts';
 import { runExperiment, runSweep } from '../src/pipeline/index.ts';
+import { writeEmodbManifest } from './helpers.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const emodb = path.join(process.env.EMOFUSE_SHARED_DATA ?? path.resolve(repoRoot, '../shared/data'), 'emodb', 'wav');
@@ -18,23 +19,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'emofuse-pipeline-'));
 const store = path.join(work, 'mlruns');
 const savedEnv = process.env.EMOFUSE_MLRUNS;
 
-function writeManifest(): string {
-  // Speakers with every emotion (08 has no disgust, so a fold training on 08 alone lacks a class).
-  const speakers = ['03', '11', '09'];
-  const files = readdirSync(emodb).filter((f) => speakers.includes(f.slice(0, 2))).sort();
-  // Two files per (speaker, emotion) keeps every class in every part and the test fast.
-  const seen = new Map<string, number>();
-  const rows = ['id,text,label,speaker,wav'];
-  for (const f of files) {
-    const key = f.slice(0, 2) + f[5];
-    if ((seen.get(key) ?? 0) >= 2) continue;
-    seen.set(key, (seen.get(key) ?? 0) + 1);
-    rows.push(`${f.slice(0, -4)},sentence ${f.slice(2, 5)},${f[5]},${f.slice(0, 2)},${path.join(emodb, f)}`);
-  }
-  const file = path.join(work, 'manifest.csv');
-  writeFileSync(file, rows.join('\n') + '\n');
-  return file;
-}
+const writeManifest = () => writeEmodbManifest(work);
 
 function experiment(name: string, extra = ''): string {
   const file = path.join(work, `${name}.yaml`);

@@ -1,7 +1,7 @@
 // A researcher's own model and fusion rule, each registered from one file outside packages/models
 // and packages/fusion, run through the real pipeline (config validation, training, fusion on
 // validation, scoring, tracking, save/load) with no other file changed.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -12,7 +12,7 @@ import { loadExperiment } from '../../src/config/index.ts';
 import { ConfigError } from '../../src/config/load.ts';
 import { silentContext } from '../../src/context.ts';
 import { runExperiment } from '../../src/pipeline/index.ts';
-import { sharedData } from '../helpers.ts';
+import { writeEmodbManifest } from '../helpers.ts';
 
 // --- what the researcher writes: one model file ...
 registerModel({
@@ -60,20 +60,7 @@ afterAll(() => {
   else process.env.EMOFUSE_MLRUNS = savedEnv;
 });
 
-function manifest(): string {
-  const wavDir = path.join(sharedData, 'emodb', 'wav');
-  const rows = ['id,text,label,speaker,wav'];
-  const seen = new Map<string, number>();
-  for (const f of readdirSync(wavDir).filter((f) => ['03', '08', '09'].includes(f.slice(0, 2))).sort()) {
-    const key = f.slice(0, 2) + f[5];
-    if ((seen.get(key) ?? 0) >= 2) continue;
-    seen.set(key, (seen.get(key) ?? 0) + 1);
-    rows.push(`${f.slice(0, -4)},sentence ${f.slice(2, 5)},${f[5]},${f.slice(0, 2)},${path.join(wavDir, f)}`);
-  }
-  const file = path.join(work, 'manifest.csv');
-  writeFileSync(file, rows.join('\n') + '\n');
-  return file;
-}
+const manifest = () => writeEmodbManifest(work);
 
 const set = () => [
   'experiment=ext', 'corpus.type=manifest', `corpus.path=${manifest()}`, 'split.protocol=loso-speaker', "split.folds=['03']",
