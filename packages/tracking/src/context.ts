@@ -49,9 +49,13 @@ function entryPoint(): string | undefined {
   return main ? path.resolve(main) : undefined;
 }
 
-/** Context tags for runs started from this process (`cwd` decides the repository when the entry script is outside one). */
-export function runContextTags(cwd = process.cwd()): Record<string, string> {
-  const entry = entryPoint();
+/**
+ * Context tags for runs started from this process: the entry script's repository decides the git
+ * tags, else the working folder's (`entry` and `cwd` default to this process's).
+ */
+export function runContextTags(opts: { entry?: string; cwd?: string } = {}): Record<string, string> {
+  const entry = opts.entry ?? entryPoint();
+  const cwd = opts.cwd ?? process.cwd();
   const key = `${entry ?? ''}\0${cwd}`;
   const hit = cache.get(key);
   if (hit) return { ...hit };
