@@ -17,3 +17,4 @@ export { listRuns, readArtifact, readArtifactText, downloadArtifact, listArtifac
 export type { RunSource, RunFilter } from './read.ts';
 export { createTracker } from './create.ts';
 export type { CreateTrackerOptions } from './create.ts';
+export { corpusDataset } from './datasets.ts';

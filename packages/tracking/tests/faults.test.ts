@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CLIENT_RUN_TAG, FallbackTracker, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SOURCE_RUN_TAG, createTracker, listRuns, pushRuns, readArtifactText,
+  CLIENT_RUN_TAG, FallbackTracker, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SOURCE_RUN_TAG, corpusDataset, createTracker, listRuns, pushRuns, readArtifactText,
 } from '../src/index.ts';
 import { removeTmpDirs, startMlflowServer, startProxy, tmpDir, type MlflowServer, type Proxy } from './helpers.ts';
 
@@ -125,6 +125,7 @@ async function fakeTraining(tracker: ReturnType<typeof createTracker>, opts: { e
   const open = [parent];
   try {
     await parent.logParams({ seed: 1, 'train.epochs': opts.epochs });
+    await parent.logInputs([corpusDataset({ name: 'toy', fingerprint: '0123456789abcdef', source: opts.artifacts, rows: 10, splits: { train: 6, valid: 2, test: 2 } })]);
     for (const system of ['text-lstm', 'speech-cnn']) {
       const run = await tracker.startRun({ experiment: 'slow', runName: system, parentRunId: parent.runId });
       open.push(run);
@@ -171,7 +172,27 @@ describe('a server that takes 30 s per request', () => {
     expect(onServer[2].metricHistory.valid_ua).toHaveLength(10);
     expect(onServer[0].tags['mlflow.note.content']).toBe('a slow-server trial');
     expect(await readArtifactText({ client }, onServer[1].runId, 'model/model.json')).toBe('{"w":[1,2,3]}');
-  }, 60_000);
+    expect((await client.getRun(onServer[0].runId)).datasets.map((d) => d.name)).toEqual(['toy']);
+  }, 120_000);
+
+  it('a full queue gives the server up at once instead of growing without bound', async () => {
+    const p = await proxy();
+    p.delayMs = 30_000;
+    const mlruns = path.join(tmpDir('full'), 'mlruns');
+    const warnings: string[] = [];
+    const tracker = createTracker({ uri: p.url, localDir: mlruns, warn: (m) => warnings.push(m), queueLimit: 3 }) as FallbackTracker;
+    const run = await tracker.startRun({ experiment: 'full' });
+    for (let i = 0; i < 10; i++) await run.setTags({ [`t${i}`]: 'x' });
+    expect(tracker.offline).toBe(true);
+    expect(tracker.pending).toBe(0);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('fell 3 calls behind');
+    const t0 = Date.now();
+    await run.endRun();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const [local] = await listRuns({ store: mlruns }, { experiment: 'full' });
+    expect(Object.keys(local.tags).filter((k) => /^t\d$/.test(k))).toHaveLength(10);
+  }, 120_000);
 
   it('Ctrl-C aborts the requests in flight and ends within 2 s with the runs KILLED locally', async () => {
     const p = await proxy();
@@ -198,5 +219,5 @@ describe('a server that takes 30 s per request', () => {
     const onServer = (await listRuns({ client }, { experiment: 'slow' })).filter((r) => ids.has(r.runId));
     expect(onServer.map((r) => r.status)).toEqual(['KILLED', 'KILLED']);
     expect(onServer[1].metricHistory.loss.length).toBe(local[1].metricHistory.loss.length);
-  }, 60_000);
+  }, 120_000);
 });
