@@ -10,7 +10,7 @@ import { expandSweep, importPlugins, loadExperiment, loadSweep, repoRoot, toReso
 import { EXIT, UsageError, codeFor, printError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
-import { formatRuns, listRuns } from './runs.ts';
+import { formatGc, formatRuns, gcPartials, listRuns } from './runs.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -187,7 +187,7 @@ Examples:
       }));
     });
 
-  const runs = program.command('runs').description('list local runs, or push runs logged offline to an MLflow server');
+  const runs = program.command('runs').description('list local runs, remove stale partial ones (gc), or push runs logged offline to an MLflow server');
   runs
     .command('push')
     .description('push runs from the local store (./mlruns) to an MLflow tracking server')
@@ -223,6 +223,23 @@ Example:
     .action((opts: { dir: string; json?: boolean }) => {
       const list = listRuns(path.resolve(opts.dir));
       process.stdout.write(opts.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatRuns(list)}\n`);
+      setCode(EXIT.ok);
+    });
+  runs
+    .command('gc')
+    .description('remove the partial run folders (.<run-id>.partial-*) of processes that have ended; live ones are never touched')
+    .option('--dir <dir>', 'output folder', path.join(repoRoot, 'runs'))
+    .option('--dry-run', 'only say what would be removed')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+A partial is removed only when its owner process (recorded in <partial>.owner) has ended on this
+host. Partials made on another host, or by an emofuse without owner files, are kept and listed.
+
+Example:
+  $ emofuse runs gc --dry-run`)
+    .action((opts: { dir: string; dryRun?: boolean; json?: boolean }) => {
+      const r = gcPartials(path.resolve(opts.dir), { dryRun: opts.dryRun });
+      process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatGc(r, opts.dryRun)}\n`);
       setCode(EXIT.ok);
     });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -31,6 +32,8 @@ export async function buildDirAtomic<T>(dir: string, fill: (tmpDir: string) => P
   const parent = path.dirname(dir);
   mkdirSync(parent, { recursive: true });
   const tmp = path.join(parent, `.${path.basename(dir)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  // Who builds it (before it exists), so `emofuse runs gc` removes a dead process's partial, never a live one.
+  writeFileSync(`${tmp}.owner`, JSON.stringify({ pid: process.pid, host: os.hostname(), start: Date.now() }));
   mkdirSync(tmp, { recursive: true });
   try {
     const out = await fill(tmp);
@@ -40,5 +43,7 @@ export async function buildDirAtomic<T>(dir: string, fill: (tmpDir: string) => P
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    rmSync(`${tmp}.owner`, { force: true });
   }
 }

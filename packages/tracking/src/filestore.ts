@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync,
   readdirSync, renameSync, rmSync, statSync, writeSync,
@@ -9,8 +9,8 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { EmofuseError, writeFileAtomic, type MetricPoint, type RunRecord, type RunStatus } from '@emofuse/core';
 import { doubleToFileText, parseDoubleText } from './numbers.ts';
-import { PARENT_RUN_TAG, RUN_NAME_TAG } from './types.ts';
-import { checkKey, checkParamValue, checkTagValue } from './validate.ts';
+import { DATASET_CONTEXT_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
+import { checkDataset, checkKey, checkParamValue, checkTagValue } from './validate.ts';
 
 /**
  * MLflow's FileStore layout (mlflow/store/tracking/file_store.py), written without Python:
@@ -20,6 +20,8 @@ import { checkKey, checkParamValue, checkTagValue } from './validate.ts';
  *   <root>/<experiment_id>/<run_id>/tags/<key>            value, no newline
  *   <root>/<experiment_id>/<run_id>/metrics/<key>         lines "timestamp value step"
  *   <root>/<experiment_id>/<run_id>/artifacts/...
+ *   <root>/<experiment_id>/datasets/<md5(name+digest)>/meta.yaml          a dataset
+ *   <root>/<experiment_id>/<run_id>/inputs/<md5(dataset id+run id)>/meta.yaml   a run's use of it
  * Keys containing "/" become subdirectories, as in MLflow.
  */
 
@@ -434,6 +436,66 @@ export class LocalStore {
     }
   }
 
+  /**
+   * Dataset inputs, laid out as MLflow's FileStore.log_inputs does (ids are its md5s, so MLflow and
+   * `migrate-filestore` read them). Each folder is built under a temp name and renamed into place:
+   * MLflow reads every folder in inputs/ and fails on one without meta.yaml.
+   */
+  logInputs(exp: ExperimentMeta, run: RunMeta, datasets: DatasetInput[]): void {
+    for (const d of datasets) checkDataset(d);
+    const text = (v: string | Record<string, unknown> | undefined) => (v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
+    for (const d of datasets) {
+      const datasetId = md5(d.name, d.digest);
+      const datasetDir = path.join(exp.dir, 'datasets', datasetId);
+      if (!existsSync(datasetDir)) {
+        this.placeDir(path.join(exp.dir, 'datasets'), datasetDir, {
+          digest: d.digest, name: d.name, profile: text(d.profile), schema: text(d.schema), source: text(d.source), source_type: d.sourceType,
+        });
+      }
+      const inputDir = path.join(run.dir, 'inputs', md5(datasetId, run.runId));
+      if (existsSync(inputDir)) continue;
+      const tags = { ...(d.tags ?? {}), ...(d.context ? { [DATASET_CONTEXT_TAG]: d.context } : {}) };
+      this.placeDir(run.dir, inputDir, { source_type: 'DATASET', source_id: datasetId, destination_type: 'RUN', destination_id: run.runId, tags });
+    }
+  }
+
+  /** Write `meta.yaml` into a temp folder under `tmpParent`, then rename the folder to `dir` (a concurrent writer of the same id wins harmlessly). */
+  private placeDir(tmpParent: string, dir: string, meta: Record<string, unknown>): void {
+    const tmp = path.join(tmpParent, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    mkdirSync(tmp, { recursive: true });
+    try {
+      writeFileAtomic(path.join(tmp, 'meta.yaml'), yamlDump(meta));
+      mkdirSync(path.dirname(dir), { recursive: true });
+      renameSync(tmp, dir);
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(path.join(dir, 'meta.yaml'))) throw e;
+    }
+  }
+
+  /** The run's dataset inputs (folders without meta.yaml are skipped). */
+  readInputs(exp: ExperimentMeta, run: RunMeta): LoggedDataset[] {
+    const inputs = path.join(run.dir, 'inputs');
+    if (!existsSync(inputs)) return [];
+    const out: LoggedDataset[] = [];
+    for (const ent of readdirSync(inputs, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const file = path.join(inputs, ent.name, 'meta.yaml');
+      if (!ent.isDirectory() || ent.name.startsWith('.') || !existsSync(file)) continue;
+      const input = readYamlMap(file);
+      if (input.source_type !== 'DATASET') continue;
+      const dsFile = path.join(exp.dir, 'datasets', String(input.source_id), 'meta.yaml');
+      if (!existsSync(dsFile)) continue;
+      const d = readYamlMap(dsFile);
+      const tags = Object.fromEntries(Object.entries((input.tags as Record<string, unknown>) ?? {}).map(([k, v]) => [k, String(v)]));
+      const opt = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      out.push({
+        name: String(d.name), digest: String(d.digest), sourceType: String(d.source_type), source: String(d.source ?? ''),
+        schema: opt(d.schema), profile: opt(d.profile), context: tags[DATASET_CONTEXT_TAG], tags,
+      });
+    }
+    return out;
+  }
+
   // ---- reading ----
 
   readParams(run: RunMeta): Record<string, string> {
@@ -556,6 +618,13 @@ export function artifactRel(artifactPath: string | undefined, name: string): str
     throw new EmofuseError(`artifact path must not contain "..": ${artifactPath}`, { where: `artifactPath ${artifactPath}`, fix: 'use a relative path inside the run' });
   }
   return dir ? `${dir}/${name}` : name;
+}
+
+/** MLflow FileStore's ids for datasets and inputs: md5 over the utf-8 parts. */
+function md5(...parts: string[]): string {
+  const h = createHash('md5');
+  for (const p of parts) h.update(p, 'utf8');
+  return h.digest('hex');
 }
 
 function safeUser(): string {

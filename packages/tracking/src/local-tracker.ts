@@ -1,16 +1,20 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
-import { LocalStore, safeUser, type RunMeta } from './filestore.ts';
-import { PARENT_RUN_TAG, USER_TAG, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
+import { startTags } from './context.ts';
+import { LocalStore, type ExperimentMeta, type RunMeta } from './filestore.ts';
+import { PARENT_RUN_TAG, type DatasetInput, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
 import { checkMetric } from './validate.ts';
 
 /** Logs into a local `./mlruns` directory in MLflow's file-store layout (readable by MLflow with MLFLOW_ALLOW_FILE_STORE=true). */
 export class LocalFileTracker implements Tracker {
   readonly store: LocalStore;
+  /** MLflow context tags (source, git, user) on each run: true = read them, false = none, or these. */
+  readonly context: boolean | Record<string, string>;
 
-  constructor(dir = 'mlruns') {
+  constructor(dir = 'mlruns', opts: { context?: boolean | Record<string, string> } = {}) {
     this.store = new LocalStore(dir);
+    this.context = opts.context ?? true;
   }
 
   get location(): string {
@@ -19,10 +23,14 @@ export class LocalFileTracker implements Tracker {
 
   async startRun(opts: StartRunOptions): Promise<TrackerRun> {
     const exp = this.store.getOrCreateExperiment(opts.experiment);
-    const tags: Record<string, string> = { [USER_TAG]: safeUser(), ...(opts.tags ?? {}) };
+    const tags = startTags(opts, this.context);
     if (opts.parentRunId) tags[PARENT_RUN_TAG] = opts.parentRunId;
     const run = this.store.createRun(exp, { runName: opts.runName, tags, startTime: opts.startTime });
-    return new LocalRun(this.store, run);
+    return new LocalRun(this.store, exp, run);
+  }
+
+  async flush() {
+    return { complete: true, pending: 0 };
   }
 }
 
@@ -68,8 +76,8 @@ export function joinArtifactPath(base: string | undefined, rel: string): string 
   return parts.length ? parts.join('/') : undefined;
 }
 
-class LocalRun implements TrackerRun {
-  constructor(private store: LocalStore, readonly meta: RunMeta) {}
+export class LocalRun implements TrackerRun {
+  constructor(readonly store: LocalStore, readonly exp: ExperimentMeta, readonly meta: RunMeta) {}
   get runId() {
     return this.meta.runId;
   }
@@ -93,6 +101,9 @@ class LocalRun implements TrackerRun {
   }
   async logArtifactDir(localDir: string, artifactPath?: string) {
     for (const rel of walkDir(localDir)) this.store.copyArtifact(this.meta, path.join(localDir, ...rel.split('/')), joinArtifactPath(artifactPath, rel));
+  }
+  async logInputs(datasets: DatasetInput[]) {
+    this.store.logInputs(this.exp, this.meta, datasets);
   }
   async endRun(status: EndStatus = 'FINISHED', endTime = Date.now()) {
     this.store.updateRun(this.meta, status, endTime);

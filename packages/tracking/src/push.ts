@@ -1,10 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, type MetricPoint } from '@emofuse/core';
 import { LocalStore, type ExperimentMeta, type RunMeta } from './filestore.ts';
 import { SQL_STORE_INFINITY } from './numbers.ts';
-import { MlflowRestClient, filterKey, filterQuote, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
-import { PARENT_RUN_TAG, SOURCE_RUN_TAG } from './types.ts';
+import { MlflowRestClient, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
+import { PARENT_RUN_TAG, SOURCE_RUN_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
 
 export interface PushOptions {
   /** Local store directory (./mlruns). */
@@ -23,13 +23,23 @@ export interface PushedRun {
   targetRunId: string;
   /** created: new on the server; updated: existed, something was missing; unchanged: already complete. */
   action: 'created' | 'updated' | 'unchanged';
-  sent: { params: number; tags: number; metrics: number; artifacts: number };
+  sent: { params: number; tags: number; metrics: number; artifacts: number; inputs: number };
+}
+
+/** Two or more server runs that carry one local run's `emofuse.source_run_id`. */
+export interface PushConflict {
+  experiment: string;
+  sourceRunId: string;
+  serverRuns: { runId: string; status: string; metrics: number; startTime: number }[];
 }
 
 /**
  * Replay local-store runs into an MLflow server: params, every metric point (step and timestamp),
  * tags, artifacts, status, start/end time and nesting (parent ids remapped). Idempotent: each server
  * run carries `emofuse.source_run_id`, and a second push only sends what the server lacks.
+ * Artifacts are compared by content (a same-size file on the server is downloaded and compared).
+ * When two server runs claim one local run, neither is touched (nor that run's children): push
+ * delivers everything else, then throws an error naming them.
  */
 export async function pushRuns(opts: PushOptions): Promise<PushedRun[]> {
   const store = new LocalStore(opts.from);
@@ -71,6 +81,8 @@ export async function pushRuns(opts: PushOptions): Promise<PushedRun[]> {
   const expIds = new Map<string, string>();
   const remap = new Map<string, string>();
   const out: PushedRun[] = [];
+  const conflicts: PushConflict[] = [];
+  const blocked = new Set<string>(); // local ids in conflict, and their descendants
   for (const { exp, run, tags } of ordered) {
     let expId = expIds.get(exp.name);
     if (!expId) {
@@ -81,7 +93,20 @@ export async function pushRuns(opts: PushOptions): Promise<PushedRun[]> {
     const localParent = tags[PARENT_RUN_TAG];
     if (localParent) wantTags[PARENT_RUN_TAG] = remap.get(localParent) ?? localParent;
 
-    const found = await client.searchRuns({ experimentIds: [expId], filter: `tags.${filterKey(SOURCE_RUN_TAG)} = ${filterQuote(wantTags[SOURCE_RUN_TAG])}`, maxResults: 1 });
+    const source = wantTags[SOURCE_RUN_TAG];
+    if (localParent && blocked.has(localParent)) {
+      blocked.add(run.runId);
+      continue;
+    }
+    const found = await client.runsByTag(expId, SOURCE_RUN_TAG, source);
+    if (found.length > 1) {
+      conflicts.push({
+        experiment: exp.name, sourceRunId: source,
+        serverRuns: found.map((r) => ({ runId: r.info.runId, status: r.info.status, metrics: Object.keys(r.metrics).length, startTime: r.info.startTime })),
+      });
+      blocked.add(run.runId);
+      continue;
+    }
     let target: ServerRun;
     let created = false;
     if (found.length) {
@@ -132,23 +157,40 @@ export async function pushRuns(opts: PushOptions): Promise<PushedRun[]> {
     if (files.length) {
       const remote = created ? new Map<string, number | undefined>() : new Map((await client.listArtifacts(target.info.artifactUri)).map((a) => [a.path, a.fileSize]));
       for (const rel of files) {
-        const file = path.join(artDir, ...rel.split('/'));
-        if (remote.has(rel) && remote.get(rel) === statSync(file).size) continue;
-        await client.uploadArtifact(target.info.artifactUri, rel, readFileSync(file));
+        const data = readFileSync(path.join(artDir, ...rel.split('/')));
+        if (remote.has(rel) && remote.get(rel) === data.length && (await client.downloadArtifact(target.info.artifactUri, rel)).equals(data)) continue;
+        await client.uploadArtifact(target.info.artifactUri, rel, data);
         sentArtifacts++;
       }
     }
 
+    const have = new Set(target.datasets.map(datasetKey));
+    const sendInputs: DatasetInput[] = store.readInputs(exp, run).filter((d) => !have.has(datasetKey(d)));
+    if (sendInputs.length) await client.logInputs(target.info.runId, sendInputs);
+
     const statusDiffers = run.status !== 'RUNNING' && (target.info.status !== run.status || target.info.endTime !== run.endTime);
     if (statusDiffers) await client.updateRun(target.info.runId, { status: run.status, endTime: run.endTime });
 
-    const sent = { params: sendParams.length, tags: sendTags.length, metrics: sendMetrics.length, artifacts: sentArtifacts };
-    const changed = sent.params + sent.tags + sent.metrics + sent.artifacts > 0 || statusDiffers;
+    const sent = { params: sendParams.length, tags: sendTags.length, metrics: sendMetrics.length, artifacts: sentArtifacts, inputs: sendInputs.length };
+    const changed = sent.params + sent.tags + sent.metrics + sent.artifacts + sent.inputs > 0 || statusDiffers;
     const r: PushedRun = { experiment: exp.name, sourceRunId: run.runId, targetRunId: target.info.runId, action: created ? 'created' : changed ? 'updated' : 'unchanged', sent };
     opts.onRun?.(r);
     out.push(r);
   }
+  if (conflicts.length) {
+    const lines = conflicts.map((c) =>
+      `local run ${c.sourceRunId} (${c.experiment}) is claimed by server runs ${c.serverRuns.map((r) => `${r.runId} (${r.status}, ${r.metrics} metric keys)`).join(' and ')}`);
+    throw new EmofuseError(`push left ${blocked.size} run(s) alone because two server runs claim one local run:\n  ${lines.join('\n  ')}`, {
+      where: `${client.uri} tag ${SOURCE_RUN_TAG}`,
+      fix: 'delete the run that should not exist (usually the empty RUNNING one: mlflow runs delete --run-id <id>, or in the UI), then push again; everything else was pushed',
+    });
+  }
   return out;
+}
+
+/** A dataset input's identity in a run: MLflow keeps one input per (name, digest) and run (a second context is dropped). */
+function datasetKey(d: DatasetInput | LoggedDataset): string {
+  return `${d.name}\0${d.digest}`;
 }
 
 /** Identity of a metric point as a SQL-backed server stores it (it turns +-Infinity into +-DBL_MAX and -0 into 0). */

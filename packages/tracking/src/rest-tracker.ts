@@ -1,18 +1,22 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { artifactRel, checkArtifactFile, safeUser } from './filestore.ts';
+import { startTags } from './context.ts';
+import { artifactRel, checkArtifactFile } from './filestore.ts';
 import { joinArtifactPath, normaliseMetrics, stringParams, walkDir } from './local-tracker.ts';
 import { MlflowRestClient, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
-import { PARENT_RUN_TAG, USER_TAG, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
+import { PARENT_RUN_TAG, type DatasetInput, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
 
 /** Logs to an MLflow tracking server through its REST API (artifacts through the server's proxy). */
 export class MlflowRestTracker implements Tracker {
   readonly client: MlflowRestClient;
+  /** MLflow context tags (source, git, user) on each run: true = read them, false = none, or these. */
+  readonly context: boolean | Record<string, string>;
   private experiments = new Map<string, string>();
 
   /** Options or a client; with neither, MLFLOW_TRACKING_URI and friends are read from the environment. */
-  constructor(opts?: MlflowClientOptions | MlflowRestClient) {
+  constructor(opts?: MlflowClientOptions | MlflowRestClient, extra: { context?: boolean | Record<string, string> } = {}) {
     this.client = opts instanceof MlflowRestClient ? opts : new MlflowRestClient(opts ?? mlflowOptionsFromEnv());
+    this.context = extra.context ?? true;
   }
 
   get location(): string {
@@ -30,15 +34,15 @@ export class MlflowRestTracker implements Tracker {
 
   async startRun(opts: StartRunOptions): Promise<TrackerRun> {
     const experimentId = await this.experimentId(opts.experiment);
-    const tags: Record<string, string> = { [USER_TAG]: safeUser(), ...(opts.tags ?? {}) };
+    const tags = startTags(opts, this.context);
     if (opts.parentRunId) tags[PARENT_RUN_TAG] = opts.parentRunId;
     const run = await this.client.createRun({ experimentId, runName: opts.runName, startTime: opts.startTime, tags });
     return new RestRun(this.client, run);
   }
 }
 
-class RestRun implements TrackerRun {
-  constructor(private client: MlflowRestClient, private run: ServerRun) {}
+export class RestRun implements TrackerRun {
+  constructor(private client: MlflowRestClient, readonly run: ServerRun) {}
   get runId() {
     return this.run.info.runId;
   }
@@ -68,6 +72,9 @@ class RestRun implements TrackerRun {
   }
   async logArtifactDir(localDir: string, artifactPath?: string) {
     for (const rel of walkDir(localDir)) await this.logArtifact(path.join(localDir, ...rel.split('/')), joinArtifactPath(artifactPath, rel));
+  }
+  async logInputs(datasets: DatasetInput[]) {
+    await this.client.logInputs(this.runId, datasets);
   }
   async endRun(status: EndStatus = 'FINISHED', endTime = Date.now()) {
     await this.client.updateRun(this.runId, { status, endTime });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -5,7 +6,8 @@ import os from 'node:os';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { EmofuseError, type MetricPoint } from '@emofuse/core';
 import { doubleFromJson, doubleToJsonToken, intFromJson } from './numbers.ts';
-import { LIMITS, checkKey, checkParamValue, checkTagValue } from './validate.ts';
+import { CLIENT_RUN_TAG, DATASET_CONTEXT_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
+import { LIMITS, checkDataset, checkKey, checkParamValue, checkTagValue } from './validate.ts';
 
 /** Connection settings; `mlflowOptionsFromEnv` reads them the way MLflow's own clients do. */
 export interface MlflowClientOptions {
@@ -27,6 +29,8 @@ export interface MlflowClientOptions {
   maxBackoffMs?: number;
   /** Per-request timeout. Default 60 s. */
   timeoutMs?: number;
+  /** Aborts every request in flight (and every backoff wait) of this client, e.g. on Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
@@ -51,15 +55,30 @@ export function mlflowOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, uri?:
 export class MlflowApiError extends EmofuseError {
   readonly status?: number;
   readonly errorCode?: string;
-  constructor(message: string, opts: { where: string; fix?: string; status?: number; errorCode?: string; cause?: unknown }) {
+  /** The request may have been carried out although no reply came (timeout, 502/503/504, reset after sending). */
+  readonly ambiguous: boolean;
+  /** Cancelled by the client's AbortSignal (or a caller's deadline), not by the server. */
+  readonly aborted: boolean;
+  constructor(message: string, opts: { where: string; fix?: string; status?: number; errorCode?: string; cause?: unknown; ambiguous?: boolean; aborted?: boolean }) {
     super(message, opts);
     this.status = opts.status;
     this.errorCode = opts.errorCode;
+    this.ambiguous = opts.ambiguous ?? false;
+    this.aborted = opts.aborted ?? false;
   }
   /** True when the server could not be reached or kept failing (the fallback's trigger). */
   get unavailable(): boolean {
-    return this.status === undefined || this.status === 429 || this.status >= 500;
+    return this.aborted || this.status === undefined || this.status === 429 || this.status >= 500;
   }
+}
+
+// Errors where the request never left this machine, so the server cannot have acted on it.
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN']);
+
+/** Whether a failed attempt may still have been carried out by the server. */
+function attemptAmbiguous(res: AxiosResponse | undefined, netErr: unknown): boolean {
+  if (res) return res.status !== 429; // 429 is a refusal; any 5xx may come after the work was done
+  return !NOT_SENT.has((netErr as { code?: string })?.code ?? '');
 }
 
 
@@ -81,6 +100,8 @@ export interface ServerRun {
   /** Latest value per key. */
   metrics: Record<string, MetricPoint>;
   tags: Record<string, string>;
+  /** Dataset inputs (runs/log-inputs), as the server returns them. */
+  datasets: LoggedDataset[];
 }
 
 export interface ServerExperiment {
@@ -102,7 +123,39 @@ export interface ArtifactEntry {
   fileSize?: number;
 }
 
-type RawRun = { info?: Record<string, unknown>; data?: { params?: { key: string; value: string }[]; metrics?: Record<string, unknown>[]; tags?: { key: string; value: string }[] } };
+type RawDatasetInput = { tags?: { key: string; value: string }[]; dataset?: Record<string, string | undefined> };
+type RawRun = {
+  info?: Record<string, unknown>;
+  data?: { params?: { key: string; value: string }[]; metrics?: Record<string, unknown>[]; tags?: { key: string; value: string }[] };
+  inputs?: { dataset_inputs?: RawDatasetInput[] };
+};
+
+/** A dataset as `runs/log-inputs` takes it (objects become JSON text, as MLflow stores them). */
+export function datasetToJson(d: DatasetInput): { tags: { key: string; value: string }[]; dataset: Record<string, string> } {
+  const text = (v: string | Record<string, unknown> | undefined) => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+  const dataset: Record<string, string> = { name: d.name, digest: d.digest, source_type: d.sourceType, source: text(d.source)! };
+  const schema = text(d.schema);
+  const profile = text(d.profile);
+  if (schema !== undefined) dataset.schema = schema;
+  if (profile !== undefined) dataset.profile = profile;
+  const tags = { ...(d.tags ?? {}), ...(d.context ? { [DATASET_CONTEXT_TAG]: d.context } : {}) };
+  return { tags: Object.entries(tags).map(([key, value]) => ({ key, value })), dataset };
+}
+
+function parseDatasetInput(raw: RawDatasetInput): LoggedDataset {
+  const d = raw.dataset ?? {};
+  const tags = Object.fromEntries((raw.tags ?? []).map((t) => [t.key, t.value]));
+  return {
+    name: String(d.name ?? ''),
+    digest: String(d.digest ?? ''),
+    sourceType: String(d.source_type ?? ''),
+    source: String(d.source ?? ''),
+    schema: d.schema ?? undefined,
+    profile: d.profile ?? undefined,
+    context: tags[DATASET_CONTEXT_TAG],
+    tags,
+  };
+}
 
 function parseRun(raw: RawRun): ServerRun {
   const i = raw.info ?? {};
@@ -126,11 +179,25 @@ function parseRun(raw: RawRun): ServerRun {
     params: Object.fromEntries((d.params ?? []).map((p) => [p.key, p.value ?? ''])),
     metrics,
     tags: Object.fromEntries((d.tags ?? []).map((t) => [t.key, t.value ?? ''])),
+    datasets: (raw.inputs?.dataset_inputs ?? []).map(parseDatasetInput),
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** setTimeout as a promise that an AbortSignal ends early (rejecting). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const done = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Split a batch so each request stays within MLflow's log-batch limits (count and bytes). */
@@ -210,15 +277,35 @@ export class MlflowRestClient {
     return this.base.href.replace(/\/$/, '');
   }
 
+  /** A client with the same settings whose requests `signal` also cancels (a tracker's Ctrl-C or deadline). */
+  withSignal(signal: AbortSignal): MlflowRestClient {
+    return new MlflowRestClient({ ...this.opts, signal: this.opts.signal ? AbortSignal.any([this.opts.signal, signal]) : signal });
+  }
+
   private url(apiPath: string, base = this.base): string {
     const prefix = base.pathname.replace(/\/+$/, '');
     return `${base.protocol}//${base.host}${prefix}${apiPath}`;
   }
 
-  /** One HTTP call with bounded retries (exponential backoff with jitter; Retry-After honoured on 429). */
-  async request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, opts: { params?: Record<string, unknown>; data?: string | Buffer; headers?: Record<string, string>; binary?: boolean } = {}): Promise<AxiosResponse> {
+  /**
+   * One HTTP call with bounded retries (exponential backoff with jitter; Retry-After honoured on 429).
+   * A request that is not `idempotent` is retried only when the server cannot have acted on it
+   * (connection refused, 429); after an ambiguous failure it throws an error with `ambiguous` set,
+   * so the caller can look for the effect before trying again.
+   */
+  async request(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    opts: { params?: Record<string, unknown>; data?: string | Buffer; headers?: Record<string, string>; binary?: boolean; idempotent?: boolean; signal?: AbortSignal } = {},
+  ): Promise<AxiosResponse> {
+    const signals = [this.opts.signal, opts.signal].filter((x): x is AbortSignal => !!x);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const idempotent = opts.idempotent ?? true;
+    const aborted = (cause: unknown) =>
+      new MlflowApiError(`request to the MLflow server ${this.uri} was cancelled`, { where: `${method} ${url}`, aborted: true, ambiguous: true, cause, fix: 'runs are kept in the local store; deliver them with `emofuse runs push`' });
     let attempt = 0;
     for (;;) {
+      if (signal?.aborted) throw aborted(signal.reason);
       let res: AxiosResponse | undefined;
       let netErr: unknown;
       try {
@@ -228,36 +315,59 @@ export class MlflowRestClient {
           params: opts.params,
           data: opts.data,
           headers: opts.headers,
+          signal,
           responseType: opts.binary ? 'arraybuffer' : 'text',
           transformResponse: [(d) => d],
         });
       } catch (e) {
+        if (signal?.aborted) throw aborted(e);
         netErr = e;
       }
       const retryable = res ? res.status === 429 || res.status >= 500 : true;
       if (res && !retryable) return res;
-      if (attempt >= this.opts.maxRetries) {
-        if (res) return res;
+      const ambiguous = attemptAmbiguous(res, netErr);
+      if (attempt >= this.opts.maxRetries || (!idempotent && ambiguous)) {
         const code = (netErr as { code?: string })?.code ?? '';
+        if (res) {
+          if (!idempotent && ambiguous) {
+            throw new MlflowApiError(`MLflow server ${this.uri} answered ${res.status} to ${method} ${new URL(url).pathname}; the request may have been carried out`, {
+              where: `${method} ${url}`, status: res.status, ambiguous: true, fix: 'the client looks for its effect before repeating it',
+            });
+          }
+          return res;
+        }
         throw new MlflowApiError(`cannot reach the MLflow server ${this.uri} (${code || (netErr as Error)?.message}) after ${attempt + 1} attempts`, {
           where: `${method} ${url}`,
           fix: 'start the server or check MLFLOW_TRACKING_URI; runs can be logged locally and pushed later with `emofuse runs push`',
           cause: netErr,
+          ambiguous,
         });
       }
       let delay = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** attempt) * (0.5 + Math.random() / 2);
       const retryAfter = Number(res?.headers?.['retry-after']);
       if (res?.status === 429 && Number.isFinite(retryAfter)) delay = Math.min(this.opts.maxBackoffMs, retryAfter * 1000);
-      await sleep(delay);
+      try {
+        await sleep(delay, signal);
+      } catch (e) {
+        throw aborted(e);
+      }
       attempt++;
     }
   }
 
+  /** Wait like a retry would (used between a failed create and the search for its effect). */
+  backoff(attempt: number): Promise<void> {
+    return sleep(Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** attempt) * (0.5 + Math.random() / 2), this.opts.signal).catch((e) => {
+      throw new MlflowApiError(`request to the MLflow server ${this.uri} was cancelled`, { where: 'backoff', aborted: true, cause: e });
+    });
+  }
+
   /** Call `/api/2.0/mlflow/<endpoint>` and parse the JSON reply; errors become MlflowApiError. */
-  async api<T = Record<string, unknown>>(method: 'GET' | 'POST', endpoint: string, body?: string | Record<string, unknown>, params?: Record<string, unknown>): Promise<T> {
+  async api<T = Record<string, unknown>>(method: 'GET' | 'POST', endpoint: string, body?: string | Record<string, unknown>, params?: Record<string, unknown>, opts: { idempotent?: boolean } = {}): Promise<T> {
     const url = this.url(`/api/2.0/mlflow/${endpoint}`);
     const res = await this.request(method, url, {
       params,
+      idempotent: opts.idempotent,
       data: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
     });
@@ -323,20 +433,58 @@ export class MlflowRestClient {
 
   // ---- runs ----
 
+  /**
+   * runs/create, made idempotent from the client's side: the run carries a client-generated id
+   * (tag `emofuse.client_run_id`); the POST itself is never repeated blindly. After an ambiguous
+   * failure (timeout, 5xx, reset) the client searches for that tag and takes the run it finds,
+   * and creates again only when there is none.
+   */
   async createRun(input: { experimentId: string; runName?: string; startTime?: number; tags?: Record<string, string>; userId?: string }): Promise<ServerRun> {
-    const tags = Object.entries(input.tags ?? {}).map(([key, value]) => {
+    const clientRunId = input.tags?.[CLIENT_RUN_TAG] ?? randomUUID().replaceAll('-', '');
+    const tags = Object.entries({ ...(input.tags ?? {}), [CLIENT_RUN_TAG]: clientRunId }).map(([key, value]) => {
       checkKey('tag', key);
       checkTagValue(key, value);
       return { key, value };
     });
-    const r = await this.api<{ run: RawRun }>('POST', 'runs/create', {
+    const body = {
       experiment_id: input.experimentId,
       user_id: input.userId ?? userName(),
       start_time: input.startTime ?? Date.now(),
       run_name: input.runName,
       tags,
-    });
-    return parseRun(r.run);
+    };
+    let last: unknown;
+    for (let attempt = 0; attempt <= this.opts.maxRetries; attempt++) {
+      try {
+        const r = await this.api<{ run: RawRun }>('POST', 'runs/create', body, undefined, { idempotent: false });
+        const run = parseRun(r.run);
+        // A create we gave up on may still have landed meanwhile: keep one run per client id.
+        if (attempt > 0) await this.dropDuplicates(input.experimentId, clientRunId, run.info.runId);
+        return run;
+      } catch (e) {
+        if (!(e instanceof MlflowApiError && e.ambiguous) || e.aborted) throw e;
+        last = e;
+      }
+      await this.backoff(attempt);
+      const found = await this.runsByTag(input.experimentId, CLIENT_RUN_TAG, clientRunId);
+      if (found.length) {
+        await this.dropDuplicates(input.experimentId, clientRunId, found[0].info.runId);
+        return found[0];
+      }
+    }
+    throw last;
+  }
+
+  /** Active runs of an experiment with tag `key` = `value`, oldest first. */
+  async runsByTag(experimentId: string, key: string, value: string): Promise<ServerRun[]> {
+    return this.searchRuns({ experimentIds: [experimentId], filter: `tags.${filterKey(key)} = ${filterQuote(value)}` });
+  }
+
+  /** Delete (MLflow's soft delete) every other fresh run that carries this client id. */
+  private async dropDuplicates(experimentId: string, clientRunId: string, keep: string): Promise<void> {
+    for (const r of await this.runsByTag(experimentId, CLIENT_RUN_TAG, clientRunId)) {
+      if (r.info.runId !== keep) await this.api('POST', 'runs/delete', { run_id: r.info.runId });
+    }
   }
 
   async updateRun(runId: string, patch: { status?: string; endTime?: number | null; runName?: string }): Promise<void> {
@@ -365,6 +513,14 @@ export class MlflowRestClient {
     for (const [metrics, params, tags] of splitBatch(batch)) {
       const body = `{"run_id":${JSON.stringify(runId)},"metrics":[${metrics}],"params":[${params}],"tags":[${tags}]}`;
       await this.api('POST', 'runs/log-batch', body);
+    }
+  }
+
+  /** runs/log-inputs: dataset inputs (the UI's Datasets column). The server keeps each (name, digest) once per run. */
+  async logInputs(runId: string, datasets: DatasetInput[]): Promise<void> {
+    for (const d of datasets) checkDataset(d);
+    for (let i = 0; i < datasets.length; i += LIMITS.datasetsPerBatch) {
+      await this.api('POST', 'runs/log-inputs', { run_id: runId, datasets: datasets.slice(i, i + LIMITS.datasetsPerBatch).map(datasetToJson) });
     }
   }
 

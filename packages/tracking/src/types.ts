@@ -12,6 +12,41 @@ export interface StartRunOptions {
   parentRunId?: string;
   /** Epoch ms; defaults to now (push uses it to replay the original time). */
   startTime?: number;
+  /** One line about the run, shown as its description in the MLflow UI (tag `mlflow.note.content`). */
+  description?: string;
+}
+
+/**
+ * A dataset the run read, as MLflow's `runs/log-inputs` takes it (shown in the UI's Datasets column).
+ * `source`, `schema` and `profile` are JSON text; objects are serialised.
+ */
+export interface DatasetInput {
+  name: string;
+  /** Content fingerprint, at most 36 characters. */
+  digest: string;
+  /** Where it lives: "local", "http", "s3", ... (MLflow's source types). */
+  sourceType: string;
+  /** For example { uri: "file:///data/iemocap" }. */
+  source: string | Record<string, unknown>;
+  /** For example { mlflow_colspec: [{ name: "text", type: "string" }] }. */
+  schema?: string | Record<string, unknown>;
+  /** For example { num_rows: 5531, splits: { train: 3548, valid: 394, test: 1589 } }. */
+  profile?: string | Record<string, unknown>;
+  /** What the run used it for (input tag `mlflow.data.context`): "train", "eval", ... */
+  context?: string;
+  tags?: Record<string, string>;
+}
+
+/** A dataset input read back from a store (JSON fields as text, every input tag). */
+export interface LoggedDataset {
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema?: string;
+  profile?: string;
+  context?: string;
+  tags: Record<string, string>;
 }
 
 export interface MetricInput {
@@ -36,7 +71,17 @@ export interface TrackerRun {
   logArtifact(localPath: string, artifactPath?: string): Promise<void>;
   /** Store a directory's files, keeping their relative paths, under `artifactPath`. */
   logArtifactDir(localDir: string, artifactPath?: string): Promise<void>;
+  /** Record the datasets the run read (MLflow run inputs); logging one (name, digest) twice keeps one. */
+  logInputs(datasets: DatasetInput[]): Promise<void>;
   endRun(status?: EndStatus, endTime?: number): Promise<void>;
+}
+
+/** What `flush` achieved before its deadline. */
+export interface FlushResult {
+  /** Everything queued for the server was delivered. */
+  complete: boolean;
+  /** Calls that were not delivered (they are in the local journal; `emofuse runs push` sends them). */
+  pending: number;
 }
 
 /** What the CLI logs through; implemented by the MLflow REST client, the local store and the fallback. */
@@ -44,6 +89,8 @@ export interface Tracker {
   /** Where runs go, for messages ("http://host:5000", "file:///.../mlruns"). */
   readonly location: string;
   startRun(opts: StartRunOptions): Promise<TrackerRun>;
+  /** Deliver what is queued, waiting at most `deadlineMs` (trackers that queue nothing resolve at once). */
+  flush?(deadlineMs?: number): Promise<FlushResult>;
 }
 
 /** Tag that records, on a pushed or mirrored run, the id of the local-store run it came from. */
@@ -51,3 +98,7 @@ export const SOURCE_RUN_TAG = 'emofuse.source_run_id';
 export const PARENT_RUN_TAG = 'mlflow.parentRunId';
 export const RUN_NAME_TAG = 'mlflow.runName';
 export const USER_TAG = 'mlflow.user';
+/** Client-generated id of a server run, searched for after an ambiguous runs/create (never a second run for one id). */
+export const CLIENT_RUN_TAG = 'emofuse.client_run_id';
+export const NOTE_TAG = 'mlflow.note.content';
+export const DATASET_CONTEXT_TAG = 'mlflow.data.context';

@@ -1,4 +1,5 @@
 import { EmofuseError } from '@emofuse/core';
+import { DATASET_CONTEXT_TAG, type DatasetInput } from './types.ts';
 
 /**
  * MLflow's server-side limits (mlflow/utils/validation.py, MLflow 3.17). The local store enforces
@@ -14,6 +15,14 @@ export const LIMITS = {
   paramValueLength: 6000,
   tagValueLength: 8000,
   keyLength: 250,
+  datasetsPerBatch: 1000,
+  datasetName: 500,
+  datasetDigest: 36,
+  datasetSource: 65535,
+  datasetSchema: 1048575,
+  datasetProfile: 16777215,
+  inputTagKey: 255,
+  inputTagValue: 500,
 } as const;
 
 // Same character class MLflow accepts for param, metric and tag names.
@@ -65,5 +74,37 @@ export function checkMetric(key: string, value: number, step: number, timestamp:
       where: `metric ${JSON.stringify(key)}`,
       fix: 'pass an integer step and an epoch-millisecond timestamp',
     });
+  }
+}
+
+/** A dataset input within MLflow's limits (log-inputs), checked before anything is written. */
+export function checkDataset(d: DatasetInput): void {
+  const where = `dataset ${JSON.stringify(d.name)}`;
+  const text = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+  const fields: [string, string | undefined, number, boolean][] = [
+    ['name', d.name, LIMITS.datasetName, true],
+    ['digest', d.digest, LIMITS.datasetDigest, true],
+    ['sourceType', d.sourceType, LIMITS.datasetSource, true],
+    ['source', text(d.source), LIMITS.datasetSource, true],
+    ['schema', text(d.schema), LIMITS.datasetSchema, false],
+    ['profile', text(d.profile), LIMITS.datasetProfile, false],
+  ];
+  for (const [field, value, max, required] of fields) {
+    if (value === undefined || value === null) {
+      if (required) throw new EmofuseError(`dataset input without ${field}`, { where, fix: `give the dataset a ${field}` });
+      continue;
+    }
+    if (typeof value !== 'string' || (required && value.length === 0)) {
+      throw new EmofuseError(`dataset ${field} must be a non-empty string`, { where, fix: `pass ${field} as text` });
+    }
+    if (value.length > max) {
+      throw new EmofuseError(`dataset ${field} is ${value.length} characters; MLflow takes at most ${max}`, { where, fix: field === 'digest' ? 'use a shorter fingerprint (for example the first 16 hex digits)' : `shorten the ${field}` });
+    }
+  }
+  const tags = { ...(d.tags ?? {}), ...(d.context ? { [DATASET_CONTEXT_TAG]: d.context } : {}) };
+  for (const [k, v] of Object.entries(tags)) {
+    if (!k || k.length > LIMITS.inputTagKey || typeof v !== 'string' || v.length > LIMITS.inputTagValue) {
+      throw new EmofuseError(`dataset input tag ${JSON.stringify(k)} is empty or too long`, { where, fix: `keys up to ${LIMITS.inputTagKey} characters, values up to ${LIMITS.inputTagValue}` });
+    }
   }
 }

@@ -109,14 +109,24 @@ export interface Proxy {
   url: string;
   fail: number;
   down: boolean;
+  /** Forward a matching request to the server, drop the server's reply and answer 502 (a lost reply). */
+  lose?: (method: string, url: string) => boolean;
+  /** Hold every request this long before forwarding it (a slow server); a request its client gives up on is never forwarded. */
+  delayMs: number;
   requests: { method: string; url: string; status: number; authorization?: string }[];
   close(): Promise<void>;
 }
 
 export async function startProxy(target: string): Promise<Proxy> {
   const t = new URL(target);
-  const state: Proxy = { url: '', fail: 0, down: false, requests: [], close: async () => {} };
-  const server = http.createServer((req, res) => {
+  const state: Proxy = { url: '', fail: 0, down: false, delayMs: 0, requests: [], close: async () => {} };
+  const server = http.createServer(async (req, res) => {
+    if (state.delayMs > 0) {
+      let gone = false;
+      res.once('close', () => { gone = true; });
+      await new Promise((r) => setTimeout(r, state.delayMs));
+      if (gone) return;
+    }
     if (state.down) {
       req.socket.destroy();
       return;
@@ -130,9 +140,18 @@ export async function startProxy(target: string): Promise<Proxy> {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('temporarily unavailable');
       return;
     }
+    const lose = state.lose?.(rec.method, rec.url) ?? false;
     const up = http.request(
       { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
       (upRes) => {
+        if (lose) {
+          upRes.resume();
+          upRes.once('end', () => {
+            rec.status = 502;
+            res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
+          });
+          return;
+        }
         rec.status = upRes.statusCode ?? 0;
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);

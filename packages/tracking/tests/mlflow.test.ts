@@ -1,10 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FallbackTracker, LIMITS, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SQL_STORE_INFINITY, SOURCE_RUN_TAG,
-  listArtifacts, listRuns, mlflowOptionsFromEnv, parseDoubleText, pushRuns, readArtifactText,
+  listArtifacts, listRuns, mlflowOptionsFromEnv, parseDoubleText, pushRuns, readArtifactText, runContextTags,
 } from '../src/index.ts';
 import { removeTmpDirs, runPythonJson, startMlflowServer, startProxy, tmpDir, freePort, type MlflowServer, type Proxy } from './helpers.ts';
 
@@ -345,5 +347,80 @@ describe('FallbackTracker', () => {
     // the journal copy nests by local ids and push recognises both runs as already there
     const again = await pushRuns({ from: mlruns, to: client });
     expect(again.map((r) => r.action)).toEqual(['unchanged', 'unchanged']);
+  });
+});
+
+describe('MLflow conventions: dataset inputs and context tags', () => {
+  const dataset = {
+    name: 'iemocap-6', digest: '3f2a9c1d4e5b6a70', sourceType: 'local', source: { uri: 'file:///data/iemocap' },
+    schema: { mlflow_colspec: [{ name: 'text', type: 'string' }, { name: 'label', type: 'string' }] },
+    profile: { num_rows: 10, splits: { train: 6, valid: 2, test: 2 } }, context: 'train',
+  };
+
+  it('logInputs reaches the server (runs/log-inputs) and the local store, and MLflow reads both; context tags and the note are set', async () => {
+    const serverRun = await new MlflowRestTracker(client).startRun({ experiment: 'inputs', runName: 'srv', description: 'text LSTM,\n seed 1' });
+    await serverRun.logInputs([dataset]);
+    await serverRun.logInputs([dataset]); // a second log keeps one input
+    await serverRun.endRun();
+    const mlruns = path.join(tmpDir('inputs'), 'mlruns');
+    const localRun = await new LocalFileTracker(mlruns).startRun({ experiment: 'inputs', runName: 'loc', description: 'text LSTM, seed 1' });
+    await localRun.logInputs([dataset, { ...dataset, name: 'iemocap-test', digest: 'ffff0000', context: 'eval', schema: undefined, profile: undefined }]);
+    await localRun.logInputs([dataset]);
+    await localRun.endRun();
+    expect((await client.getRun(serverRun.runId)).datasets.map((d) => [d.name, d.context])).toEqual([['iemocap-6', 'train']]);
+
+    const [srv, loc] = await runPythonJson<{ inputs: { name: string; digest: string; source_type: string; source: string; profile: string | null; schema: string | null; tags: Record<string, string> }[]; tags: Record<string, string> }[]>(`
+import json
+from mlflow.tracking import MlflowClient
+def read(uri, run_id):
+    r = MlflowClient(tracking_uri=uri).get_run(run_id)
+    return {'tags': r.data.tags, 'inputs': sorted([{'name': i.dataset.name, 'digest': i.dataset.digest, 'source_type': i.dataset.source_type, 'source': i.dataset.source,
+        'profile': i.dataset.profile, 'schema': i.dataset.schema, 'tags': {t.key: t.value for t in i.tags}} for i in r.inputs.dataset_inputs], key=lambda d: d['name'])}
+print(json.dumps([read(${JSON.stringify(server.url)}, ${JSON.stringify(serverRun.runId)}), read(${JSON.stringify(pathToFileURL(mlruns).href)}, ${JSON.stringify(localRun.runId)})]))
+`);
+    for (const got of [srv, loc]) {
+      const train = got.inputs.find((i) => i.name === 'iemocap-6')!;
+      expect(train).toMatchObject({ digest: '3f2a9c1d4e5b6a70', source_type: 'local', tags: { 'mlflow.data.context': 'train' } });
+      expect(JSON.parse(train.source)).toEqual({ uri: 'file:///data/iemocap' });
+      expect(JSON.parse(train.profile!)).toEqual(dataset.profile);
+      expect(JSON.parse(train.schema!)).toEqual(dataset.schema);
+      expect(got.tags['mlflow.note.content']).toBe('text LSTM, seed 1');
+      expect(got.tags['mlflow.source.type']).toBe('LOCAL');
+      expect(got.tags['mlflow.source.name']).toBe(path.resolve(process.argv[1]));
+      expect(got.tags['mlflow.user']).toBeTruthy();
+    }
+    expect(srv.inputs).toHaveLength(1);
+    expect(loc.inputs.map((i) => [i.name, i.tags['mlflow.data.context'], i.profile])).toEqual([['iemocap-6', 'train', expect.any(String)], ['iemocap-test', 'eval', null]]);
+
+    // push replays the local inputs once
+    const [pushed] = await pushRuns({ from: mlruns, to: client, experiments: ['inputs'] });
+    expect(pushed.sent.inputs).toBe(2);
+    expect((await client.getRun(pushed.targetRunId)).datasets.map((d) => d.name).sort()).toEqual(['iemocap-6', 'iemocap-test']);
+    expect((await pushRuns({ from: mlruns, to: client, experiments: ['inputs'] }))[0].action).toBe('unchanged');
+  });
+
+  it('refuses a dataset digest longer than MLflow takes, before writing anything', async () => {
+    const mlruns = path.join(tmpDir('inputs-bad'), 'mlruns');
+    const run = await new LocalFileTracker(mlruns).startRun({ experiment: 'inputs-bad' });
+    await expect(run.logInputs([{ ...dataset, digest: 'x'.repeat(64) }])).rejects.toThrow(/digest is 64 characters; MLflow takes at most 36/);
+    expect(existsSync(path.join(mlruns, run.experimentId, 'datasets'))).toBe(false);
+  });
+
+  it('context tags come from the entry script\'s git repository, with credentials cut from the remote URL', () => {
+    const repo = tmpDir('git');
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'study');
+    git('remote', 'add', 'origin', 'https://ann:ghp_secret@example.org/lab/emo.git');
+    writeFileSync(path.join(repo, 'train.ts'), '');
+    git('add', 'train.ts');
+    git('commit', '-q', '-m', 'x');
+    const tags = runContextTags({ entry: path.join(repo, 'train.ts'), cwd: os.tmpdir() });
+    expect(tags).toMatchObject({
+      'mlflow.source.name': path.join(repo, 'train.ts'), 'mlflow.source.type': 'LOCAL',
+      'mlflow.source.git.commit': git('rev-parse', 'HEAD'), 'mlflow.source.git.branch': 'study', 'mlflow.source.git.repoURL': 'https://example.org/lab/emo.git',
+    });
+    expect(JSON.stringify(tags)).not.toContain('ghp_secret');
+    const outside = runContextTags({ entry: path.join(os.tmpdir(), 'nowhere.ts'), cwd: os.tmpdir() });
+    expect(Object.keys(outside).filter((k) => k.startsWith('mlflow.source.git'))).toEqual([]);
   });
 });

@@ -12,11 +12,12 @@ import type { RunEnvironment } from '../env.ts';
 
 /**
  * With a tracking URI (config or MLFLOW_TRACKING_URI) runs go to the server and are journaled to
- * the local store too, so a server that is down or fails mid-run loses nothing (`emofuse runs push`
- * delivers them later). Without one, runs go to the local store only.
+ * the local store too, so a server that is down, slow or fails mid-run loses nothing and never
+ * holds training back (`emofuse runs push` delivers the rest later). Ctrl-C cancels server requests
+ * in flight. Without a URI, runs go to the local store only.
  */
 export function makeTracker(config: Config, ctx: RunContext): Tracker {
-  return createTracker({ uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn });
+  return createTracker({ uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn, signal: ctx.signal });
 }
 
 /** Where a tracker's runs can be read back from disk: its own folder, or the journal of a server run. */
