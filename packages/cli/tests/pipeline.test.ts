@@ -73,6 +73,15 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     for (const r of runs) expect(r.status).toBe('FINISHED');
     const text = children.find((r) => r.tags['emofuse.system'] === 'text-lstm')!;
     expect(text.params.seed).toBe('1');
+    // MLflow's own conventions: the UI's version column, a description, and which runs use context.
+    expect(text.tags['mlflow.source.git.commit']).toMatch(/^[0-9a-f]{40}$/);
+    expect(text.tags['mlflow.note.content']).toMatch(/^text-lstm, seed 1 \(utterance-level\)/);
+    expect(text.tags['emofuse.context']).toBe('utterance');
+    // The restored epoch's validation figures, not the last epoch's.
+    const best = text.metrics.best_epoch;
+    expect(text.metrics.best_valid_loss).toBe(text.metricHistory.valid_loss.find((p) => p.step === best)!.value);
+    // The trained model travels with the run, in the layout loadModel reads back.
+    expect(existsSync(path.join(text.localArtifactDir!, 'model', '03', 'model.json'))).toBe(true);
     expect(text.params['meta.backend']).toMatch(/tensorflow|wasm|cpu/);
     // Fold 03's curves under the plain keys, fold 11's under their own, each with step = epoch.
     expect(text.metricHistory.train_loss.map((p) => p.step)).toEqual([1, 2]);

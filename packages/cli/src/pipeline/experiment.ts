@@ -18,12 +18,13 @@ import {
 } from '@emofuse/models';
 import { fitFusion, fusionRule, type SystemPosteriors } from '@emofuse/fusion';
 import { FoldPool, PARTS, type Part, type Scores } from '@emofuse/eval';
-import type { Tracker, TrackerRun } from '@emofuse/tracking';
+import { corpusDataset, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import { textInputOf, toResolvedYaml } from '../config/index.ts';
 import type { RunContext } from '../context.ts';
 import { collectRunEnvironment, type RunEnvironment } from '../env.ts';
 import { checkInputsAvailable, corpusFeatures, dialogueIndex, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
+import { gcPartials } from '../runs.ts';
 import { RunFiles } from './run-files.ts';
 import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore } from './tracking.ts';
 
@@ -76,12 +77,17 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
   const env = collectRunEnvironment();
   if (env.gitDirty) ctx.warn('the git work tree has uncommitted changes; the run records the commit and the dirty flag');
 
+  // Partial run folders of processes that died (kill -9, power loss) go; live ones are never touched.
+  gcPartials(path.resolve(config.output.dir));
   const feats = await corpusFeatures(corpus, config, systems, ctx);
   const usable = dropUtterances(corpus, feats);
   const tracker = makeTracker(config, ctx);
   const experimentName = config.tracking.experiment ?? config.experiment;
   const baseTags = { ...config.tags, 'emofuse.invocation': invocation, 'emofuse.corpus': corpus.name, 'emofuse.backend': backend.name };
-  const parent = await tracker.startRun({ experiment: experimentName, runName: `${config.experiment}-${invocation}`, tags: { ...baseTags, 'emofuse.kind': 'invocation' } });
+  const parent = await tracker.startRun({
+    experiment: experimentName, runName: `${config.experiment}-${invocation}`, tags: { ...baseTags, 'emofuse.kind': 'invocation' },
+    description: `emofuse ${config.experiment}: ${systems.join(', ')}${config.fusion.rules.length ? ` + late fusion ${config.fusion.rules.join(', ')}` : ''} on ${corpus.name}, split ${config.split.protocol}, seeds ${config.seeds.join(', ')}`,
+  });
   ctx.log(`tracking: ${tracker.location} (experiment ${experimentName}, parent run ${parent.runId})`);
   const inv: Invocation = {
     config, ctx, corpus: usable, labels: new Map(usable.utterances.map((u) => [u.id, u.label])), feats, systems,
@@ -119,6 +125,10 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
   const fusedNames = config.fusion.rules.map(fusionSystemName);
   const tracked = await SystemRuns.start(inv, { seed, dir, systems: inv.systems, fused: fusedNames, corpusFingerprint: corpusFingerprint(corpus), context: (s) => contextOf(config, s) });
   open.push(tracked);
+  await tracked.logDataset(corpusDataset({
+    name: corpus.name, fingerprint: corpusFingerprint(corpus), source: config.corpus.path, rows: corpus.utterances.length, classes: corpus.classes,
+    splits: Object.fromEntries(PARTS.map((p) => [p, Math.round(folds.reduce((n, f) => n + f[p].length, 0) / folds.length)])),
+  }));
 
   const metrics = await buildDirAtomic(dir, async (tmp) => {
     const files = new RunFiles(tmp, corpus);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice, EpochLog, TrainResult } from '@emofuse/models';
 import type { Scores } from '@emofuse/eval';
-import { createTracker, type Tracker, type TrackerRun } from '@emofuse/tracking';
+import { createTracker, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
 import type { RunEnvironment } from '../env.ts';
@@ -116,6 +116,7 @@ export class SystemRuns {
       for (const name of [...s.systems, ...s.fused]) {
         const r = await o.tracker.startRun({
           experiment: o.experimentName, runName: `${name}-s${s.seed}`, parentRunId: o.parent.runId,
+          description: `${name}, seed ${s.seed} (${s.context(name)}-level); run folder ${s.dir}`,
           tags: { ...o.baseTags, 'emofuse.system': name, 'emofuse.seed': String(s.seed), 'emofuse.run_dir': s.dir, 'emofuse.context': s.context(name) },
         });
         out.runs.set(name, new SystemRun(r));
@@ -130,6 +131,11 @@ export class SystemRuns {
 
   get(name: string): SystemRun {
     return this.runs.get(name)!;
+  }
+
+  /** The corpus as the runs' dataset input (the MLflow UI's Datasets column). */
+  async logDataset(d: DatasetInput): Promise<void> {
+    for (const r of this.runs.values()) await r.run.logInputs([d]);
   }
 
   async tagAll(tags: Record<string, string>): Promise<void> {
