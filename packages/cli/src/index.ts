@@ -4,4 +4,4 @@ export { terminalContext, silentContext, type RunContext, type Progress } from '
 export { EXIT, UsageError } from './errors.ts';
 export { interruptible } from './interrupt.ts';
 export { runDoctor, formatDoctor, mlflowCheck, type DoctorReport, type Check, type CheckStatus } from './doctor.ts';
-export { listRuns, formatRuns, type RunEntry } from './runs.ts';
+export { listRunDirs, formatRuns, type RunEntry } from './runs.ts';

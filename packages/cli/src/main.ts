@@ -10,7 +10,7 @@ import { expandSweep, importPlugins, loadExperiment, loadSweep, repoRoot, toReso
 import { EXIT, UsageError, codeFor, printError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
-import { formatGc, formatRuns, gcPartials, listRuns } from './runs.ts';
+import { formatGc, formatRuns, gcPartials, listRunDirs } from './runs.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -221,7 +221,7 @@ Example:
     .option('--dir <dir>', 'output folder', path.join(repoRoot, 'runs'))
     .option('--json', 'print JSON')
     .action((opts: { dir: string; json?: boolean }) => {
-      const list = listRuns(path.resolve(opts.dir));
+      const list = listRunDirs(path.resolve(opts.dir));
       process.stdout.write(opts.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatRuns(list)}\n`);
       setCode(EXIT.ok);
     });

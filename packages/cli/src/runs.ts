@@ -24,7 +24,7 @@ export interface RunEntry {
  * complete when its directory has its real name and a config.resolved.yaml; temp directories
  * (`.<run-id>.partial-*`) are listed as running, stale (owner ended) or incomplete (owner unknown).
  */
-export function listRuns(outputDir: string): RunEntry[] {
+export function listRunDirs(outputDir: string): RunEntry[] {
   const out: RunEntry[] = [];
   for (const exp of safeReaddir(outputDir)) {
     const expDir = path.join(outputDir, exp);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FallbackTracker } from '@emofuse/tracking';
 import { buildProgram } from '../src/main.ts';
-import { gcPartials, listRuns } from '../src/runs.ts';
+import { gcPartials, listRunDirs } from '../src/runs.ts';
 import { repoRoot, tempDir } from './helpers.ts';
 
 async function deadUrl(): Promise<string> {
@@ -86,7 +86,7 @@ describe('runs gc', () => {
     partial('.elsewhere.partial-1-cc', { pid: 1, host: 'node-17', start: Date.now() });
     partial('.legacy.partial-999999-dd');
 
-    const status = () => Object.fromEntries(listRuns(out).map((r) => [r.runId, r.status]));
+    const status = () => Object.fromEntries(listRunDirs(out).map((r) => [r.runId, r.status]));
     expect(status()).toEqual({ 'run-1': 'complete', 'run-2': 'stale', live: 'running', reused: 'stale', elsewhere: 'incomplete', legacy: 'incomplete' });
 
     const dry = gcPartials(out, { dryRun: true });
