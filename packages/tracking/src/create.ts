@@ -32,7 +32,7 @@ export interface CreateTrackerOptions {
   context?: boolean | Record<string, string>;
 }
 
-/** The tracker the config asks for (CONFIG_SPEC `tracking.uri`). */
+/** The tracker the config asks for (`tracking.uri`, else MLFLOW_TRACKING_URI, else the local store). */
 export function createTracker(opts: CreateTrackerOptions = {}): Tracker {
   const env = opts.env ?? process.env;
   const uri = opts.uri ?? env.MLFLOW_TRACKING_URI ?? null;
