@@ -2,12 +2,14 @@
 
 Run by the TypeScript benchmark with a Python that has TensorFlow (tensorflow-cpu wheel):
   python benchmarks/train_keras.py --model speech-cnn --utterances 5810 --epochs 2
-Prints one JSON line: {"model", "epochs": [wall seconds...], "cpu": [process cpu seconds...], "threads": {...}, "tf": version}.
+Prints one JSON line: {"model", "epochs": [wall seconds...], "cpu": [process cpu seconds...], "predict": utterances/s
+(model.predict, batch 256, median of 3), "rss": peak RSS in MB after training, "threads": {...}, "tf": version}.
 Random data of the paper's shapes; the numbers are timings, never scores.
 """
 import argparse
 import json
 import os
+import resource
 import time
 
 
@@ -104,8 +106,15 @@ def main() -> None:
             cpu.append(time.process_time() - self.c)
 
     model.fit(xs, y, batch_size=a.batch, epochs=a.epochs, shuffle=True, verbose=0, callbacks=[Clock()])
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: training's
+    speeds = []
+    for _ in range(3):
+        t = time.perf_counter()
+        model.predict(xs, batch_size=256, verbose=0)
+        speeds.append(a.utterances / (time.perf_counter() - t))
     print(json.dumps({
         "model": a.model, "epochs": times, "cpu": cpu, "tf": tf.__version__, "keras": keras.__version__,
+        "predict": sorted(speeds)[1], "rss": rss,
         "threads": {"intra": tf.config.threading.get_intra_op_parallelism_threads(),
                     "inter": tf.config.threading.get_inter_op_parallelism_threads(), "cpus": os.cpu_count()},
     }))

@@ -154,6 +154,13 @@ export const FAST_PATHS = ['adam', 'lstm', 'conv', 'dense'] as const;
 export type FastPath = (typeof FAST_PATHS)[number];
 const fastOn = new Set<FastPath>(FAST_PATHS);
 
+/** EMOFUSE_FAST_PATHS=none | all | adam,lstm,... (benchmarks time a whole run with and without). */
+function fastPathsFromEnv(): void {
+  const env = process.env.EMOFUSE_FAST_PATHS?.trim();
+  if (!env) return;
+  setFastPaths(env === 'all' ? 'all' : env === 'none' ? [] : (env.split(',').map((x) => x.trim()) as FastPath[]));
+}
+
 export function setFastPaths(paths: 'all' | readonly FastPath[]): void {
   fastOn.clear();
   for (const p of paths === 'all' ? FAST_PATHS : paths) {
@@ -161,6 +168,8 @@ export function setFastPaths(paths: 'all' | readonly FastPath[]): void {
     fastOn.add(p);
   }
 }
+
+fastPathsFromEnv();
 
 /** Whether fast path `p` is on and can run here (tfjs-node only). */
 export function fastPath(p: FastPath): boolean {
