@@ -13,20 +13,10 @@ import resource
 import time
 
 
-def build(model_name, n=5810, batch=32, steps=50, emb=100, speech_dim=100, classes=6):
-    """The model (compiled) and random data of the paper's shapes: (model, inputs, one-hot labels)."""
-    import numpy as np
+def make_model(model_name, steps=50, emb=100, speech_dim=100, classes=6):
+    """The Keras twin of emofuse's model (compiled: Adam 1e-3, categorical cross-entropy)."""
     import keras
     from keras import layers
-
-    keras.utils.set_random_seed(1)
-    rng = np.random.default_rng(1)
-    y = keras.utils.to_categorical(rng.integers(0, classes, n), classes)
-    speech = rng.random((n, speech_dim), dtype=np.float32)
-    words = rng.standard_normal((n, steps, emb), dtype=np.float32)
-    lengths = rng.integers(3, steps + 1, n)
-    mask = (np.arange(steps)[None, :] < lengths[:, None]).astype(np.float32)
-    words *= mask[:, :, None]
 
     def head(x):
         x = layers.Dense(512, activation="relu")(x)
@@ -47,7 +37,6 @@ def build(model_name, n=5810, batch=32, steps=50, emb=100, speech_dim=100, class
     if model_name == "speech-cnn":
         s = keras.Input((speech_dim,))
         model = keras.Model(s, head(cnn(layers.Reshape((speech_dim, 1))(s))))
-        xs = speech
     elif model_name == "text-lstm":
         # the 'words' reading (emofuse's default): per-word conv features, projected to D_T, masked LSTM
         w = keras.Input((steps, emb))
@@ -57,7 +46,6 @@ def build(model_name, n=5810, batch=32, steps=50, emb=100, speech_dim=100, class
         p = layers.Multiply()([p, layers.Reshape((steps, 1))(m)])
         h = layers.LSTM(128, dropout=0.2)(p, mask=layers.Lambda(lambda t: keras.ops.cast(t, "bool"))(m))
         model = keras.Model([w, m], head(h))
-        xs = [words, mask]
     else:
         # joint-CNN, text branch trained jointly from the embeddings
         w = keras.Input((steps, emb))
@@ -68,8 +56,25 @@ def build(model_name, n=5810, batch=32, steps=50, emb=100, speech_dim=100, class
         t = layers.Dense(100, activation="tanh")(layers.GlobalMaxPooling1D()(c))
         u = layers.Dense(200, activation="tanh")(layers.Concatenate()([t, s]))
         model = keras.Model([w, m, s], head(cnn(layers.Reshape((200, 1))(u))))
-        xs = [words, mask, speech]
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build(model_name, n=5810, batch=32, steps=50, emb=100, speech_dim=100, classes=6):
+    """The model and random data of the paper's shapes: (model, inputs, one-hot labels)."""
+    import numpy as np
+    import keras
+
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    y = keras.utils.to_categorical(rng.integers(0, classes, n), classes)
+    speech = rng.random((n, speech_dim), dtype=np.float32)
+    words = rng.standard_normal((n, steps, emb), dtype=np.float32)
+    lengths = rng.integers(3, steps + 1, n)
+    mask = (np.arange(steps)[None, :] < lengths[:, None]).astype(np.float32)
+    words *= mask[:, :, None]
+    model = make_model(model_name, steps, emb, speech_dim, classes)
+    xs = {"speech-cnn": speech, "text-lstm": [words, mask], "joint-cnn": [words, mask, speech]}[model_name]
     return model, xs, y
 
 
