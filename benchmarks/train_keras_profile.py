@@ -87,8 +87,10 @@ def main() -> None:
                         per_op[typ][0] += 1
                         per_op[typ][1] += ev.duration_ps / 1e9
         total = sum(v[1] for v in per_op.values())
-        print(f"\n{name}: {wall:.2f} ms a step wall, {cpu:.2f} ms cpu (profiled); traced graph {sum(graph_ops.values())} ops, "
-              f"after Grappler {sum(fused.values())}; profiled op time {total / a.steps:.2f} ms a step (summed over threads)")
+        calls = sum(v[0] for v in per_op.values())
+        print(f"\n{name}: {wall:.2f} ms a step wall, {cpu:.2f} ms cpu (profiled); traced graph {sum(graph_ops.values())} nodes, "
+              f"offline Grappler {sum(fused.values())}; executed {calls / a.steps:.0f} op kernels a step (the runtime's own rewrites "
+              f"included: _FusedConv2D, _FusedMatMul), op time {total / a.steps:.2f} ms a step (summed over threads)")
         print("  graph op types: " + ", ".join(f"{k} {v}" for k, v in graph_ops.most_common(12)))
         print("  after Grappler: " + ", ".join(f"{k} {v}" for k, v in fused.most_common(12)))
         print(f"  {'op':26s} {'calls/step':>10s} {'ms/step':>8s} {'share':>6s}")
