@@ -2,12 +2,18 @@
  * Training speed: emofuse (tfjs-node) against Keras (TensorFlow 2.21, the tensorflow-cpu wheel)
  * on the paper's three models and shapes, random data (timings only, never scores).
  *
- *   node --import tsx benchmarks/train.bench.ts [--utterances 5810] [--epochs 2] [--repeats 1]
+ *   node --import tsx benchmarks/train.bench.ts [--utterances 5810] [--epochs 3] [--repeats 2]
  *        [--models speech-cnn,joint-cnn,text-lstm] [--python .cache/bench-venv/bin/python]
- *        [--variants emofuse,im2col,fit] [--lengths real|uniform] [--profile]
+ *        [--variants emofuse,plain,im2col,fit] [--lengths real|uniform] [--profile]
  *
+ * Variants: `emofuse` = the package as it trains (tfjs-node fast paths on), `plain` = the same
+ * model with every fast path off (EMOFUSE_FAST_PATHS=none: the plain tfjs ops), `im2col` = the
+ * wasm convolution, `fit` = plain tfjs layers + model.fit (speech-cnn only). Each run is its own
+ * process (so peak RSS is that run's), and the runs of a model are interleaved with Keras'
+ * (Keras, emofuse, plain, Keras, emofuse, plain, ...) so load drift on a shared machine cancels.
  * Seconds per epoch are steady state: the median over repeats of every epoch but the first
- * (the first pays for kernel setup / graph tracing; it is printed separately).
+ * (the first pays for kernel setup / graph tracing; it is printed separately). After training,
+ * each run predicts every utterance (batch 256, 3 times): utterances/s is the median.
  * Python: --python, else env EMOFUSE_BENCH_PYTHON, else .cache/bench-venv/bin/python, else .venv/bin/python;
  * it needs `tensorflow` (pip install .cache/tensorflow/tensorflow_cpu-*.whl into a venv).
  */
@@ -19,16 +25,17 @@ import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { Parser } from 'pickleparser';
 import { makeRng } from '@emofuse/core';
-import { MODEL_DEFAULTS, buildModel, selectBackend, setConvImplementation, train, type ModelType } from '@emofuse/models';
+import { MODEL_DEFAULTS, buildModel, predict, selectBackend, setConvImplementation, train, type ModelType } from '@emofuse/models';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     utterances: { type: 'string', default: '5810' },
-    epochs: { type: 'string', default: '2' },
-    repeats: { type: 'string', default: '1' },
+    epochs: { type: 'string', default: '3' },
+    repeats: { type: 'string', default: '2' },
     models: { type: 'string', default: 'speech-cnn,joint-cnn,text-lstm' },
-    variants: { type: 'string', default: 'emofuse,im2col,fit' },
+    variants: { type: 'string', default: 'emofuse,plain' },
+    child: { type: 'string' },
     python: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-keras': { type: 'boolean', default: false },
@@ -65,12 +72,12 @@ function lengthsOf(n: number, rng: () => number): { lengths: Int32Array; source:
   return { lengths: Int32Array.from({ length: n }, () => 3 + Math.floor(rng() * (STEPS - 2))), source: 'uniform 3..50' };
 }
 
-function randomData() {
+function randomData(quiet = false) {
   const rng = makeRng('bench');
   const ids = Array.from({ length: N }, (_, i) => `u${i}`);
   const labels = ids.map(() => CLASSES[Math.floor(rng() * CLASSES.length)]);
   const { lengths, source } = lengthsOf(N, rng);
-  console.log(`word sequences: ${STEPS} steps, lengths ${source}, mean ${(lengths.reduce((a, b) => a + b, 0) / N).toFixed(1)}`);
+  if (!quiet) console.log(`word sequences: ${STEPS} steps, lengths ${source}, mean ${(lengths.reduce((a, b) => a + b, 0) / N).toFixed(1)}`);
   const words = new Float32Array(N * STEPS * EMB);
   for (let i = 0; i < N; i++) for (let t = 0; t < lengths[i]; t++) for (let d = 0; d < EMB; d++) words[(i * STEPS + t) * EMB + d] = rng() * 2 - 1;
   const speech = Float32Array.from({ length: N * DS }, () => rng());
@@ -84,8 +91,23 @@ const INPUT = {
 };
 const JOINT = { ...MODEL_DEFAULTS, joint: { ...MODEL_DEFAULTS.joint, textBranch: 'joint' as const } };
 
-/** Wall and CPU seconds (all threads of this process) per epoch. */
-interface Times { wall: number[]; cpu: number[] }
+/** Wall and CPU seconds (all threads of this process) per epoch; prediction speed; peak RSS (MB). */
+interface Times { wall: number[]; cpu: number[]; predict?: number; rss?: number }
+
+function peakRssMB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Utterances per second of predict() over all of `data` (batch 256), median of 3. */
+function predictSpeed(m: ReturnType<typeof buildModel>, data: ReturnType<typeof randomData>): number {
+  const speeds: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t = performance.now();
+    predict(m, { text: data.text, speech: data.speech }, { batchSize: 256 });
+    speeds.push(N / ((performance.now() - t) / 1000));
+  }
+  return median(speeds);
+}
 
 function cpuSeconds(): number {
   const u = process.cpuUsage();
@@ -101,9 +123,11 @@ async function timeEmofuse(type: ModelType, data: ReturnType<typeof randomData>,
     epochs: EPOCHS, batchSize: 32, seed: 1,
     onEpochEnd: () => { const c = cpuSeconds(); cpu.push(c - c0); c0 = c; },
   });
+  const rss = peakRssMB();
+  const speed = predictSpeed(m, data);
   m.net.dispose();
   setConvImplementation(null);
-  return { wall: r.history.map((h) => h.seconds), cpu };
+  return { wall: r.history.map((h) => h.seconds), cpu, predict: speed, rss };
 }
 
 /** "Before": the speech CNN as plain tfjs layers (tf.layers.conv1d, maxPooling1d) trained with model.fit. */
@@ -134,6 +158,14 @@ async function timeTfjsFit(data: ReturnType<typeof randomData>): Promise<Times> 
       onEpochEnd: async () => { times.wall.push((performance.now() - t) / 1000); times.cpu.push(cpuSeconds() - c); },
     },
   });
+  times.rss = peakRssMB();
+  const speeds: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t = performance.now();
+    tf.tidy(() => (m.predict(x, { batchSize: 256 }) as tf.Tensor).dataSync());
+    speeds.push(N / ((performance.now() - t) / 1000));
+  }
+  times.predict = median(speeds);
   x.dispose();
   y.dispose();
   m.dispose();
@@ -156,7 +188,7 @@ function timeKeras(py: string, type: ModelType): Times {
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`keras ${type} failed:\n${r.stderr.slice(-2000)}`);
   const out = JSON.parse(line);
-  return { wall: out.epochs, cpu: out.cpu };
+  return { wall: out.epochs, cpu: out.cpu, predict: out.predict, rss: out.rss };
 }
 
 /** Where the time of one tfjs training step goes: kernel time by kernel vs wall time. */
@@ -184,44 +216,70 @@ async function profileSpeech(data: ReturnType<typeof randomData>): Promise<void>
   setConvImplementation(null);
 }
 
+/** One timed run in a fresh process (own RSS, own native state): this script with --child. */
+function timeChild(type: ModelType, variant: string): Times {
+  const env = { ...process.env, EMOFUSE_FAST_PATHS: variant === 'plain' ? 'none' : 'all' };
+  const r = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, ...process.argv.slice(2).filter((a) => !a.startsWith('--child')), '--child', `${type}:${variant}`],
+    { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`${type} ${variant} failed:\n${r.stderr.slice(-2000)}`);
+  return JSON.parse(line) as Times;
+}
+
 const backend = await selectBackend('auto');
+if (args.child) {
+  const [type, variant] = args.child.split(':') as [ModelType, string];
+  const data = randomData(true);
+  const t = variant === 'fit' ? await timeTfjsFit(data) : await timeEmofuse(type, data, variant === 'im2col' ? 'im2col' : 'native');
+  console.log(JSON.stringify(t));
+  process.exit(0);
+}
 const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(`emofuse training benchmark: ${N} utterances, batch 32, ${EPOCHS} epochs x ${REPEATS} repeats; backend ${backend.name} (${backend.reason})`);
 console.log(`machine: ${os.cpus().length} cpus, load average ${load} at start (shared with other jobs: read ratios, not absolutes)`);
 if (backend.name !== 'tensorflow') console.log('WARNING: tfjs-node is not loaded; the emofuse numbers are for the fallback backend');
-const data = randomData();
+randomData(false);
 const py = args['no-keras'] ? undefined : python();
 if (!args['no-keras'] && !py) console.log('Keras side skipped: no Python with tensorflow (see the header of this file)');
 
-type Row = { model: string; impl: string; first: number; steady: number; cpu: number };
+type Row = { model: string; impl: string; first: number; steady: number; cpu: number; predict: number; rss: number };
 const rows: Row[] = [];
 const steadyOf = (runs: number[][]) => median(runs.flatMap((r) => (r.length > 1 ? r.slice(1) : r)));
 const record = (model: string, impl: string, runs: Times[]) => {
   const first = median(runs.map((r) => r.wall[0]));
   const steady = steadyOf(runs.map((r) => r.wall));
   const cpu = steadyOf(runs.map((r) => r.cpu));
-  rows.push({ model, impl, first, steady, cpu });
-  console.log(`  ${model.padEnd(10)} ${impl.padEnd(26)} first ${first.toFixed(2).padStart(7)} s   steady ${steady.toFixed(2).padStart(7)} s/epoch wall, ${cpu.toFixed(2).padStart(7)} s cpu`);
+  const predictSp = median(runs.map((r) => r.predict ?? NaN));
+  const rss = median(runs.map((r) => r.rss ?? NaN));
+  rows.push({ model, impl, first, steady, cpu, predict: predictSp, rss });
+  console.log(`  ${model.padEnd(10)} ${impl.padEnd(26)} first ${first.toFixed(2).padStart(7)} s   steady ${steady.toFixed(2).padStart(7)} s/epoch wall, ${cpu.toFixed(2).padStart(7)} s cpu;`
+    + ` predict ${predictSp.toFixed(0).padStart(6)} utt/s; peak RSS ${rss.toFixed(0)} MB`);
 };
 
+const IMPLS: Record<string, string> = {
+  emofuse: 'emofuse (fast paths)', plain: 'emofuse (plain tfjs ops)', im2col: 'emofuse (im2col conv)', fit: 'tfjs layers + model.fit',
+};
 for (const type of MODELS) {
   const runs: Record<string, Times[]> = {};
   for (let r = 0; r < REPEATS; r++) {
     if (py) (runs.keras ??= []).push(timeKeras(py, type));
-    if (VARIANTS.has('emofuse')) (runs['emofuse (native conv)'] ??= []).push(await timeEmofuse(type, data, 'native'));
-    if (VARIANTS.has('im2col') && type !== 'text-lstm') (runs['emofuse (im2col conv)'] ??= []).push(await timeEmofuse(type, data, 'im2col'));
-    if (VARIANTS.has('fit') && type === 'speech-cnn') (runs['tfjs layers + model.fit'] ??= []).push(await timeTfjsFit(data));
+    for (const v of ['emofuse', 'plain', 'im2col', 'fit']) {
+      if (!VARIANTS.has(v) || (v === 'im2col' && type === 'text-lstm') || (v === 'fit' && type !== 'speech-cnn')) continue;
+      (runs[IMPLS[v]] ??= []).push(timeChild(type, v));
+    }
+    console.log(`  (${type} repeat ${r + 1}/${REPEATS} done, load ${os.loadavg()[0].toFixed(1)})`);
   }
   for (const [impl, rs] of Object.entries(runs)) record(type, impl, rs);
 }
 
-console.log('\nsteady-state seconds per epoch, wall (cpu); ratio = tfjs / Keras, wall (cpu):');
+console.log('\nsteady-state seconds per epoch, wall (cpu); ratio = tfjs / Keras, wall (cpu); prediction utt/s and peak RSS, ratio to Keras:');
 for (const type of MODELS) {
   const keras = rows.find((r) => r.model === type && r.impl === 'keras');
   for (const r of rows.filter((x) => x.model === type && x.impl !== 'keras')) {
     console.log(`  ${type.padEnd(10)} ${r.impl.padEnd(26)} ${r.steady.toFixed(2).padStart(7)} s (${r.cpu.toFixed(2)})`
-      + (keras ? `   Keras ${keras.steady.toFixed(2)} s (${keras.cpu.toFixed(2)})   ratio ${(r.steady / keras.steady).toFixed(2)}x (${(r.cpu / keras.cpu).toFixed(2)}x)` : ''));
+      + (keras ? `   Keras ${keras.steady.toFixed(2)} s (${keras.cpu.toFixed(2)})   ratio ${(r.steady / keras.steady).toFixed(2)}x (${(r.cpu / keras.cpu).toFixed(2)}x)`
+        + `   predict ${(r.predict / keras.predict).toFixed(2)}x of Keras' ${keras.predict.toFixed(0)} utt/s   RSS ${(r.rss / keras.rss).toFixed(2)}x of ${keras.rss.toFixed(0)} MB` : ''));
   }
 }
-if (args.profile) await profileSpeech(data);
+if (args.profile) await profileSpeech(randomData(true));
 console.log(`\nload average at end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeRng } from '@emofuse/core';
+import { attr, fastPath, int64Scalar, native } from './tensors.ts';
 
 /**
  * Custom layers. They exist so that every model can also be *trained* on the wasm backend,
@@ -247,10 +248,19 @@ export class EmofuseLSTM extends tf.layers.Layer {
       if (kwargs.training === true && this.dropout > 0) {
         x = tf.dropout(x, this.dropout, [b, 1, d], Math.floor(this.rng() * 2147483646) + 1) as tf.Tensor3D;
       }
+      const mask = kwargs.mask as tf.Tensor | undefined;
+      if (fastPath('lstm')) {
+        // the whole sequence as TF's fused LSTM kernel (one op forward, one backward)
+        const hs = blockLstm(x, this.kernel.read(), this.recurrentKernel.read(), this.bias.read());
+        if (!mask || steps === 1) {
+          const h = tf.reshape(tf.slice(hs, [steps - 1, 0, 0], [1, b, u]), [b, u]);
+          return mask ? tf.mul(h, tf.cast(mask, 'float32')) : h;
+        }
+        return tf.sum(tf.mul(hs, tf.expandDims(tf.transpose(lastStepOneHot(mask)), -1)), 0);
+      }
       // input projection of every step at once: (b*steps, d) x (d, 4u), then one unstack
       const proj = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [b * steps, d]), this.kernel.read()), this.bias.read()), [b, steps, 4 * u]);
       const perStep = steps === 1 ? [tf.reshape(proj, [b, 4 * u])] : tf.unstack(proj, 1);
-      const mask = kwargs.mask as tf.Tensor | undefined;
       const w = this.recurrentKernel.read();
       let h: tf.Tensor = tf.zeros([b, u]);
       let c: tf.Tensor = tf.zeros([b, u]);
@@ -267,9 +277,7 @@ export class EmofuseLSTM extends tf.layers.Layer {
       // Masks here come from utterance lengths: real steps first, then padding. The state after
       // the last real step is the masked LSTM's output (it would carry it over the padding), so
       // pick it with a one-hot of that step (mask_t - mask_t+1) instead of blending every step.
-      const m = tf.cast(mask, 'float32');
-      const last = tf.sub(m, tf.concat([tf.slice(m, [0, 1], [b, steps - 1]), tf.zeros([b, 1])], 1));
-      return tf.sum(tf.mul(tf.stack(hs, 1), tf.expandDims(last, -1)), 1);
+      return tf.sum(tf.mul(tf.stack(hs, 1), tf.expandDims(lastStepOneHot(mask), -1)), 1);
     });
   }
 
@@ -281,6 +289,54 @@ export class EmofuseLSTM extends tf.layers.Layer {
   }
 }
 
+/** (batch, steps) one-hot of each row's last real step, from a real-steps-first 0/1 mask. */
+function lastStepOneHot(mask: tf.Tensor): tf.Tensor2D {
+  const m = tf.cast(mask, 'float32') as tf.Tensor2D;
+  const [b, steps] = m.shape;
+  return tf.sub(m, tf.concat([tf.slice(m, [0, 1], [b, steps - 1]), tf.zeros([b, 1])], 1));
+}
+
+/** Our gate blocks i, f, o, g as BlockLSTMV2's i, f, g, o (the permutation is its own inverse). */
+function gateOrder(units: number): tf.Tensor1D {
+  const u = units;
+  return tf.tensor1d(Int32Array.from({ length: 4 * u }, (_, j) => (j < 2 * u ? j : j < 3 * u ? j + u : j - u)), 'int32');
+}
+
+/**
+ * TensorFlow's BlockLSTMV2 / BlockLSTMGradV2 kernels over a (batch, steps, d) input: every
+ * step's hidden state, time-major (steps, batch, units). Same function as EmofuseLSTM's plain
+ * loop (sigmoid gates, tanh cell, no peepholes, no clipping, zero initial state).
+ */
+const blockLstm = (x: tf.Tensor3D, kernel: tf.Tensor, recurrent: tf.Tensor, bias: tf.Tensor): tf.Tensor3D => {
+  const [, steps, d] = x.shape;
+  const u = recurrent.shape[0];
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xb, k, r, b0, save] = args as [tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const perm = gateOrder(u);
+    const xt = tf.transpose(xb, [1, 0, 2]);
+    const w = tf.gather(tf.concat([k, r], 0), perm, 1);
+    const b = tf.gather(b0, perm);
+    const z = tf.zeros([xb.shape[0], u]);
+    const zu = tf.zeros([u]);
+    const len = int64Scalar(steps);
+    const T = attr.type('T', 'float32');
+    const outs = native('BlockLSTMV2', [attr.float('cell_clip', 0), attr.bool('use_peephole', false), T],
+      [len, xt, z, z, w, zu, zu, zu, b], 7);
+    save([perm, xt, w, b, z, zu, ...outs]);
+    return {
+      value: outs[6] as tf.Tensor3D,
+      gradFunc: (dh: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sp, sx, sw, sb, sz, szu, ...o] = saved;
+        const grads = native('BlockLSTMGradV2', [attr.bool('use_peephole', false), T],
+          [len, sx, sz, sz, sw, szu, szu, szu, sb, ...o, tf.zerosLike(o[1]), dh as tf.Tensor], 8);
+        const gw = tf.gather(grads[3], sp, 1);
+        return [tf.transpose(grads[0], [1, 0, 2]), tf.slice(gw, [0, 0], [d, 4 * u]), tf.slice(gw, [d, 0], [u, 4 * u]), tf.gather(grads[7], sp)];
+      },
+    };
+  });
+  return f(x, kernel, recurrent, bias) as tf.Tensor3D;
+};
+
 // tfjs 4.22 bug: with a single output, Unpack's gradient receives one tensor instead of a list
 // and stack() throws. An LSTM over a length-1 sequence (lstmInput 'utterance') hits it.
 tf.registerGradient({
@@ -288,6 +344,19 @@ tf.registerGradient({
   gradFunc: (dy: tf.Tensor | tf.Tensor[], _saved: tf.Tensor[], attrs: tf.NamedAttrMap) => ({
     value: () => tf.stack(Array.isArray(dy) ? dy : [dy], (attrs as unknown as { axis: number }).axis),
   }),
+});
+
+// ReLU's gradient (every conv and dense layer of the paper's models) as TF's one ReluGrad
+// kernel, instead of tfjs' mul(dy, step(x)) (3 ops on tfjs-node, each a pass over the tensor).
+// Same values: both pass dy where x > 0 and 0 elsewhere.
+const plainReluGrad = tf.getGradient('Relu');
+tf.registerGradient({
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    if (!fastPath('relugrad') || saved[0].dtype !== 'float32') return plainReluGrad.gradFunc(dy, saved, attrs);
+    return { x: () => native('ReluGrad', [attr.type('T', 'float32')], [dy as tf.Tensor, saved[0]])[0] };
+  },
 });
 
 tf.serialization.registerClass(EmofuseConv1D);

@@ -144,3 +144,93 @@ export function batchTensors(host: HostInputs, rows: ArrayLike<number>): tf.Tens
     return tf.tensor(out, [rows.length, keep, ...inner.slice(1)], 'float32');
   });
 }
+
+/**
+ * The tfjs-node fast paths (native TensorFlow kernels called directly, see native.ts notes in
+ * the package README). Each is exact up to float rounding; switching one off runs the plain
+ * tfjs ops instead (tests compare the two, benchmarks time them).
+ */
+export const FAST_PATHS = ['adam', 'lstm', 'relugrad'] as const;
+export type FastPath = (typeof FAST_PATHS)[number];
+const fastOn = new Set<FastPath>(FAST_PATHS);
+
+/** EMOFUSE_FAST_PATHS=none | all | adam,lstm,... (benchmarks time a whole run with and without). */
+function fastPathsFromEnv(): void {
+  const env = process.env.EMOFUSE_FAST_PATHS?.trim();
+  if (!env) return;
+  setFastPaths(env === 'all' ? 'all' : env === 'none' ? [] : (env.split(',').map((x) => x.trim()) as FastPath[]));
+}
+
+export function setFastPaths(paths: 'all' | readonly FastPath[]): void {
+  fastOn.clear();
+  for (const p of paths === 'all' ? FAST_PATHS : paths) {
+    if (!FAST_PATHS.includes(p)) throw new EmofuseError(`unknown fast path ${JSON.stringify(p)}`, { where: 'setFastPaths', fix: `use some of ${FAST_PATHS.join(', ')}` });
+    fastOn.add(p);
+  }
+}
+
+fastPathsFromEnv();
+
+/** Whether fast path `p` is on and can run here (tfjs-node only). */
+export function fastPath(p: FastPath): boolean {
+  return fastOn.has(p) && tf.getBackend() === 'tensorflow';
+}
+
+/** tfjs-node's backend object, as far as the native calls below use it (not in its typings). */
+interface NodeBackend {
+  binding: {
+    executeOp(name: string, attrs: NativeAttr[], ids: number[], outputs: number): { id: number; shape: number[]; dtype: number }[];
+    createTensor(shape: number[], dtype: number, values: Int32Array | Float32Array): number;
+    TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_SHAPE: number;
+    TF_FLOAT: number; TF_INT32: number; TF_INT64: number;
+  };
+  getInputTensorIds(tensors: tf.Tensor[]): number[];
+  createOutputTensor(meta: { id: number; shape: number[]; dtype: number }): tf.Tensor;
+}
+
+export interface NativeAttr { name: string; type: number; value: unknown }
+
+function node(): NodeBackend {
+  return tf.backend() as unknown as NodeBackend;
+}
+
+/** Op attributes for `native`; types are 'float32' | 'int32' | 'int64'. */
+export const attr = {
+  type: (name: string, dtype: 'float32' | 'int32' | 'int64'): NativeAttr => {
+    const b = node().binding;
+    return { name, type: b.TF_ATTR_TYPE, value: dtype === 'float32' ? b.TF_FLOAT : dtype === 'int32' ? b.TF_INT32 : b.TF_INT64 };
+  },
+  bool: (name: string, value: boolean): NativeAttr => ({ name, type: node().binding.TF_ATTR_BOOL, value }),
+  int: (name: string, value: number | number[]): NativeAttr => ({ name, type: node().binding.TF_ATTR_INT, value }),
+  float: (name: string, value: number): NativeAttr => ({ name, type: node().binding.TF_ATTR_FLOAT, value }),
+  string: (name: string, value: string | string[]): NativeAttr => ({ name, type: node().binding.TF_ATTR_STRING, value }),
+  shape: (name: string, value: number[]): NativeAttr => ({ name, type: node().binding.TF_ATTR_SHAPE, value }),
+};
+
+/**
+ * Runs one TensorFlow op eagerly on tfjs-node, with the given attributes and `outputs` outputs
+ * (0 for ops that only update a resource). Inputs are tfjs tensors or raw handles from
+ * `int64Scalar`. The outputs are ordinary tfjs tensors (tracked by tidy); no gradient is
+ * recorded, so callers wrap these in tf.customGrad where one is needed.
+ */
+export function native(op: string, attrs: NativeAttr[], inputs: (tf.Tensor | RawHandle)[], outputs = 1): tf.Tensor[] {
+  const be = node();
+  const ids = inputs.map((t) => (t instanceof RawHandle ? t.id : be.getInputTensorIds([t])[0]));
+  return be.binding.executeOp(op, attrs, ids, outputs).map((m) => be.createOutputTensor(m));
+}
+
+/** A native tensor handle outside tfjs' bookkeeping (int64 scalars, which tfjs has no dtype for). */
+export class RawHandle {
+  constructor(readonly id: number) {}
+}
+
+const int64Cache = new Map<number, RawHandle>();
+/** A cached int64 scalar handle (e.g. BlockLSTM's seq_len_max); kept for the process' life. */
+export function int64Scalar(value: number): RawHandle {
+  let h = int64Cache.get(value);
+  if (!h) {
+    h = new RawHandle(node().binding.createTensor([], node().binding.TF_INT64, new Int32Array([value, value < 0 ? -1 : 0])));
+    int64Cache.set(value, h);
+  }
+  return h;
+}

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, makeRng, shuffled } from '@emofuse/core';
 import { autoEpochs, TRAIN_DEFAULTS } from './config.ts';
 import type { EmofuseModel, ModelInputs } from './model.ts';
-import { FlatAdam } from './optimizer.ts';
+import { makeAdam } from './optimizer.ts';
 import { batchTensors, hostInputs, labelIndices, type HostInputs, type Labels } from './tensors.ts';
 
 export interface LabelledPart {
@@ -137,7 +137,7 @@ export async function train(model: EmofuseModel, data: TrainData, options: Train
 
   const rng = makeRng(`${options.seed ?? model.seed}:shuffle`);
   const vars = model.net.trainableWeights.map((w) => w.read() as tf.Variable);
-  const optimizer = new FlatAdam(vars, lr);
+  const optimizer = makeAdam(vars, lr);
   const weights = cw ? tf.keep(tf.tensor1d(cw)) : null;
   const n = trainPart.y.length;
   const batches = Math.ceil(n / batchSize);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, predict, selectBackend, train, formatEpochLine, balancedClassWeights, type EpochLog, type ModelType } from '../src/index.ts';
+import { FAST_PATHS, setFastPaths, type FastPath } from '../src/tensors.ts';
 import { CLASSES, SMALL, synthetic } from './helpers.ts';
 
 let backend = '';
@@ -170,6 +171,32 @@ describe('train', () => {
     await expect(train(m, { train: { inputs: { speech: trainSet.speech }, labels: map } }, { epochs: 1 }))
       .rejects.toThrow(new RegExp(`${trainSet.ids[0]} has no label`));
     m.net.dispose();
+  });
+
+  it('every tfjs-node fast path gives the plain path\'s losses and posteriors (float tolerance)', async (ctx) => {
+    if (backend !== 'tensorflow') ctx.skip();
+    const run = async (type: ModelType, paths: readonly FastPath[]) => {
+      setFastPaths(paths);
+      try {
+        const m = buildModel({ type, classes: CLASSES, input: INPUT[type], model: SMALL, seed: 5 });
+        const r = await train(m, { train: part(trainSet), valid: part(validSet) }, { epochs: 2, batchSize: 16, seed: 5 });
+        const p = predict(m, { text: validSet.text, speech: validSet.speech });
+        m.net.dispose();
+        return { losses: r.history.flatMap((h) => [h.trainLoss, h.validLoss!]), probs: Array.from(p.probs) };
+      } finally {
+        setFastPaths('all');
+      }
+    };
+    // each path alone on the model it matters most for, and all of them on every model
+    const alone: Record<FastPath, ModelType> = { adam: 'speech-cnn', lstm: 'text-lstm', relugrad: 'joint-cnn' };
+    for (const type of ['text-lstm', 'speech-cnn', 'joint-cnn'] as const) {
+      const plain = await run(type, []);
+      for (const paths of [...FAST_PATHS.filter((p) => alone[p] === type).map((p) => [p]), FAST_PATHS]) {
+        const fast = await run(type, paths);
+        fast.losses.forEach((l, i) => expect(Math.abs(l - plain.losses[i]), `${type} ${paths.join('+')} loss ${i}`).toBeLessThan(1e-4));
+        fast.probs.forEach((q, i) => expect(Math.abs(q - plain.probs[i]), `${type} ${paths.join('+')} probs`).toBeLessThan(1e-4));
+      }
+    }
   });
 
   it('formats one progress line per epoch with the time left', () => {
