@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { EmofuseError, checkUniqueIds, type FeatureMatrix } from '@emofuse/core';
+import { EmofuseError, checkUniqueIds, labelIndices, type FeatureMatrix } from '@emofuse/core';
 import { isSequence, type EmofuseModel, type ModelInputs } from './model.ts';
 
 /** Class labels of a part: an array aligned with the inputs' ids, or a lookup by utterance id. */
@@ -99,25 +99,13 @@ function reorder(m: FeatureMatrix, ids: string[], where: string): Float32Array {
   return out;
 }
 
-/** Class indices for `ids`; an unknown or missing label names the utterance. */
-export function labelIndices(ids: string[], labels: Labels, classes: string[], where: string): Int32Array {
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const get: (id: string, i: number) => string | undefined = Array.isArray(labels)
-    ? (_id, i) => (labels as string[])[i]
-    : labels instanceof Map ? (id) => labels.get(id) : (id) => (labels as Record<string, string>)[id];
-  if (Array.isArray(labels) && labels.length !== ids.length) {
-    throw new EmofuseError(`${labels.length} labels for ${ids.length} utterances`, { where, fix: 'give one label per input row, or a map keyed by utterance id' });
-  }
-  const out = new Int32Array(ids.length);
-  ids.forEach((id, i) => {
-    const label = get(id, i);
-    const k = label === undefined ? undefined : index.get(label);
-    if (k === undefined) {
-      throw new EmofuseError(`utterance ${id} has ${label === undefined ? 'no label' : `label ${JSON.stringify(label)}, not one of ${classes.join(', ')}`}`, { where });
-    }
-    out[i] = k;
-  });
-  return out;
+/**
+ * Class indices for `ids` (core's labelIndices, same argument order), also taking labels as a
+ * plain object keyed by utterance id.
+ */
+export function trainingLabels(ids: readonly string[], classes: readonly string[], labels: Labels, where: string): Int32Array {
+  const byId = Array.isArray(labels) || labels instanceof Map ? (labels as readonly string[] | ReadonlyMap<string, string>) : new Map(Object.entries(labels));
+  return labelIndices(ids, classes, byId, where);
 }
 
 /**

@@ -3,7 +3,7 @@ import { EmofuseError, makeRng, shuffled } from '@emofuse/core';
 import { autoEpochs, TRAIN_DEFAULTS } from './config.ts';
 import type { EmofuseModel, ModelInputs } from './model.ts';
 import { makeAdam } from './optimizer.ts';
-import { batchTensors, hostInputs, labelIndices, type HostInputs, type Labels } from './tensors.ts';
+import { batchTensors, hostInputs, trainingLabels, type HostInputs, type Labels } from './tensors.ts';
 
 export interface LabelledPart {
   inputs: ModelInputs;
@@ -77,7 +77,7 @@ interface Part {
 function preparePart(model: EmofuseModel, part: LabelledPart, where: string): Part {
   const host = hostInputs(model, part.inputs, where);
   if (host.ids.length === 0) throw new EmofuseError('has no utterances', { where });
-  return { host, y: labelIndices(host.ids, part.labels, model.classes, where) };
+  return { host, y: trainingLabels(host.ids, model.classes, part.labels, where) };
 }
 
 const EPS = 1e-7;
