@@ -8,13 +8,15 @@ import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import { EXIT, UsageError, codeFor, printError } from '../errors.ts';
 import { interruptible } from '../interrupt.ts';
+// The executors register themselves, in this order (inline, local, slurm).
+import './inline.ts';
+import './local.ts';
+import './slurm.ts';
 import { aggregate } from './aggregate.ts';
 import { defaultPlanDir, keyOf, readPlan, runPlan, sweepPlan, writePlan, type Plan, type SlurmResources } from './plan.ts';
 import { executorNames, getExecutor } from './registry.ts';
 import { completedRuns } from './store.ts';
 import { haveSbatch, formatStatus, resubmit, sweepStatus } from './slurm.ts';
-import './inline.ts';
-import './local.ts';
 
 export interface LaunchFlags {
   jobs?: number;

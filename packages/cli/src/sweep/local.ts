@@ -33,7 +33,7 @@ function overall(total: number) {
   }
   return {
     line: (s: string) => process.stderr.write(`${s}\n`),
-    tick: () => { done++; process.stderr.write(`tasks: ${done}/${total} done, about ${eta()} left\n`); },
+    tick: () => { done++; process.stderr.write(`tasks: ${done}/${total} ended, about ${eta()} left\n`); },
     stop: () => {},
   };
 }
