@@ -139,7 +139,8 @@ export function writePlan(plan: Plan & { configs: Map<string, Config> }, dir: st
 }
 
 export function savePlan(plan: Plan): void {
-  writeJsonAtomic(path.join(plan.dir!, 'plan.json'), plan);
+  const { configs: _configs, ...saved } = plan as Plan & { configs?: unknown };
+  writeJsonAtomic(path.join(plan.dir!, 'plan.json'), saved);
 }
 
 /** Read a sweep directory's plan.json; a clear error when `dir` is not one. */

@@ -120,7 +120,7 @@ export function submit(plan: Plan, tasks: PlanTask[], res: SlurmResources, ctx: 
 
 // ---- status -------------------------------------------------------------------------------
 
-export type TaskState = 'done' | 'pending' | 'running' | 'failed' | 'cancelled' | 'interrupted' | 'not submitted' | 'unknown';
+export type TaskState = 'done' | 'pending' | 'running' | 'failed' | 'cancelled' | 'not submitted' | 'not done' | 'unknown';
 
 export interface TaskStatus {
   index: number;
@@ -229,7 +229,8 @@ export function sweepStatus(dir: string): SweepStatus {
     const s = job ? states.get(job) : undefined;
     const log = job ? taskLog(plan, job) : undefined;
     if (run) return { ...base, state: 'done', run: run.dir, job, log, slurm: s && `${s.state} (${s.from})` };
-    if (!job) return { ...base, state: 'not submitted' };
+    // Local and inline plans have no jobs: a task is done or not (rerun the command to finish it).
+    if (!job) return { ...base, state: plan.slurm ? 'not submitted' : 'not done' };
     if (!s) {
       // The scheduler has forgotten the job (no accounting, past MinJobAge): it ended without a run.
       return { ...base, state: log && existsSync(log) ? 'failed' : 'unknown', job, log };
@@ -258,7 +259,7 @@ export function formatStatus(s: SweepStatus): string {
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [`${s.kind} ${s.name}  (${s.dir})`, `states from: ${s.sources.join(', ')}`, '', line(head), ...rows.map(line), ''];
   out.push(`${s.tasks.length} task(s): ${Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-  const bad = s.tasks.filter((t) => ['failed', 'cancelled', 'interrupted', 'unknown'].includes(t.state));
+  const bad = s.tasks.filter((t) => ['failed', 'cancelled', 'unknown'].includes(t.state));
   for (const t of bad) out.push(`  task ${t.index} ${t.state}${t.log ? `: log ${t.log}` : ''}`);
   if (bad.length) out.push(`resubmit: emofuse sweep resubmit ${s.dir} --task ${bad.map((t) => t.index).join(',')}`);
   if (s.aggregate) out.push(`aggregation job ${s.aggregate.job}: ${s.aggregate.slurm ?? 'ended'}  log ${s.aggregate.log}`);
@@ -277,7 +278,7 @@ export function resubmit(dir: string, which: { tasks: number[]; failed: boolean 
   for (const k of which.tasks) {
     if (!plan.tasks[k]) throw new EmofuseError(`no task ${k}: the plan has tasks 0-${plan.tasks.length - 1}`, { where: '--task', fix: `see emofuse sweep status ${dir}` });
   }
-  const wanted = which.failed ? status.tasks.filter((t) => ['failed', 'cancelled', 'interrupted', 'unknown'].includes(t.state)).map((t) => t.index) : which.tasks;
+  const wanted = which.failed ? status.tasks.filter((t) => ['failed', 'cancelled', 'unknown'].includes(t.state)).map((t) => t.index) : which.tasks;
   const send: PlanTask[] = [];
   for (const k of wanted) {
     const st = status.tasks[k];

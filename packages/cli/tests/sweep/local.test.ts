@@ -39,7 +39,7 @@ describe.skipIf(!existsSync(emodb))('run --jobs (local worker pool)', () => {
     const pool = cli('run', base, ...tiny(poolOut), '--jobs', '2', '--threads', '1');
     expect(pool.code, pool.err).toBe(0);
     expect(pool.err).toMatch(/start 1\/2: task 0 \(seed 1\)/);
-    expect(pool.err).toMatch(/done  task 1 \(seed 2\) in/);
+    expect(pool.err).toMatch(/done {2}task 1 \(seed 2\) in/);
     const a = bySeed(serialOut);
     const b = bySeed(poolOut);
     expect(Object.keys(b).sort()).toEqual(['1', '2']);
