@@ -232,6 +232,11 @@ export function sweepStatus(dir: string): SweepStatus {
     // Local and inline plans have no jobs: a task is done or not (rerun the command to finish it).
     if (!job) return { ...base, state: plan.slurm ? 'not submitted' : 'not done' };
     if (!s) {
+      const array = job.split('_')[0];
+      // scancel of a pending element removes it from its array, leaving no record of its own.
+      if ([...states.keys()].some((id) => id.startsWith(`${array}_`)) && !(log && existsSync(log))) {
+        return { ...base, state: 'cancelled', job, log, slurm: `gone from array ${array} before it started` };
+      }
       // The scheduler has forgotten the job (no accounting, past MinJobAge): it ended without a run.
       return { ...base, state: log && existsSync(log) ? 'failed' : 'unknown', job, log };
     }

@@ -59,7 +59,7 @@ describe.skipIf(!existsSync(emodb))('run --jobs (local worker pool)', () => {
     expect(redo.err).toContain('resume: 1 of 2 task(s) already complete');
     expect(redo.err).toMatch(/start 1\/1: task 1 \(seed 2\)/);
     expect(bySeed(poolOut)).toEqual(a);
-  }, 600_000);
+  }, 900_000);
 
   it('Ctrl-C stops every worker and leaves no run and no temp dir behind', async () => {
     const out = path.join(work, 'interrupted');
@@ -72,7 +72,7 @@ describe.skipIf(!existsSync(emodb))('run --jobs (local worker pool)', () => {
     const logs = [0, 1].map((k) => path.join(work, 'isweep', 'logs', `task-00${k}.out`));
     const t0 = Date.now();
     while (!logs.every((l) => existsSync(l) && /epoch\s+1\/200/.test(readFileSync(l, 'utf8')))) {
-      if (Date.now() - t0 > 240_000) throw new Error(`workers did not start training: ${err}`);
+      if (Date.now() - t0 > 400_000) throw new Error(`workers did not start training: ${err}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
     child.kill('SIGINT');
@@ -89,5 +89,5 @@ describe.skipIf(!existsSync(emodb))('run --jobs (local worker pool)', () => {
       }
     });
     expect(alive).toEqual([]);
-  }, 600_000);
+  }, 900_000);
 });

@@ -29,7 +29,7 @@ describe.skipIf(!haveSbatch)('sweep --launcher slurm (real cluster; skipped only
     return JSON.parse(r.out) as SweepStatus;
   };
   const queued = (job: string) => spawnSync('squeue', ['-h', '-j', job, '-o', '%i'], { encoding: 'utf8' }).stdout.trim() !== '';
-  async function waitGone(job: string, what: string, seconds = 240): Promise<void> {
+  async function waitGone(job: string, what: string, seconds = 420): Promise<void> {
     const t0 = Date.now();
     while (queued(job)) {
       if (Date.now() - t0 > seconds * 1000) throw new Error(`${what} (job ${job}) still queued after ${seconds} s: ${spawnSync('squeue', { encoding: 'utf8' }).stdout}`);
@@ -86,5 +86,5 @@ describe.skipIf(!haveSbatch)('sweep --launcher slurm (real cluster; skipped only
     const ablation = readFileSync(path.join(path.dirname(s2.result!.report!), 'ablation.md'), 'utf8');
     for (const p of plan.points) expect(ablation).toContain(`sweepPoint=${p}`);
     expect(readFileSync(s2.result!.report!, 'utf8')).toContain(`${plan.tasks[best].point} chosen by validation ua`);
-  }, 600_000);
+  }, 900_000);
 });
