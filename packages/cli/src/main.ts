@@ -11,6 +11,7 @@ import { EXIT, UsageError, codeFor, printError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
 import { formatGc, formatRuns, gcPartials, listRunDirs } from './runs.ts';
+import { addLaunchOptions, addSweepSubcommands, launchRun, launchSweep, type LaunchFlags } from './sweep/cli.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -60,7 +61,7 @@ Examples:
 Exit codes: 0 ok, 1 failure, 2 bad input (configuration or usage; nothing was done), 130 interrupted.
 Configuration: defaults in packages/cli/src/config/defaults.ts; experiment YAML files hold overrides.`);
 
-  program
+  const runCmd = program
     .command('run')
     .description('train the systems of one experiment (one run per seed), fuse, score, log and save')
     .argument('[experiment]', 'experiment YAML with overrides of the defaults (none: the defaults alone)')
@@ -79,8 +80,11 @@ Examples:
   $ emofuse run --dry-run                          # show every key and its default
   $ emofuse run experiments/iemocap/joint_cnn.yaml --seed 2
   $ emofuse run experiments/iemocap/text_lstm.yaml --set model.text.lstmUnits=64 --set seeds=[1,2]
-  $ emofuse run runs/default/<run-id>/config.resolved.yaml   # rerun a run exactly`)
-    .action(async (file: string | undefined, opts: { set: string[]; seed?: number; dryRun?: boolean }) => {
+  $ emofuse run runs/default/<run-id>/config.resolved.yaml --fresh   # rerun a run exactly
+  $ emofuse run experiments/emodb/speech_cnn.yaml --jobs 2  # seeds in 2 worker processes
+
+Seeds already complete in the run store with the same config fingerprint are skipped (--fresh redoes them).`)
+    .action(async (file: string | undefined, opts: { set: string[]; seed?: number; dryRun?: boolean } & LaunchFlags) => {
       let config;
       try {
         await importPlugins(file, opts.set);
@@ -104,15 +108,11 @@ Examples:
         process.stderr.write(`${preview.text}\n(dry run: the corpus was read and split; no features were computed, nothing was trained or written)\n`);
         return setCode(EXIT.ok);
       }
-      setCode(await interruptible(`experiment ${config.experiment}`, async (ctx) => {
-        const { runExperiment } = await import('./pipeline/index.ts');
-        const result = await runExperiment(config, ctx);
-        ctx.log(`saved ${result.runs.length} run(s) of ${config.experiment}:`);
-        for (const r of result.runs) ctx.log(`  seed ${r.seed}  ${r.runId}  ${r.dir}`);
-      }));
+      setCode(await launchRun(config, opts, file));
     });
+  addLaunchOptions(runCmd);
 
-  program
+  const sweepCmd = program
     .command('sweep')
     .description('run a hyperparameter grid over a base experiment; choose the best point on the validation split')
     .argument('<sweep>', 'sweep YAML: { base, grid: { key.path: [values] }, metric, split: valid, mode }')
@@ -132,8 +132,14 @@ Example sweep file (experiments/sweeps/text_lstm_units.yaml):
 
 Examples:
   $ emofuse sweep experiments/sweeps/text_lstm_units.yaml --dry-run
-  $ emofuse sweep experiments/sweeps/text_lstm_units.yaml --seed 1`)
-    .action(async (file: string, opts: { set: string[]; seed?: number; dryRun?: boolean }) => {
+  $ emofuse sweep experiments/sweeps/text_lstm_units.yaml --seed 1
+  $ emofuse sweep experiments/sweeps/text_lstm_units.yaml --jobs 2
+  $ emofuse sweep experiments/sweeps/text_lstm_units.yaml --launcher slurm --partition gpu --time 2:00:00
+  $ emofuse sweep status runs/.sweeps/sweep-text_lstm_units-<time>
+  $ emofuse sweep resubmit runs/.sweeps/sweep-text_lstm_units-<time> --task 3
+
+Rerunning a sweep skips the (config, seed) pairs already complete in the run store.`)
+    .action(async (file: string, opts: { set: string[]; seed?: number; dryRun?: boolean } & LaunchFlags) => {
       let sweep, points;
       try {
         sweep = loadSweep(file);
@@ -149,13 +155,10 @@ Examples:
         for (const p of points) process.stdout.write(`  ${p.name}  seeds [${p.config.seeds.join(', ')}]\n`);
         return setCode(EXIT.ok);
       }
-      setCode(await interruptible(`sweep ${sweep.name}`, async (ctx) => {
-        const { runSweep } = await import('./pipeline/index.ts');
-        const result = await runSweep(sweep, points, ctx);
-        for (const p of result.points) ctx.log(`  ${p.name}  ${sweep.metric}(valid) = ${p.score.toFixed(4)}`);
-        ctx.log(`best on validation: ${result.best}`);
-      }));
+      setCode(await launchSweep(sweep, points, opts));
     });
+  addLaunchOptions(sweepCmd);
+  addSweepSubcommands(sweepCmd, setCode);
 
   program
     .command('report')

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { z } from 'zod';
 import { sweepSchema, type Config, type MetricName } from './schema.ts';
 import { ConfigError, describeValue, readYamlLayer, resolveConfig, setLayers, type ConfigIssue, type ConfigLayer, type LoadOptions } from './load.ts';
 import { checkKeyPath } from './keys.ts';
@@ -15,7 +16,20 @@ export interface Sweep {
   /** Always 'valid': the test split never chooses anything. */
   split: 'valid';
   mode: 'max' | 'min';
+  /** Slurm resources for `--launcher slurm` (flags override them). */
+  slurm?: SlurmBlock;
 }
+
+/** The optional `slurm:` block of a sweep file: what every array task asks the scheduler for. */
+const slurmBlockSchema = z.strictObject({
+  partition: z.string().min(1).optional(),
+  account: z.string().min(1).optional(),
+  cpusPerTask: z.number().int().positive().optional(),
+  mem: z.string().regex(/^\d+[KMGT]?$/i, "expected a size such as '4G' or '4000M'").optional(),
+  time: z.string().regex(/^[\d:-]+$/, "expected a Slurm time such as '30:00', '2:00:00' or '1-00:00:00'").optional(),
+  extra: z.array(z.string().min(1), { error: "expected a list of sbatch options, e.g. ['--qos=short']" }).optional(),
+});
+export type SlurmBlock = z.infer<typeof slurmBlockSchema>;
 
 export interface SweepPoint {
   /** Readable and unique within the sweep, e.g. `lstmUnits=64,batchSize=16`. */
@@ -41,8 +55,18 @@ export function loadSweep(file: string): Sweep {
   const layer = readYamlLayer(file, 'sweep');
   const origin = layer.origin as Extract<ConfigLayer['origin'], { kind: 'file' }>;
   const where = displayPath(origin.file);
-  const raw = layer.values;
+  const { slurm: rawSlurm, ...raw } = layer.values;
   const issues: ConfigIssue[] = [];
+  let slurm: SlurmBlock | undefined;
+  if (rawSlurm !== undefined) {
+    const r = slurmBlockSchema.safeParse(rawSlurm);
+    if (r.success) slurm = r.data;
+    for (const iss of r.error?.issues ?? []) {
+      const key = ['slurm', ...iss.path.map(String)].join('.');
+      if (iss.code === 'unrecognized_keys') issues.push(...iss.keys.map((k) => ({ key: `${key}.${k}`, where, message: 'unknown key', fix: `valid keys: ${Object.keys(slurmBlockSchema.shape).join(', ')}` })));
+      else issues.push({ key, where, message: iss.message });
+    }
+  }
   if (raw.split === 'test') {
     issues.push({
       key: 'split',
@@ -76,11 +100,11 @@ export function loadSweep(file: string): Sweep {
   if (issues.length) throw new ConfigError(issues);
   const base = path.resolve(baseDirFor({ file: origin.file }), s.base);
   const name = s.name ?? path.basename(origin.file).replace(/\.ya?ml$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-');
-  return { name, file: origin.file, base, grid: s.grid, metric: s.metric, split: s.split, mode: s.mode };
+  return { name, file: origin.file, base, grid: s.grid, metric: s.metric, split: s.split, mode: s.mode, ...(slurm ? { slurm } : {}) };
 }
 
 function suggestSweepKey(k: string): string {
-  const valid = Object.keys(sweepSchema.shape);
+  const valid = [...Object.keys(sweepSchema.shape), 'slurm'];
   return `valid keys: ${valid.join(', ')}`.replace(/^/, valid.includes(k.toLowerCase()) ? `did you mean \`${k.toLowerCase()}\`? ` : '');
 }
 
