@@ -19,3 +19,4 @@ export type { Labels } from './tensors.ts';
 export { predict, savePosteriors, loadPosteriors } from './predict.ts';
 export { saveModel, loadModel } from './io.ts';
 export { selectBackend, missingKernels, type BackendChoice, type BackendName, type BackendPreference } from './backend.ts';
+export { setFastPaths, FAST_PATHS, type FastPath } from './tensors.ts';
