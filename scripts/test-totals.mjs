@@ -6,7 +6,8 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.join(root, 'reports/vitest');
 // Every Nx project with a test target, read from its project.json (the same list nx runs).
-const projects = ['packages', 'apps']
+const projects = ['packages', 'apps', 'examples']
+  .filter((top) => existsSync(path.join(root, top)))
   .flatMap((top) => readdirSync(path.join(root, top)).map((d) => path.join(root, top, d, 'project.json')))
   .filter((f) => existsSync(f))
   .map((f) => JSON.parse(readFileSync(f, 'utf8')))
