@@ -65,7 +65,8 @@ let handles = 0;
  * The same Adam step as FlatAdam, as TensorFlow's fused ResourceApplyAdam kernel (one pass over
  * each variable, sharded over the cores; Keras' Adam does the same passes in its compiled graph)
  * on tfjs-node. The weights, m and v live in TF resource variables; after each step the tfjs
- * variable is pointed at the new value (ReadVariableOp, no copy), so a step is 2 ops a variable
+ * variable is pointed at the new value (ReadVariableOp aliases it; TF copies the buffer on the
+ * next update, one memcpy), so a step is 2 ops a variable
  * instead of FlatAdam's ~12 element-wise passes plus concat/split. TF's kernel puts epsilon on
  * sqrt(v) before bias correction; passing epsilon * sqrt(1 - beta2^t) makes it tf.train.adam's
  * (and FlatAdam's) update exactly, up to float rounding.

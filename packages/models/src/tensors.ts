@@ -134,7 +134,7 @@ export function batchTensors(host: HostInputs, rows: ArrayLike<number>): tf.Tens
 }
 
 /**
- * The tfjs-node fast paths (native TensorFlow kernels called directly, see native.ts notes in
+ * The tfjs-node fast paths (native TensorFlow kernels called directly, see "Fast paths" in
  * the package README). Each is exact up to float rounding; switching one off runs the plain
  * tfjs ops instead (tests compare the two, benchmarks time them).
  */
