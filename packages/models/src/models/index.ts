@@ -4,3 +4,4 @@ import './speech-cnn.ts';
 import './joint-cnn.ts';
 import './linear.ts';
 import './bc-lstm.ts';
+import './tfn.ts';
