@@ -5,3 +5,4 @@ import './joint-cnn.ts';
 import './linear.ts';
 import './bc-lstm.ts';
 import './tfn.ts';
+import './lmf.ts';

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { SymbolicTensor } from '@tensorflow/tfjs';
 import { posInt, rate, widths } from '@emofuse/core';
-import { registerModel, type BuildTools } from '../descriptor.ts';
+import { registerModel, type BuildRequest, type BuildTools } from '../descriptor.ts';
 import type { TextSlice } from './text-lstm.ts';
 
 export const tfnSlice = z.strictObject({
@@ -33,9 +33,31 @@ export const TFN_DEFAULTS: TfnSlice = {
 };
 
 /** [x; 1]: a constant 1 from an untrainable dense layer (zero kernel, unit bias), so save and load keep it. */
-function withOne(x: SymbolicTensor, t: BuildTools, name: string): SymbolicTensor {
+export function withOne(x: SymbolicTensor, t: BuildTools, name: string): SymbolicTensor {
   const one = t.tf.layers.dense({ units: 1, kernelInitializer: 'zeros', biasInitializer: 'ones', trainable: false, name: `${name}_one` }).apply(x) as SymbolicTensor;
   return t.tf.layers.concatenate({ axis: -1, name: `${name}_with_one` }).apply([x, one]) as SymbolicTensor;
+}
+
+/** TFN's two subnetworks (LMF shares them): z_t and z_s, each after dropout, and the net's inputs. */
+export function subnetworks(req: BuildRequest, t: BuildTools, cfg: Pick<TfnSlice, 'textDim' | 'speechDim' | 'speechLayers' | 'dropout'>, prefix: string) {
+  const tf = t.tf;
+  const dense = (x: SymbolicTensor, units: number, name: string) =>
+    tf.layers.dense({ units, activation: 'relu', kernelInitializer: t.glorot(), name }).apply(x) as SymbolicTensor;
+  const drop = (x: SymbolicTensor, name: string) => tf.layers.dropout({ rate: cfg.dropout, seed: t.nextSeed(), name }).apply(x) as SymbolicTensor;
+  // Text: an LSTM over the per-word conv features (as text-lstm), or the utterance vector.
+  const words = req.input.text?.kind === 'sequence';
+  const text = t.blocks.textBranch(req.input.text, t, words);
+  const ts = t.config.text as TextSlice;
+  const tSeq = words
+    ? new t.layers.EmofuseLSTM({ units: ts.lstmUnits, dropout: ts.dropout, seed: t.nextSeed(), name: `${prefix}_text_lstm` }).apply(text.steps!) as SymbolicTensor
+    : text.t;
+  const zt = drop(dense(tSeq, cfg.textDim, `${prefix}_text`), `${prefix}_text_dropout`);
+  // Speech: dense layers over the selected functionals.
+  const s = t.blocks.speechInput(req.input.speech);
+  let zs = s;
+  for (let i = 1; i <= cfg.speechLayers; i++) zs = dense(zs, cfg.speechDim, `${prefix}_speech_${i}`);
+  zs = drop(zs, `${prefix}_speech_dropout`);
+  return { zt, zs, inputs: [...text.inputs, s], dense, drop };
 }
 
 export const tfn = registerModel({
@@ -48,23 +70,7 @@ export const tfn = registerModel({
   build(req, t) {
     const cfg = t.config.tfn as TfnSlice;
     const tf = t.tf;
-    const dense = (x: SymbolicTensor, units: number, name: string) =>
-      tf.layers.dense({ units, activation: 'relu', kernelInitializer: t.glorot(), name }).apply(x) as SymbolicTensor;
-    const drop = (x: SymbolicTensor, name: string) => tf.layers.dropout({ rate: cfg.dropout, seed: t.nextSeed(), name }).apply(x) as SymbolicTensor;
-
-    // Text subnetwork: an LSTM over the per-word conv features (as text-lstm), or the utterance vector.
-    const words = req.input.text?.kind === 'sequence';
-    const text = t.blocks.textBranch(req.input.text, t, words);
-    const tSeq = words
-      ? new t.layers.EmofuseLSTM({ units: (t.config.text as TextSlice).lstmUnits, dropout: (t.config.text as TextSlice).dropout, seed: t.nextSeed(), name: 'tfn_text_lstm' }).apply(text.steps!) as SymbolicTensor
-      : text.t;
-    const zt = drop(dense(tSeq, cfg.textDim, 'tfn_text'), 'tfn_text_dropout');
-
-    // Speech subnetwork: dense layers over the selected functionals.
-    const s = t.blocks.speechInput(req.input.speech);
-    let zs = s;
-    for (let i = 1; i <= cfg.speechLayers; i++) zs = dense(zs, cfg.speechDim, `tfn_speech_${i}`);
-    zs = drop(zs, 'tfn_speech_dropout');
+    const { zt, zs, inputs, dense, drop } = subnetworks(req, t, cfg, 'tfn');
 
     // Fusion tensor: (z_t; 1) outer (z_s; 1), flattened.
     const at = tf.layers.reshape({ targetShape: [cfg.textDim + 1, 1], name: 'tfn_text_col' }).apply(withOne(zt, t, 'tfn_text')) as SymbolicTensor;
@@ -73,6 +79,6 @@ export const tfn = registerModel({
     let h = tf.layers.flatten({ name: 'tfn_fusion' }).apply(outer) as SymbolicTensor;
     cfg.hidden.forEach((units, i) => { h = drop(dense(h, units, `tfn_inference_${i + 1}`), `tfn_inference_dropout_${i + 1}`); });
     const output = tf.layers.dense({ units: req.classes.length, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(h) as SymbolicTensor;
-    return { inputs: [...text.inputs, s], output };
+    return { inputs, output };
   },
 });
