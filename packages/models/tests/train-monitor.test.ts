@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, predict, train, trainConfigSchema, TRAIN_DEFAULTS } from '../src/index.ts';
+import type { Posteriors } from '@emofuse/core';
 import { CLASSES, SMALL, synthetic } from './helpers.ts';
 
 const tr = synthetic(60, 21);
 const va = synthetic(40, 22);
 
-function ua(p: { probs: Float32Array }, labels: string[]): number {
+function ua(p: Posteriors, labels: string[]): number {
   const k = CLASSES.length;
   const hit = new Array<number>(k).fill(0), count = new Array<number>(k).fill(0);
   labels.forEach((l, i) => {

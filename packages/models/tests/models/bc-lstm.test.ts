@@ -73,7 +73,7 @@ describe('bc-lstm', () => {
     expect(r.history).toHaveLength(2);
     const p = predictModel(m, { text: d.text, dialogues });
     expect(p.ids).toEqual(d.ids);
-    for (let i = 0; i < d.ids.length; i++) expect(p.probs.subarray(i * 3, i * 3 + 3).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    for (let i = 0; i < d.ids.length; i++) expect(Array.from(p.probs.subarray(i * 3, i * 3 + 3)).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     m.net.dispose();
     tm.net.dispose();
   }, 120_000);

@@ -10,7 +10,7 @@ const tr = synthetic(90, 1);
 const va = synthetic(45, 2);
 const te = synthetic(60, 3);
 const part = (d: typeof tr) => ({ inputs: { speech: d.speech }, labels: d.labels });
-const acc = (p: { probs: Float32Array }, labels: string[]) => labels.filter((l, i) => {
+const acc = (p: { probs: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } }, labels: string[]) => labels.filter((l, i) => {
   const row = Array.from(p.probs.subarray(i * 3, i * 3 + 3));
   return CLASSES[row.indexOf(Math.max(...row))] === l;
 }).length / labels.length;
