@@ -13,7 +13,7 @@ import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 import { EmofuseError, oneOf, posInt, rate } from '@emofuse/core';
 import { registerModel, type BuildRequest, type BuildTools, type ModelDescriptor, type ModelQuestion } from '../descriptor.ts';
 import type { EmofuseModel } from '../model.ts';
-import { predictDialogues, trainDialogues, type UtteranceVectors } from './dialogue.ts';
+import { contextLSTM, predictDialogues, trainDialogues, type UtteranceVectors } from './dialogue.ts';
 import type { TextSlice } from './text-lstm.ts';
 
 export const bcLstmSlice = z.strictObject({
@@ -40,7 +40,7 @@ export const BCLSTM_DEFAULTS: BcLstmSlice = {
   units: 100, // Poria et al.: 100-unit (bi)LSTM
   hidden: 100, // Poria et al.: dense 100 after the LSTM
   dropout: 0.5, // Open: Poria et al.'s code uses 0.5 dropout; not stated in the paper
-  batchDialogues: 8, // Open
+  batchDialogues: 16, // Open
 };
 
 /** Per built net: tfjs (from the build tools) and how utterances become vectors. */
@@ -113,12 +113,7 @@ function build(withText: boolean, withSpeech: boolean) {
     }
     const tf = t.tf;
     const x = tf.input({ shape: [null, dim], name: 'utterances' });
-    let h = tf.layers.masking({ maskValue: 0, name: 'dialogue_mask' }).apply(x) as SymbolicTensor;
-    h = tf.layers.dropout({ rate: cfg.dropout, seed: t.nextSeed(), name: 'utterance_dropout' }).apply(h) as SymbolicTensor;
-    h = tf.layers.bidirectional({
-      layer: tf.layers.lstm({ units: cfg.units, returnSequences: true, kernelInitializer: t.glorot(), recurrentInitializer: tf.initializers.orthogonal({ seed: t.nextSeed() }) }) as never,
-      mergeMode: 'concat', name: 'context_bilstm',
-    }).apply(h) as SymbolicTensor;
+    let h = contextLSTM(tf, { units: cfg.units, dropout: cfg.dropout, seed: t.nextSeed(), name: 'context_bilstm' }).apply(x) as SymbolicTensor;
     h = tf.layers.dropout({ rate: cfg.dropout, seed: t.nextSeed(), name: 'context_dropout' }).apply(h) as SymbolicTensor;
     h = tf.layers.dense({ units: cfg.hidden, activation: 'relu', kernelInitializer: t.glorot(), name: 'context_dense' }).apply(h) as SymbolicTensor;
     const output = tf.layers.dense({ units: req.classes.length, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(h) as SymbolicTensor;

@@ -7,7 +7,7 @@ import { CLASSES, SMALL, synthetic } from '../helpers.ts';
  * Dialogues where an utterance's own vector is pure noise and its label is that of the utterance
  * before it (the first one: class 0); only a model that reads the dialogue in order can learn it.
  */
-function contextual(dialogues: number, len: number, seed: number, prefix: string) {
+function contextual(dialogues: number, len: number, seed: number, prefix: string, next = false) {
   const rng = makeRng(`ctx:${seed}`);
   const dim = 6;
   const ids: string[] = [];
@@ -17,15 +17,17 @@ function contextual(dialogues: number, len: number, seed: number, prefix: string
   const values: number[] = [];
   for (let d = 0; d < dialogues; d++) {
     let prev = 0;
+    // with `next`, lengths vary (len-2..len), so the backward pass runs through padding
+    const n = next ? len - 2 + (d % 3) : len;
     // stored out of order: the model must sort by position
-    const pos = Array.from({ length: len }, (_, i) => len - 1 - i);
-    const cues = Array.from({ length: len }, () => Math.floor(rng() * CLASSES.length));
+    const pos = Array.from({ length: n }, (_, i) => n - 1 - i);
+    const cues = Array.from({ length: n }, () => Math.floor(rng() * CLASSES.length));
     for (const i of pos) {
       const id = `${prefix}${d}_${i}`;
       ids.push(id);
       dialogue.set(id, `${prefix}d${d}`);
       order.set(id, i);
-      prev = i === 0 ? 0 : cues[i - 1];
+      prev = next ? (i === n - 1 ? 0 : cues[i + 1]) : i === 0 ? 0 : cues[i - 1];
       labels.push(CLASSES[prev]);
       for (let j = 0; j < dim; j++) values.push(rng() - 0.5 + (j === cues[i] ? 1.5 : 0));
     }
@@ -52,6 +54,22 @@ describe('bc-lstm', () => {
       return CLASSES[row.indexOf(Math.max(...row))] === l;
     }).length / te.labels.length;
     expect(acc).toBeGreaterThan(0.8); // an utterance-level model is at chance (1/3)
+    m.net.dispose();
+  }, 120_000);
+
+  it('reads it backwards too, through the padding of shorter dialogues: learns the next utterance\'s cue', async () => {
+    const tr = contextual(24, 6, 4, 't', true);
+    const va = contextual(6, 6, 5, 'v', true);
+    const te = contextual(12, 6, 6, 'x', true);
+    const part = (d: typeof tr) => ({ inputs: { speech: d.speech, dialogues: d.dialogues }, labels: d.labels });
+    const m = buildModel({ type: 'bc-lstm-speech', classes: CLASSES, input: { speech: { dim: 6 } }, model: CFG, seed: 1 });
+    await trainModel(m, { train: part(tr), valid: part(va) }, { epochs: 25, learningRate: 0.03, patience: 25 });
+    const p = predictModel(m, { speech: te.speech, dialogues: te.dialogues });
+    const acc = te.labels.filter((l, i) => {
+      const row = Array.from(p.probs.subarray(i * 3, i * 3 + 3));
+      return CLASSES[row.indexOf(Math.max(...row))] === l;
+    }).length / te.labels.length;
+    expect(acc).toBeGreaterThan(0.8);
     m.net.dispose();
   }, 120_000);
 
