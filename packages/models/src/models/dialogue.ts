@@ -244,7 +244,7 @@ export async function trainDialogues(model: EmofuseModel, v: UtteranceVectors, d
         let right: TF.Scalar | undefined;
         const loss = optimizer.minimize(() => {
           const probs = model.net.apply(b.x, { training: true }) as TF.Tensor;
-          right = tf.keep(tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(probs, -1), b.y), 'float32'), b.mask)));
+          right = tf.keep(tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(probs, -1), b.y), 'float32'), b.mask))) as TF.Scalar;
           return maskedLoss(tf, probs, b.y, b.mask, k, weights);
         }, true, vars);
         const real = ds.reduce((a, d) => a + d.ids.length, 0);
