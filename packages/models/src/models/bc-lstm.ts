@@ -43,6 +43,12 @@ export const BCLSTM_DEFAULTS: BcLstmSlice = {
   batchDialogues: 16, // Open
 };
 
+const DIALOGUE_KERNELS: readonly string[] = [
+  'Add', 'ArgMax', 'BatchMatMul', 'Cast', 'ClipByValue', 'Concat', 'Equal', 'Floor', 'GatherV2', 'GreaterEqual', 'Identity', 'LessEqual',
+  'Log', 'LogicalAnd', 'Multiply', 'Neg', 'OneHot', 'Pack', 'RealDiv', 'Relu', 'Reshape', 'Select', 'Sigmoid', 'Slice', 'Softmax', 'SplitV',
+  'Sqrt', 'Square', 'Step', 'Sub', 'Sum', 'Tanh', 'Transpose', 'Unpack', 'ZerosLike', '_FusedMatMul',
+];
+
 /** Per built net: tfjs (from the build tools) and how utterances become vectors. */
 const runtimes = new WeakMap<LayersModel, UtteranceVectors>();
 
@@ -150,6 +156,8 @@ function descriptor(type: string, summary: string, withText: boolean, withSpeech
     summary,
     reads: { ...(withText ? { text: 'any' as const } : {}), ...(withSpeech ? { speech: true } : {}) },
     context: 'dialogue',
+    // measured with tf.profile on the cpu backend (tests/models/kernels.test.ts)
+    kernels: DIALOGUE_KERNELS,
     defaultEpochs: 60, // Open: early stopping (patience) ends it first
     ...(own ? { config: { key: 'bclstm', schema: bcLstmSlice, defaults: BCLSTM_DEFAULTS } } : {}),
     takes: (q) => (withText && takesText(q) ? ['text-lstm'] : []),

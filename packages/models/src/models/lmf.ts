@@ -9,6 +9,7 @@ import type { SymbolicTensor } from '@tensorflow/tfjs';
 import { posInt, widths } from '@emofuse/core';
 import { registerModel } from '../descriptor.ts';
 import { subnetworks, withOne, type TfnSlice } from './tfn.ts';
+import { textLstm } from './text-lstm.ts';
 
 export const lmfSlice = z.strictObject({
   /** Rank of the factored fusion weights. */
@@ -32,6 +33,8 @@ export const lmf = registerModel({
   reads: { text: 'any', speech: true },
   context: 'utterance',
   defaultEpochs: 40, // Open: early stopping (patience) usually ends it first
+  // the text LSTM's kernels (measured with tf.profile on the cpu backend, tests/models/kernels.test.ts)
+  kernels: textLstm.kernels,
   config: { key: 'lmf', schema: lmfSlice, defaults: LMF_DEFAULTS },
   build(req, t) {
     const cfg = t.config.lmf as LmfSlice;

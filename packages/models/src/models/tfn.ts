@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { SymbolicTensor } from '@tensorflow/tfjs';
 import { posInt, rate, widths } from '@emofuse/core';
 import { registerModel, type BuildRequest, type BuildTools } from '../descriptor.ts';
-import type { TextSlice } from './text-lstm.ts';
+import { textLstm, type TextSlice } from './text-lstm.ts';
 
 export const tfnSlice = z.strictObject({
   /** Width of the text subnetwork's output z_t (an LSTM over the word features, then dense ReLU). */
@@ -66,6 +66,8 @@ export const tfn = registerModel({
   reads: { text: 'any', speech: true },
   context: 'utterance',
   defaultEpochs: 40, // Open: early stopping (patience) usually ends it first
+  // the text LSTM's kernels (measured with tf.profile on the cpu backend, tests/models/kernels.test.ts)
+  kernels: textLstm.kernels,
   config: { key: 'tfn', schema: tfnSlice, defaults: TFN_DEFAULTS },
   build(req, t) {
     const cfg = t.config.tfn as TfnSlice;
