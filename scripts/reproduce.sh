@@ -13,6 +13,11 @@ files=("$@")
   experiments/emodb/speech_cnn.yaml
   experiments/emodb/text_lstm_control.yaml
   experiments/emodb/late_fusion_weighted.yaml
+  # measured baselines (issue 13): context, fusion networks, the paralinguistics linear model
+  experiments/iemocap/bc_lstm.yaml
+  experiments/iemocap/ablations/monitor_valid_ua.yaml
+  experiments/emodb/linear.yaml
+  experiments/emodb/tfn.yaml
 )
 names=()
 for f in "${files[@]}"; do
@@ -20,6 +25,7 @@ for f in "${files[@]}"; do
   ./emofuse run "$f"
   names+=("$(./emofuse run "$f" --dry-run 2>/dev/null | sed -n 's/^experiment: //p')")
 done
+[ $# -gt 0 ] || ./emofuse sweep experiments/sweeps/emodb_speech_select.yaml  # D_S for speech-cnn on EmoDB, chosen on valid
 TSX_TSCONFIG_PATH="$root/tsconfig.json" node --import tsx scripts/results.ts "${names[@]}"
 echo "== diagnostic text baselines (quoted in RESULTS.md, 'Reading the numbers')"
 .venv/bin/python scripts/text_baselines.py

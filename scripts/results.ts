@@ -65,6 +65,10 @@ for (const experiment of experiments) {
   for (const fused of systems.filter((x) => x.startsWith('late-'))) {
     for (const single of systems.filter((x) => !x.startsWith('late-'))) out.push('', pairedTests(children, fused, single));
   }
+  // Baselines trained beside the text LSTM (bc-lstm takes it) are compared with it the same way.
+  if (systems.includes('text-lstm')) {
+    for (const other of systems.filter((x) => !x.startsWith('late-') && x !== 'text-lstm')) out.push('', pairedTests(children, other, 'text-lstm'));
+  }
   out.push('');
 }
 

@@ -66,6 +66,8 @@ export const trainConfigSchema = z.strictObject({
   learningRate: z.number({ error: 'expected a number' }).positive('expected a positive number'),
   /** Early stopping on validation loss; the best epoch's weights are restored. */
   patience: nonNegInt,
+  /** What early stopping watches: validation loss (paper) or validation UA (an ablation). */
+  monitor: oneOf(['valid_loss', 'valid_ua']),
   /** 'balanced': weight_c = n / (k * n_c) on the training part (sklearn's 'balanced'). */
   classWeights: oneOf(['none', 'balanced']),
   backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu']),
@@ -78,6 +80,7 @@ export const TRAIN_DEFAULTS: TrainConfig = deepFreeze({
   batchSize: 32,
   learningRate: 0.001, // paper: Adam, 0.001
   patience: 6, // paper: early stopping on validation loss, patience 6 (best weights restored)
+  monitor: 'valid_loss', // paper: early stopping on validation loss
   // Open: the paper does not weight classes; 'balanced' is an ablation (happiness is the smallest class).
   classWeights: 'none',
   backend: 'auto', // tensorflow (tfjs-node) > wasm > cpu: the fastest that works here

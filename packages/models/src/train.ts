@@ -42,6 +42,8 @@ export interface TrainOptions {
   learningRate?: number;
   /** Epochs without a lower validation loss before stopping; the best weights are restored. */
   patience?: number;
+  /** What early stopping and the restored epoch go by: validation loss (paper) or validation UA. */
+  monitor?: 'valid_loss' | 'valid_ua';
   classWeights?: 'none' | 'balanced';
   /** Seeds the shuffling (initialisers and dropout are seeded by buildModel's seed). */
   seed?: number;
@@ -113,6 +115,22 @@ function evaluatePart(model: EmofuseModel, part: Part, batchSize: number): { los
     c.dispose();
   }
   return { loss: lossSum / n, acc: right / n };
+}
+
+/** Unweighted average recall over the classes present in the part (for `monitor: valid_ua`). */
+function validUA(model: EmofuseModel, part: Part, batchSize: number): number {
+  const k = model.classes.length;
+  const hit = new Array<number>(k).fill(0);
+  const count = new Array<number>(k).fill(0);
+  for (let start = 0; start < part.y.length; start += batchSize) {
+    const rows = Array.from({ length: Math.min(batchSize, part.y.length - start) }, (_, i) => start + i);
+    const pred = tf.tidy(() => tf.argMax(model.net.apply(batchTensors(part.host, rows), { training: false }) as tf.Tensor, -1));
+    const p = pred.dataSync();
+    pred.dispose();
+    rows.forEach((r, i) => { count[part.y[r]]++; if (p[i] === part.y[r]) hit[part.y[r]]++; });
+  }
+  const present = count.filter((c) => c > 0).length;
+  return hit.reduce((s, h, c) => s + (count[c] ? h / count[c] : 0), 0) / present;
 }
 
 /**
@@ -194,7 +212,8 @@ export async function train(model: EmofuseModel, data: TrainData, options: Train
       }
       log.seconds = (performance.now() - te) / 1000;
       history.push(log);
-      const monitored = log.validLoss ?? NaN;
+      // lower is better for both: UA enters negated
+      const monitored = validPart && (options.monitor ?? TRAIN_DEFAULTS.monitor) === 'valid_ua' ? -validUA(model, validPart, Math.max(256, batchSize)) : log.validLoss ?? NaN;
       if (validPart && (best === undefined || monitored < best.loss)) {
         best?.weights.forEach((w) => w.dispose());
         best = { loss: monitored, epoch, weights: model.net.getWeights().map((w) => tf.keep(w.clone())) };

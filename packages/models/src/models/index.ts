@@ -2,3 +2,7 @@
 import './text-lstm.ts';
 import './speech-cnn.ts';
 import './joint-cnn.ts';
+import './linear.ts';
+import './bc-lstm.ts';
+import './tfn.ts';
+import './lmf.ts';

@@ -1,0 +1,245 @@
+/**
+ * The paralinguistics baseline (the ComParE challenges' own kind): an L2-penalised multinomial
+ * logistic regression on the speech functionals, standardised on the training part, with C chosen
+ * on the validation part. Fitted by L-BFGS (data's softmaxL2), not by gradient steps; the solution
+ * is written into one dense softmax layer (the standardisation folded into its weights), so
+ * prediction, saving and loading work as for every other model.
+ */
+import { z } from 'zod';
+import { EmofuseError, posInt } from '@emofuse/core';
+import { registerModel } from '../descriptor.ts';
+import type { EmofuseModel } from '../model.ts';
+import type { EpochLog, TrainData, TrainOptions, TrainResult } from '../train.ts';
+
+export const linearSlice = z.strictObject({
+  /**
+   * C values tried (sklearn's convention: the penalty is ||W||^2 / (2 C n) against the mean
+   * cross-entropy); the one with the best validation UA is kept. One value = no choice.
+   */
+  c: z.array(z.number({ error: 'expected a number' }).positive('expected a positive number'), { error: 'expected a list of numbers, e.g. [0.01, 0.1, 1]' })
+    .min(1, 'give at least one C value'),
+  /** L-BFGS iterations per C value (each is one pass over the training rows). */
+  maxIterations: posInt,
+});
+export type LinearSlice = z.infer<typeof linearSlice>;
+
+export const LINEAR_DEFAULTS: LinearSlice = {
+  // Open: the ComParE baselines sweep C over decades; 1e-4..1e1 covers the optimum on EmoDB's 6373 features.
+  c: [1e-4, 1e-3, 1e-2, 1e-1, 1, 10],
+  maxIterations: 300,
+};
+
+/** Gradient infinity-norm at which L-BFGS stops (the objective is strictly convex). */
+const TOLERANCE = 1e-5;
+
+export const linear = registerModel({
+  type: 'linear',
+  summary: 'L2 logistic regression on the standardised speech functionals, C chosen on validation (paralinguistics baseline)',
+  reads: { speech: true },
+  context: 'utterance',
+  defaultEpochs: 1, // no epochs: one L-BFGS fit per C value
+  config: { key: 'linear', schema: linearSlice, defaults: LINEAR_DEFAULTS },
+  // Prediction only (training runs in plain JS): one matmul + softmax, measured in tests/models/linear.test.ts.
+  kernels: ['Add', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'],
+  build(req, t) {
+    const s = t.blocks.speechInput(req.input.speech);
+    // The weights are set by `train`; the initialiser only matters for an untrained model.
+    const out = t.tf.layers.dense({ units: req.classes.length, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(s) as typeof s;
+    return { inputs: [s], output: out };
+  },
+  train: trainLinear,
+});
+
+interface Part { n: number; x: Float32Array; y: Int32Array }
+
+async function part(model: EmofuseModel, p: TrainData['train'], where: string): Promise<Part> {
+  const { hostInputs, labelIndices } = await import('../tensors.ts');
+  const host = hostInputs(model, p.inputs, where);
+  if (host.ids.length === 0) throw new EmofuseError('has no utterances', { where });
+  return { n: host.ids.length, x: host.arrays[0].values, y: labelIndices(host.ids, p.labels, model.classes, where) };
+}
+
+/** Column means and standard deviations (a constant column gets sd 1, so it stays 0). */
+function moments(x: Float32Array, n: number, d: number): { mean: Float64Array; sd: Float64Array } {
+  const mean = new Float64Array(d);
+  const sd = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j];
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) sd[j] += (x[i * d + j] - mean[j]) ** 2;
+  for (let j = 0; j < d; j++) sd[j] = Math.sqrt(sd[j] / n) || 1;
+  return { mean, sd };
+}
+
+/** The solution in raw-input terms: z = (x - mean) / sd folded into W and b (kernel d x K). */
+function folded(w: Float64Array, b: Float64Array, m: { mean: Float64Array; sd: Float64Array }, d: number, k: number) {
+  const kernel = new Float32Array(d * k);
+  const bias = Float64Array.from(b);
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < d; j++) {
+      const v = w[c * d + j] / m.sd[j];
+      kernel[j * k + c] = v;
+      bias[c] -= v * m.mean[j];
+    }
+  }
+  return { kernel, bias: Float32Array.from(bias) };
+}
+
+/**
+ * With more features than rows (6373 functionals, ~450 training speakers' utterances) the L2
+ * problem depends on the rows only through the Gram matrix Z Z^T = L L^T (the penalty is
+ * rotation-invariant and the solution lies in the row space), so L-BFGS runs on the n x n factor
+ * L instead of the n x d rows: the same optimum at n/d of the cost per evaluation. `primal` maps
+ * the weights on L back to W = Z^T L^-T V. A tiny ridge keeps the factor defined when the rows
+ * are dependent (centring alone costs one rank); its directions map to W = 0.
+ */
+function rowSpace(z: Float32Array, n: number, d: number) {
+  const g = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const a = i * d;
+    for (let j = 0; j <= i; j++) {
+      const b = j * d;
+      let s = 0;
+      for (let q = 0; q < d; q++) s += z[a + q] * z[b + q];
+      g[i * n + j] = s;
+      g[j * n + i] = s;
+    }
+  }
+  let trace = 0;
+  for (let i = 0; i < n; i++) trace += g[i * n + i];
+  const ridge = 1e-9 * (trace / n);
+  // Cholesky, lower triangle in place.
+  for (let j = 0; j < n; j++) {
+    let s = g[j * n + j] + ridge;
+    for (let q = 0; q < j; q++) s -= g[j * n + q] ** 2;
+    const diag = Math.sqrt(Math.max(s, ridge));
+    g[j * n + j] = diag;
+    for (let i = j + 1; i < n; i++) {
+      let t = g[i * n + j];
+      for (let q = 0; q < j; q++) t -= g[i * n + q] * g[j * n + q];
+      g[i * n + j] = t / diag;
+    }
+    for (let q = j + 1; q < n; q++) g[j * n + q] = 0;
+  }
+  const f = Float32Array.from(g);
+  return {
+    f,
+    /** W (K x d, class-major) from the weights V (K x n) on the factor. */
+    primal(v: Float64Array, k: number): Float64Array {
+      const w = new Float64Array(k * d);
+      const beta = new Float64Array(n);
+      for (let c = 0; c < k; c++) {
+        // L^T beta = v_c (back substitution)
+        for (let i = n - 1; i >= 0; i--) {
+          let s = v[c * n + i];
+          for (let q = i + 1; q < n; q++) s -= g[q * n + i] * beta[q];
+          beta[i] = s / g[i * n + i];
+        }
+        for (let i = 0; i < n; i++) {
+          const bi = beta[i];
+          if (bi === 0) continue;
+          const o = i * d;
+          for (let q = 0; q < d; q++) w[c * d + q] += bi * z[o + q];
+        }
+      }
+      return w;
+    },
+  };
+}
+
+/** Mean cross-entropy, accuracy and UA (mean recall over the classes present) of the folded solution. */
+function score(p: Part, kernel: Float32Array, bias: Float32Array, d: number, k: number) {
+  const z = new Float64Array(k);
+  const hit = new Float64Array(k);
+  const count = new Float64Array(k);
+  let loss = 0;
+  let right = 0;
+  for (let i = 0; i < p.n; i++) {
+    for (let c = 0; c < k; c++) z[c] = bias[c];
+    for (let j = 0; j < d; j++) {
+      const v = p.x[i * d + j];
+      for (let c = 0; c < k; c++) z[c] += v * kernel[j * k + c];
+    }
+    let mx = -Infinity, arg = 0;
+    for (let c = 0; c < k; c++) if (z[c] > mx) { mx = z[c]; arg = c; }
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += Math.exp(z[c] - mx);
+    const yi = p.y[i];
+    loss += Math.log(sum) + mx - z[yi];
+    count[yi]++;
+    if (arg === yi) { right++; hit[yi]++; }
+  }
+  let ua = 0, present = 0;
+  for (let c = 0; c < k; c++) if (count[c]) { ua += hit[c] / count[c]; present++; }
+  return { loss: loss / p.n, acc: right / p.n, ua: ua / present };
+}
+
+/**
+ * One L-BFGS fit per C value; each is logged as one "epoch" (epoch i = the i-th C of
+ * `model.linear.c`), and the C with the best validation UA (ties: the smaller C) is kept.
+ */
+async function trainLinear(model: EmofuseModel, data: TrainData, options: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const cfg = model.config.linear as LinearSlice;
+  if (cfg.c.length > 1 && !data.valid) {
+    throw new EmofuseError(`linear chooses C among ${cfg.c.length} values on the validation part, but there is none`, {
+      where: 'model.linear.c', fix: 'give a validation part (split.validFraction > 0), or a single C value, e.g. model.linear.c: [0.01]',
+    });
+  }
+  const { softmaxL2 } = await import('@emofuse/data');
+  const tf = await import('@tensorflow/tfjs');
+  const tr = await part(model, data.train, `${model.type}: training data`);
+  const va = data.valid ? await part(model, data.valid, `${model.type}: validation data`) : undefined;
+  const d = model.input.speech!.dim;
+  const k = model.classes.length;
+  const m = moments(tr.x, tr.n, d);
+  const z = new Float32Array(tr.x.length);
+  for (let i = 0; i < tr.n; i++) for (let j = 0; j < d; j++) z[i * d + j] = (tr.x[i * d + j] - m.mean[j]) / m.sd[j];
+
+  const history: EpochLog[] = [];
+  let best: { ua: number; epoch: number; kernel: Float32Array; bias: Float32Array } | undefined;
+  let aborted = false;
+  const basis = d > tr.n ? rowSpace(z, tr.n, d) : undefined;
+  for (const [i, c] of cfg.c.entries()) {
+    if (options.signal?.aborted) { aborted = true; break; }
+    const te = performance.now();
+    const l2 = 1 / (c * tr.n);
+    let w: ReturnType<typeof folded>;
+    if (basis) {
+      const fit = softmaxL2(basis.f, tr.n, tr.n, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
+      w = folded(basis.primal(fit.w, k), fit.b, m, d, k);
+    } else {
+      const fit = softmaxL2(z, tr.n, d, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
+      w = folded(fit.w, fit.b, m, d, k);
+    }
+    const sTrain = score(tr, w.kernel, w.bias, d, k);
+    const log: EpochLog = { epoch: i + 1, trainLoss: sTrain.loss, trainAcc: sTrain.acc, seconds: 0 };
+    let ua = sTrain.ua;
+    if (va) {
+      const s = score(va, w.kernel, w.bias, d, k);
+      log.validLoss = s.loss;
+      log.validAcc = s.acc;
+      ua = s.ua;
+    }
+    log.seconds = (performance.now() - te) / 1000;
+    history.push(log);
+    if (!best || ua > best.ua) best = { ua, epoch: i + 1, ...w };
+    await options.onEpochEnd?.(log, { epochs: cfg.c.length, elapsed: (performance.now() - t0) / 1000 });
+    if (options.signal) await new Promise((r) => setImmediate(r));
+  }
+  if (best) {
+    const kernel = tf.tensor2d(best.kernel, [d, k]);
+    const bias = tf.tensor1d(best.bias);
+    model.net.getLayer('posteriors').setWeights([kernel, bias]);
+    kernel.dispose();
+    bias.dispose();
+  }
+  return {
+    history,
+    bestEpoch: best?.epoch ?? 0,
+    epochs: cfg.c.length,
+    stoppedEarly: false,
+    aborted,
+    classWeights: null,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
