@@ -53,10 +53,10 @@ export const linear = registerModel({
 interface Part { n: number; x: Float32Array; y: Int32Array }
 
 async function part(model: EmofuseModel, p: TrainData['train'], where: string): Promise<Part> {
-  const { hostInputs, labelIndices } = await import('../tensors.ts');
+  const { hostInputs, trainingLabels } = await import('../tensors.ts');
   const host = hostInputs(model, p.inputs, where);
   if (host.ids.length === 0) throw new EmofuseError('has no utterances', { where });
-  return { n: host.ids.length, x: host.arrays[0].values, y: labelIndices(host.ids, p.labels, model.classes, where) };
+  return { n: host.ids.length, x: host.arrays[0].values, y: trainingLabels(host.ids, model.classes, p.labels, where) };
 }
 
 /** Column means and standard deviations (a constant column gets sd 1, so it stays 0). */
