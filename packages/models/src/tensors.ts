@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { EmofuseError, checkUniqueIds, labelIndices, type FeatureMatrix } from '@emofuse/core';
+import { EmofuseError, checkUniqueIds, labelIndices, pickRows, type FeatureMatrix } from '@emofuse/core';
 import { isSequence, type EmofuseModel, type ModelInputs } from './model.ts';
 
 /** Class labels of a part: an array aligned with the inputs' ids, or a lookup by utterance id. */
@@ -89,14 +89,7 @@ function checkDim(m: FeatureMatrix, dim: number, where: string): void {
 /** The rows of `m` in the order of `ids` (a copy only when the order differs). */
 function reorder(m: FeatureMatrix, ids: string[], where: string): Float32Array {
   if (m.ids.length === ids.length && m.ids.every((id, i) => id === ids[i])) return m.values;
-  const row = new Map(m.ids.map((id, i) => [id, i]));
-  const out = new Float32Array(ids.length * m.dim);
-  ids.forEach((id, i) => {
-    const r = row.get(id);
-    if (r === undefined) throw new EmofuseError(`utterance ${id} has text features but no speech features`, { where, fix: 'extract speech features for every utterance' });
-    out.set(m.values.subarray(r * m.dim, (r + 1) * m.dim), i * m.dim);
-  });
-  return out;
+  return pickRows(m, ids, `${where}: speech features (every utterance needs them)`).values;
 }
 
 /**

@@ -5,7 +5,7 @@
  * parameter (captured from the build tools), so this module stays tfjs-free at import time.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { EmofuseError, makeRng, shuffled, type FeatureMatrix, type Posteriors, type SequenceMatrix } from '@emofuse/core';
+import { EmofuseError, indexOfIds, makeRng, shuffled, type Posteriors } from '@emofuse/core';
 import type { DialogueIndex, ModelInputs } from '../descriptor.ts';
 import type { EmofuseModel } from '../model.ts';
 import type { EpochLog, LabelledPart, TrainData, TrainOptions, TrainResult } from '../train.ts';
@@ -28,10 +28,6 @@ export interface Dialogue {
   y?: Int32Array;
 }
 
-function rowsById(m: FeatureMatrix | SequenceMatrix): Map<string, number> {
-  return new Map(m.ids.map((id, i) => [id, i]));
-}
-
 /**
  * Utterance vectors for `ids`: [text; speech; 1], row-major. The trailing 1 marks a real
  * utterance, so the zero padding of a batch is exactly what the masking layer skips (a real
@@ -43,12 +39,7 @@ export function utteranceVectors(v: UtteranceVectors, inputs: ModelInputs, ids: 
   if (v.text) {
     const t = inputs.text;
     if (!t) throw new EmofuseError('needs text inputs but none were given', { where, fix: 'pass inputs.text' });
-    const row = rowsById(t);
-    const idx = ids.map((id) => {
-      const r = row.get(id);
-      if (r === undefined) throw new EmofuseError(`utterance ${id} has no text features`, { where });
-      return r;
-    });
+    const idx = Array.from(indexOfIds(t.ids, ids, `${where}: text features`));
     let w: number;
     if (v.text.kind === 'vector' || !('steps' in t)) {
       if ('steps' in t) throw new EmofuseError('expected one text vector per utterance, got word sequences', { where });
@@ -86,12 +77,7 @@ export function utteranceVectors(v: UtteranceVectors, inputs: ModelInputs, ids: 
   if (v.speech) {
     const s = inputs.speech;
     if (!s) throw new EmofuseError('needs speech inputs but none were given', { where, fix: 'pass inputs.speech' });
-    const row = rowsById(s);
-    ids.forEach((id, i) => {
-      const r = row.get(id);
-      if (r === undefined) throw new EmofuseError(`utterance ${id} has no speech features`, { where });
-      out.set(s.values.subarray(r * s.dim, (r + 1) * s.dim), i * v.dim + off);
-    });
+    indexOfIds(s.ids, ids, `${where}: speech features`).forEach((r, i) => out.set(s.values.subarray(r * s.dim, (r + 1) * s.dim), i * v.dim + off));
     off += s.dim;
   }
   if (off + 1 !== v.dim) throw new EmofuseError(`utterance vectors are ${off + 1}-d, the model was built for ${v.dim}`, { where, fix: 'use the feature settings the model was built with' });
