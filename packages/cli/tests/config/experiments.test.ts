@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, expandSweep, loadExperiment, loadSweep } from '../../src/config/index.ts';
+import { ConfigError, expandSweep, importPlugins, loadExperiment, loadSweep } from '../../src/config/index.ts';
 import { repoRoot } from '../helpers.ts';
 
 function yamlFiles(dir: string): string[] {
@@ -28,12 +28,15 @@ describe('shipped experiments', () => {
     expect(names.filter((n) => n.startsWith('iemocap/ablations/')).length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(experiments.map((f) => [path.relative(repoRoot, f), f]))('%s validates', (_rel, file) => {
+  it.each(experiments.map((f) => [path.relative(repoRoot, f), f]))('%s validates', async (rel, file) => {
+    await importPlugins(file);
     const c = loadExperiment(file, { checkFiles: false });
-    expect(c.seeds).toEqual([1, 2, 3, 4, 5]);
+    // The manifest example is a format demonstration (one seed); the corpus experiments report statistics.
+    const example = rel.startsWith(`experiments${path.sep}manifest-example${path.sep}`);
+    expect(c.seeds).toEqual(example ? [1] : [1, 2, 3, 4, 5]);
     expect(Object.keys(c.tags).length).toBeGreaterThan(0);
-    // Experiments are unique by name, so runs of two files never mix.
-    expect(c.experiment).toMatch(/^(iemocap|emodb)-/);
+    // Experiments are named after their corpus, so runs of two corpora never mix.
+    expect(c.experiment).toMatch(example ? /^manifest-example/ : /^(iemocap|emodb)-/);
     // With the file checks: either all inputs exist here, or only user-brought data is missing.
     try {
       loadExperiment(file);
@@ -46,7 +49,8 @@ describe('shipped experiments', () => {
     }
   });
 
-  it('have unique experiment names', () => {
+  it('have unique experiment names', async () => {
+    for (const f of experiments) await importPlugins(f);
     const names = experiments.map((f) => loadExperiment(f, { checkFiles: false }).experiment);
     expect(new Set(names).size).toBe(names.length);
   });
