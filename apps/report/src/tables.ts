@@ -226,18 +226,19 @@ export interface AblationRow {
 }
 
 /** `label` is the seed row's configuration label, so two configurations of a system are two variants. */
-function variantOf(run: ReportRun, label: string, by: AblationBy): string {
-  if (by === 'system') return label;
-  if (by === 'experiment') return `${run.experiment} · ${label}`;
+function variantOf(run: ReportRun, row: SeedRow, by: AblationBy): string {
+  if (by === 'system') return row.label;
+  if (by === 'experiment') return `${run.experiment} · ${row.label}`;
+  // The tag already names the configuration (a sweep point), so the system name alone follows it.
   const v = run.tags[by.tag];
-  return `${by.tag}=${v ?? '(unset)'} · ${label}`;
+  return `${by.tag}=${v ?? '(unset)'} · ${row.system}`;
 }
 
 /** Mean ± std per variant and its difference from the baseline variant, in percentage points. */
 export function ablationTable(runs: ReportRun[], rows: SeedRow[], opts: AblationOptions = {}): ColumnTable {
   const by = opts.by ?? 'system';
   const byRun = new Map(runs.map((r) => [r.id, r]));
-  const withVariant = rows.map((r) => ({ ...r, variant: variantOf(byRun.get(r.run)!, r.label, by) }));
+  const withVariant = rows.map((r) => ({ ...r, variant: variantOf(byRun.get(r.run)!, r, by) }));
   const order = [...new Set(withVariant.map((r) => r.variant))];
   const baseline = opts.baseline ?? order[0];
   if (!order.includes(baseline)) {
