@@ -11,6 +11,8 @@ const depConstraints = [
     onlyDependOnLibsWithTags: chain.slice(0, i).map((l) => `layer:${l}`),
   })),
   { sourceTag: 'layer:cli', onlyDependOnLibsWithTags: chain.map((l) => `layer:${l}`) },
+  // The library example uses the packages as a researcher would, through their public entries.
+  { sourceTag: 'layer:example', onlyDependOnLibsWithTags: [...chain, 'cli'].map((l) => `layer:${l}`) },
 ];
 // Narrower than the chain: fusion and eval take posteriors and labels, never models or features.
 for (const c of depConstraints) {

@@ -13,8 +13,6 @@ import { silentContext } from '../src/context.ts';
 import { runExperiment, runSweep } from '../src/pipeline/index.ts';
 import { writeEmodbManifest } from './helpers.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const emodb = path.join(process.env.EMOFUSE_SHARED_DATA ?? path.resolve(repoRoot, '../shared/data'), 'emodb', 'wav');
 const work = mkdtempSync(path.join(tmpdir(), 'emofuse-pipeline-'));
 const store = path.join(work, 'mlruns');
 const savedEnv = process.env.EMOFUSE_MLRUNS;
