@@ -53,7 +53,7 @@ describe('bc-lstm', () => {
       const row = Array.from(p.probs.subarray(i * 3, i * 3 + 3));
       return CLASSES[row.indexOf(Math.max(...row))] === l;
     }).length / te.labels.length;
-    expect(acc).toBeGreaterThan(0.8); // an utterance-level model is at chance (1/3)
+    expect(acc).toBeGreaterThan(0.7); // an utterance-level model is at chance (1/3)
     m.net.dispose();
   }, 120_000);
 
