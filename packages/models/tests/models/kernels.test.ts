@@ -10,7 +10,7 @@ const CFG = {
   ...SMALL,
   tfn: { textDim: 4, speechDim: 5, speechLayers: 2, hidden: [8], dropout: 0.1 },
   lmf: { rank: 2, fusedDim: 4, hidden: [8] },
-  bclstm: { textVector: 'mean', units: 4, hidden: 4, dropout: 0.1, batchDialogues: 2 },
+  bclstm: { textVector: 'mean', units: 4, hidden: 4, dropout: 0.1, batchDialogues: 2, learningRate: null },
 } as never;
 const CASES: [string, Parameters<typeof buildModel>[0]['input']][] = [
   ['tfn', { text: seq, speech: { dim: 40 } }],
