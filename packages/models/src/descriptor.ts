@@ -54,6 +54,8 @@ export interface ModelQuestion {
   textInput: 'sequence' | 'vector';
   /** Every system of the run. */
   systems: readonly string[];
+  /** The corpus as the config names it; `dialogues: false` for one without conversations (EmoDB). */
+  corpus?: { type: string; name?: string; dialogues?: boolean };
 }
 
 /** A configuration problem a descriptor reports; the CLI adds where it was written. */

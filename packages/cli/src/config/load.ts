@@ -236,7 +236,7 @@ function crossFieldIssues(c: Config): CrossIssue[] {
     out.push({ key: 'split.protocol', message: "EmoDB has no sessions: 'loso' would hold out one speaker per fold", fix: 'say loso-speaker', related: ['corpus.type'] });
   }
   // Rules a model type states about itself (joint-cnn's frozen branch needs text-lstm, ...).
-  const question = { model: c.model, textInput: textInputOf(c), systems: c.systems };
+  const question = { model: c.model, textInput: textInputOf(c), systems: c.systems, corpus: { type: c.corpus.type, dialogues: c.corpus.type !== 'emodb' } };
   for (const s of c.systems) out.push(...(modelDescriptor(s).check?.(question) ?? []));
   const needsSpeech = modalitiesOf(c.systems).speech;
   for (const [mod, src] of [['text', c.features.text.source], ['speech', c.features.speech.source]] as const) {

@@ -192,7 +192,7 @@ async function trainSystems(inv: Invocation, f: FoldStep): Promise<Map<string, P
       const run = f.tracked.get(system);
       const res = await trainModel(model, { train: part(split.train), valid: split.valid.length ? part(split.valid) : undefined }, {
         epochs: epochsFor(system, config.train.epochs), batchSize: config.train.batchSize, learningRate: config.train.learningRate, patience: config.train.patience,
-        classWeights: config.train.classWeights, seed: f.seed, signal: ctx.signal,
+        classWeights: config.train.classWeights, monitor: config.train.monitor, seed: f.seed, signal: ctx.signal,
         onEpochEnd: (log: EpochLog, info) => {
           ctx.log(`  ${system}${fold.tag} ${formatEpochLine(log, info.epochs, info.elapsed)}`);
           return run.logEpoch(log, fold);

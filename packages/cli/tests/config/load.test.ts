@@ -182,6 +182,13 @@ describe('loadExperiment', () => {
     expect(f.issues[0].where).toBe('--set train.batchSize=huge');
   });
 
+  it('refuses a dialogue-level model on a corpus without dialogues (the descriptor says so)', () => {
+    const e = configError(() => loadExperiment(undefined, { set: ['corpus.type=emodb', `corpus.path=${path.join(sharedData, 'emodb')}`, 'split.protocol=loso-speaker', 'systems=[bc-lstm]', 'model.bclstm.textVector=mean'] }));
+    expect(e.issues).toHaveLength(1);
+    expect(e.issues[0].message).toMatch(/bc-lstm reads whole dialogues in order, but corpus emodb has no dialogues/);
+    expect(e.issues[0].where).toBe('--set systems=[bc-lstm]');
+  });
+
   it('knows every key of the config tree', () => {
     const keys = allKeyPaths();
     for (const k of ['experiment', 'seeds', 'corpus.path', 'split.folds', 'features.text.maxTokens', 'features.speech.smileBinary', 'features.cacheDir',

@@ -64,9 +64,9 @@ const takesText = (q: Pick<ModelQuestion, 'model' | 'textInput'>) => (q.model.bc
 function check(type: string) {
   return (q: ModelQuestion) => {
     const issues = [];
-    // The lead may give the question the corpus; a corpus without conversations (EmoDB groups
-    // each speaker's acted sentences under one "dialogue") has no context to read.
-    const corpus = (q as ModelQuestion & { corpus?: { type?: string; name?: string; dialogues?: boolean } }).corpus;
+    // A corpus without conversations (EmoDB groups each speaker's acted sentences under one
+    // "dialogue") has no context to read.
+    const corpus = q.corpus;
     if (corpus && (corpus.dialogues === false || corpus.type === 'emodb')) {
       issues.push({
         key: 'systems',
