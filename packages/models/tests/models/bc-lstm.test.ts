@@ -74,7 +74,7 @@ describe('bc-lstm', () => {
   }, 120_000);
 
   it("takes text-lstm for its T, and reads it from the trained model's extractor", async () => {
-    const q = { model: { bclstm: { textVector: 'text-lstm' } }, textInput: 'sequence' as const };
+    const q = { model: { bclstm: { textVector: "text-lstm" } }, textInput: "sequence" as const };
     expect(trainingOrder(['bc-lstm'], q)).toEqual(['text-lstm', 'bc-lstm']);
     expect(trainingOrder(['bc-lstm'], { ...q, model: { bclstm: { textVector: 'mean' } } })).toEqual(['bc-lstm']);
     expect(modelDescriptor('bc-lstm').check!({ ...q, systems: ['bc-lstm'] })[0].fix).toMatch(/add text-lstm/);
