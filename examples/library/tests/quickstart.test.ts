@@ -52,7 +52,7 @@ describe('the packed packages, installed outside the repository', () => {
       import { register } from 'node:module';
       register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
       const c = await import('@emofuse/models/config');
-      console.log(typeof c.modelConfigSchema.parse, c.MODEL_DEFAULTS.text.lstmInput);
+      console.log(typeof c.modelConfigSchema().parse, c.MODEL_DEFAULTS.text.lstmInput);
     `], dir, 120_000);
     expect(out.trim()).toBe('function words');
   });
