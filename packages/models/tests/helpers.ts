@@ -1,5 +1,5 @@
-import type { FeatureMatrix, SequenceMatrix } from '@emofuse/core';
-import { makeRng } from '@emofuse/core';
+import type { FeatureMatrix, Posteriors, SequenceMatrix } from '@emofuse/core';
+import { argmaxRows, makeRng } from '@emofuse/core';
 import type { ModelConfig } from '../src/index.ts';
 
 export const CLASSES = ['ang', 'hap', 'sad'];
@@ -52,4 +52,10 @@ export function synthetic(n: number, seed: number, opts: { steps?: number; dim?:
     textVectors: { ids, dim, values: tv },
     speech: { ids, dim: sd, values: sp },
   };
+}
+
+/** Share of rows whose argmax is the row's label (labels in the posteriors' row order). */
+export function accuracy(p: Posteriors, labels: readonly string[]): number {
+  const pred = argmaxRows(p.probs, p.classes.length);
+  return labels.filter((l, i) => p.classes[pred[i]] === l).length / labels.length;
 }

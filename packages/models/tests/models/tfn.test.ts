@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { buildModel, predictModel, trainModel } from '../../src/index.ts';
-import { CLASSES, SMALL, synthetic } from '../helpers.ts';
+import { CLASSES, SMALL, synthetic, accuracy } from '../helpers.ts';
 
 const CFG = { ...SMALL, tfn: { textDim: 4, speechDim: 5, speechLayers: 2, hidden: [16], dropout: 0 } } as never;
 
@@ -27,11 +27,7 @@ describe('tfn', () => {
     const part = (d: typeof tr) => ({ inputs: { text: d.textVectors, speech: d.speech }, labels: d.labels });
     await trainModel(m, { train: part(tr), valid: part(va) }, { epochs: 10, learningRate: 0.01, patience: 10 });
     const p = predictModel(m, { text: te.textVectors, speech: te.speech });
-    const acc = te.labels.filter((l, i) => {
-      const row = Array.from(p.probs.subarray(i * 3, i * 3 + 3));
-      return CLASSES[row.indexOf(Math.max(...row))] === l;
-    }).length / te.labels.length;
-    expect(acc).toBeGreaterThan(0.8);
+    expect(accuracy(p, te.labels)).toBeGreaterThan(0.8);
     m.net.dispose();
   }, 60_000);
 });
