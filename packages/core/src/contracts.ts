@@ -55,6 +55,24 @@ export interface SequenceMatrix {
   lengths: Int32Array;
 }
 
+/**
+ * Word sequences as indices into a vocabulary whose vectors a model embeds and may fine-tune
+ * (features.text.trainable). `values` holds each step's row of `vocabulary.vectors` (0 is the
+ * padding row, all zeros) and `dim` is 1; a model built for one vocabulary refuses another
+ * (`vocabulary.fingerprint`).
+ */
+export interface TokenSequences extends SequenceMatrix {
+  vocabulary: {
+    /** Row r is the word of vectors row r; row 0 is padding ('<pad>'). */
+    words: string[];
+    dim: number;
+    /** words.length * dim initial vectors (zeros for padding and for words the embeddings lack). */
+    vectors: Float32Array;
+    /** A hash of `words`: token ids mean the same words wherever this matches. */
+    fingerprint: string;
+  };
+}
+
 /** Class posteriors keyed by utterance id; each row sums to 1. */
 export interface Posteriors {
   ids: string[];

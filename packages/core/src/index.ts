@@ -1,5 +1,5 @@
 export { EmofuseError, InputError, isEmofuseError, isInputError, asInputError, type ErrorKind } from './errors.ts';
-export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, Posteriors, Split, SplitProtocol } from './contracts.ts';
+export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, TokenSequences, Posteriors, Split, SplitProtocol } from './contracts.ts';
 export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds } from './contracts.ts';
 export { writeFileAtomic, writeJsonAtomic, buildDirAtomic } from './fs.ts';
 export { makeRng, shuffled } from './rng.ts';

@@ -9,7 +9,7 @@ import { EmofuseConv1D, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers.t
 import type { TextSlice } from './models/text-lstm.ts';
 import type { SpeechSlice } from './models/speech-cnn.ts';
 
-type Tools = Pick<BuildTools, 'config' | 'nextSeed' | 'glorot'>;
+type Tools = Pick<BuildTools, 'config' | 'nextSeed' | 'glorot' | 'textVocabulary'>;
 
 /** Dense 512 -> 128 (ReLU) -> softmax, the head every system of the paper shares. */
 export function head(x: tf.SymbolicTensor, classes: number, t: Tools): tf.SymbolicTensor {
@@ -41,21 +41,42 @@ export function textBranch(input: InputSpec['text'], t: Tools, withSteps: boolea
     const x = tf.input({ shape: [input.dim], name: 'text' });
     return { inputs: [x], t: x, extractor: [] };
   }
-  const x = tf.input({ shape: [input.steps, input.dim], name: 'text' });
+  // Word vectors, or token ids that an embedding layer of the model turns into them.
+  const ids = tf.input({ shape: input.vocab ? [input.steps] : [input.steps, input.dim], name: 'text' });
   const mask = tf.input({ shape: [input.steps], name: 'text_mask' });
+  const words = input.vocab ? embedTokens(ids, mask, input, t) : ids;
+  const embedding = input.vocab ? ['text_embedding'] : [];
   const maps = cfg.convWidths.map((w) =>
     new EmofuseConv1D({ filters: cfg.convFilters, kernelSize: w, padding: 'same', activation: 'relu', seed: t.nextSeed(), name: `text_conv_w${w}` })
-      .apply(x) as tf.SymbolicTensor);
+      .apply(words) as tf.SymbolicTensor);
   const conv = maps.length === 1 ? maps[0] : (tf.layers.concatenate({ axis: -1, name: 'text_conv' }).apply(maps) as tf.SymbolicTensor);
   const masked = new EmofuseSequenceMask({ name: 'text_conv_masked' }).apply([conv, mask]) as tf.SymbolicTensor;
   const pooled = tf.layers.globalMaxPooling1d({ name: 'text_pool' }).apply(masked) as tf.SymbolicTensor;
   const project = tf.layers.dense({ units: cfg.dim, activation: 'tanh', kernelInitializer: t.glorot(), name: 'text_T' });
   const T = project.apply(pooled) as tf.SymbolicTensor;
-  const extractor = [...cfg.convWidths.map((w) => `text_conv_w${w}`), 'text_T'];
-  if (!withSteps) return { inputs: [x, mask], t: T, extractor };
+  const extractor = [...embedding, ...cfg.convWidths.map((w) => `text_conv_w${w}`), 'text_T'];
+  if (!withSteps) return { inputs: [ids, mask], t: T, extractor };
   const perStep = project.apply(conv) as tf.SymbolicTensor;
   const steps = new EmofuseSequenceMask({ emitMask: true, name: 'text_steps' }).apply([perStep, mask]) as tf.SymbolicTensor;
-  return { inputs: [x, mask], t: T, steps, extractor };
+  return { inputs: [ids, mask], t: T, steps, extractor };
+}
+
+/**
+ * Token ids -> word vectors through an embedding table initialised from the vocabulary's vectors
+ * and trained with the rest (Kim's "non-static"). Padded steps are zeroed as in the frozen input,
+ * so the padding row never learns.
+ */
+function embedTokens(ids: tf.SymbolicTensor, mask: tf.SymbolicTensor, input: { dim: number; vocab?: { size: number } }, t: Tools): tf.SymbolicTensor {
+  const init = t.textVocabulary;
+  const size = input.vocab!.size;
+  if (!init || init.length !== size * input.dim) {
+    throw new EmofuseError(`a token input needs its vocabulary's ${size} x ${input.dim} initial vectors`, { where: 'model input', fix: 'pass textVocabulary to buildModel' });
+  }
+  const layer = tf.layers.embedding({ inputDim: size, outputDim: input.dim, embeddingsInitializer: 'zeros', name: 'text_embedding' });
+  const embedded = layer.apply(ids) as tf.SymbolicTensor;
+  // apply() built the table; give it the pretrained vectors
+  tf.tidy(() => layer.setWeights([tf.tensor2d(init, [size, input.dim])]));
+  return new EmofuseSequenceMask({ name: 'text_embedded' }).apply([embedded, mask]) as tf.SymbolicTensor;
 }
 
 /** (Conv1D -> max-pool) x convLayers over a (batch, length, 1) signal, then flatten. */

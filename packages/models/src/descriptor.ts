@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import type * as TF from '@tensorflow/tfjs';
 import { EmofuseError, pickRows } from '@emofuse/core';
-import type { FeatureMatrix, SequenceMatrix } from '@emofuse/core';
+import type { FeatureMatrix, SequenceMatrix, TokenSequences } from '@emofuse/core';
 import type * as Layers from './layers.ts';
 import type * as Blocks from './blocks.ts';
 import type { EmofuseModel } from './model.ts';
@@ -22,8 +22,18 @@ export interface InputSpec {
    * extractor turns into T. 'vector': a ready utterance vector (e.g. the features pkl's 100-d
    * text vector), used as T itself.
    */
-  text?: { kind: 'sequence'; steps: number; dim: number } | { kind: 'vector'; dim: number };
+  text?: { kind: 'sequence'; steps: number; dim: number; vocab?: TokenVocab } | { kind: 'vector'; dim: number };
   speech?: { dim: number };
+}
+
+/**
+ * A 'sequence' input of token ids (features.text.trainable): the model embeds them itself with a
+ * `size` x dim table it may fine-tune, initialised from the vocabulary's vectors.
+ */
+export interface TokenVocab {
+  size: number;
+  /** The vocabulary's fingerprint: a model refuses token ids of another vocabulary. */
+  fingerprint: string;
 }
 
 /** Where each utterance sits in its dialogue, for models that read a whole dialogue in order. */
@@ -34,7 +44,8 @@ export interface DialogueIndex {
 
 /** Inputs keyed by modality. Rows are matched by utterance id, not position. */
 export interface ModelInputs {
-  text?: SequenceMatrix | FeatureMatrix;
+  /** Word vectors per step, token ids (TokenSequences, features.text.trainable) or one vector per utterance. */
+  text?: SequenceMatrix | TokenSequences | FeatureMatrix;
   speech?: FeatureMatrix;
   /** Given to models whose descriptor has `context: 'dialogue'`. */
   dialogues?: DialogueIndex;
@@ -43,6 +54,8 @@ export interface ModelInputs {
 /** What a model reads. `text: 'any'` takes word sequences or utterance vectors. */
 export interface ModelReads {
   text?: 'sequence' | 'vector' | 'any';
+  /** Takes token ids and embeds them itself (features.text.trainable); false/absent: refused. */
+  tokens?: boolean;
   speech?: boolean;
 }
 
@@ -52,6 +65,8 @@ export interface ModelQuestion {
   model: Record<string, unknown>;
   /** What the text features will be: word sequences (embeddings) or one vector per utterance. */
   textInput: 'sequence' | 'vector';
+  /** The word sequences are token ids whose vectors the model fine-tunes (features.text.trainable). */
+  textTokens?: boolean;
   /** Every system of the run. */
   systems: readonly string[];
   /** The corpus as the config names it; `dialogues: false` for one without conversations (EmoDB). */
@@ -84,6 +99,8 @@ export interface BuildTools {
   /** A distinct seed per initialiser or dropout layer, derived from the run's seed. */
   nextSeed(): number;
   glorot(): ReturnType<typeof TF.initializers.glorotUniform>;
+  /** Initial vectors of a token input's vocabulary (size x dim), when the text input has `vocab`. */
+  textVocabulary?: Float32Array;
 }
 
 export interface BuildRequest {
@@ -230,13 +247,27 @@ export function inputSpecFor(type: string, all: ModelInputs): InputSpec {
   if (d.reads.text) {
     const t = all.text;
     if (!t) throw new EmofuseError(`${type} reads text, but the run has no text features`, { where: type });
-    spec.text = 'steps' in t ? { kind: 'sequence', steps: t.steps, dim: t.dim } : { kind: 'vector', dim: t.dim };
+    if (!('steps' in t)) spec.text = { kind: 'vector', dim: t.dim };
+    else if ('vocabulary' in t) {
+      if (!d.reads.tokens) {
+        throw new EmofuseError(`${type} cannot read token ids (features.text.trainable)`, {
+          where: type, fix: 'set features.text.trainable: false, or use a model that embeds its own words (text-lstm, joint-cnn, tfn, lmf, text-cnn)',
+        });
+      }
+      const v = (t as TokenSequences).vocabulary;
+      spec.text = { kind: 'sequence', steps: t.steps, dim: v.dim, vocab: { size: v.words.length, fingerprint: v.fingerprint } };
+    } else spec.text = { kind: 'sequence', steps: t.steps, dim: t.dim };
   }
   if (d.reads.speech) {
     if (!all.speech) throw new EmofuseError(`${type} reads speech, but the run has no speech features`, { where: type });
     spec.speech = { dim: all.speech.dim };
   }
   return spec;
+}
+
+/** The initial vectors of the token vocabulary in these inputs (undefined without token ids). */
+export function textVocabularyOf(all: ModelInputs): Float32Array | undefined {
+  return all.text && 'vocabulary' in all.text ? (all.text as TokenSequences).vocabulary.vectors : undefined;
 }
 
 /** The rows of `ids` of exactly the inputs a model of this type reads. */

@@ -23,6 +23,8 @@ export interface BuildOptions {
   seed?: number;
   /** Trained models of the systems the descriptor `takes`, by system name. */
   from?: Readonly<Record<string, BuiltModelLike>>;
+  /** Initial vectors of a token input's vocabulary (textVocabularyOf(inputs)); needed when input.text has `vocab`. */
+  textVocabulary?: Float32Array;
   /** Shorthand for `from: { 'text-lstm': textModel }` (joint-cnn's frozen text branch). */
   textModel?: EmofuseModel;
 }
@@ -51,8 +53,14 @@ export function buildModel(options: BuildOptions): EmofuseModel {
   const config = parsed.data;
   const seed = options.seed ?? 1;
   const nextSeed = seeder(seed);
+  const vocab = options.input.text?.kind === 'sequence' ? options.input.text.vocab : undefined;
+  if (vocab && options.textVocabulary?.length !== vocab.size * options.input.text!.dim) {
+    throw new EmofuseError(`the text input is ${vocab.size} token ids of ${options.input.text!.dim}-d vectors, but ${options.textVocabulary ? `textVocabulary has ${options.textVocabulary.length} numbers` : 'no textVocabulary was given'}`, {
+      where: `${options.type}: textVocabulary`, fix: 'pass textVocabulary: textVocabularyOf(inputs) (the token inputs\' vocabulary.vectors)',
+    });
+  }
   const tools: BuildTools = {
-    tf, layers, blocks, config, nextSeed,
+    tf, layers, blocks, config, nextSeed, textVocabulary: vocab ? options.textVocabulary : undefined,
     glorot: () => tf.initializers.glorotUniform({ seed: nextSeed() }),
   };
   const from = { ...(options.textModel ? { 'text-lstm': options.textModel } : {}), ...(options.from ?? {}) };

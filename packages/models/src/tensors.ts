@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { EmofuseError, checkUniqueIds, labelIndices, pickRows, type FeatureMatrix } from '@emofuse/core';
+import { EmofuseError, checkUniqueIds, labelIndices, pickRows, type FeatureMatrix, type SequenceMatrix, type TokenSequences } from '@emofuse/core';
 import { isSequence, type EmofuseModel, type ModelInputs } from './model.ts';
 
 /** Class labels of a part: an array aligned with the inputs' ids, or a lookup by utterance id. */
@@ -29,7 +29,31 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
     checkUniqueIds(t.ids, `${where}: text`);
     ids = t.ids;
     const n = t.ids.length;
-    if (spec.text.kind === 'sequence') {
+    if (spec.text.kind === 'sequence' && spec.text.vocab) {
+      const vocab = spec.text.vocab;
+      if (!('vocabulary' in t)) {
+        throw new EmofuseError(`${model.type} was built for token ids (features.text.trainable) but got ${isSequence(t) ? 'word vectors' : 'one vector per utterance'}`, {
+          where: `${where}: text`, fix: 'pass the same kind of text features the model was built (and trained) with',
+        });
+      }
+      const v = (t as TokenSequences).vocabulary;
+      if (v.fingerprint !== vocab.fingerprint || v.words.length !== vocab.size) {
+        throw new EmofuseError(`the token ids come from another vocabulary (${v.words.length} words, ${v.fingerprint}) than the model's (${vocab.size} words, ${vocab.fingerprint})`, {
+          where: `${where}: text`, fix: 'make the token ids with the vocabulary the model was trained with (same corpus, tokenizer and maxTokens)',
+        });
+      }
+      if (t.steps !== spec.text.steps || t.dim !== 1 || t.values.length !== n * t.steps || t.lengths.length !== n) {
+        throw new EmofuseError(`token ids are ${n} x ${t.steps} x ${t.dim}, the model expects ${n} x ${spec.text.steps} x 1`, { where: `${where}: text` });
+      }
+      byName.set('text', { shape: [n, t.steps], values: t.values, sequence: true });
+      byName.set('text_mask', { shape: [n, t.steps], values: stepMask(t), sequence: true });
+      lengths = t.lengths;
+    } else if (spec.text.kind === 'sequence') {
+      if ('vocabulary' in t) {
+        throw new EmofuseError(`${model.type} was built for word vectors but got token ids (features.text.trainable)`, {
+          where: `${where}: text`, fix: 'pass the same kind of text features the model was built (and trained) with',
+        });
+      }
       if (!isSequence(t)) {
         throw new EmofuseError(`${model.type} was built for word sequences but got one vector per utterance`, {
           where: `${where}: text`, fix: 'pass the same kind of text features the model was built (and trained) with',
@@ -43,10 +67,8 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
       if (t.values.length !== n * t.steps * t.dim || t.lengths.length !== n) {
         throw new EmofuseError(`values/lengths do not match ${n} rows x ${t.steps} steps x ${t.dim}`, { where: `${where}: text` });
       }
-      const mask = new Float32Array(n * t.steps);
-      for (let i = 0; i < n; i++) mask.fill(1, i * t.steps, i * t.steps + Math.min(t.lengths[i], t.steps));
       byName.set('text', { shape: [n, t.steps, t.dim], values: t.values, sequence: true });
-      byName.set('text_mask', { shape: [n, t.steps], values: mask, sequence: true });
+      byName.set('text_mask', { shape: [n, t.steps], values: stepMask(t), sequence: true });
       lengths = t.lengths;
     } else {
       if (isSequence(t)) {
@@ -75,6 +97,14 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
     return { name, ...a };
   });
   return { ids, arrays, lengths };
+}
+
+/** 1 for each real step, 0 for padding. */
+function stepMask(t: SequenceMatrix): Float32Array {
+  const n = t.ids.length;
+  const mask = new Float32Array(n * t.steps);
+  for (let i = 0; i < n; i++) mask.fill(1, i * t.steps, i * t.steps + Math.min(t.lengths[i], t.steps));
+  return mask;
 }
 
 function checkDim(m: FeatureMatrix, dim: number, where: string): void {

@@ -47,6 +47,9 @@ export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
       embeddings: 'wink',
       // Covers all but the longest IEMOCAP utterances; longer ones are truncated.
       maxTokens: 50,
+      // Paper: the vectors are the input, not learned. true gives the model token ids and an
+      // embedding table initialised from the vectors that it fine-tunes (an ablation).
+      trainable: false,
     },
     speech: {
       source: 'opensmile', // paper: openSMILE ComParE (INTERSPEECH 2013), 6373 functionals

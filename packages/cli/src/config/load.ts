@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic } from '@emofuse/core';
 import { closest, distance } from 'fastest-levenshtein';
-import { modalitiesOf, modelDescriptor } from '@emofuse/models/config';
+import { modalitiesOf, modelDescriptor, modelTypes } from '@emofuse/models/config';
 import YAML, { LineCounter, isMap, isScalar, type Document } from 'yaml';
 import { configDefaults } from './defaults.ts';
 import { checkKeyPath, findUnknownKeys, isPlainObject } from './keys.ts';
@@ -238,6 +238,17 @@ function crossFieldIssues(c: Config): CrossIssue[] {
   // Rules a model type states about itself (joint-cnn's frozen branch needs text-lstm, ...).
   const question = { model: c.model, textInput: textInputOf(c), systems: c.systems, corpus: { type: c.corpus.type, dialogues: c.corpus.type !== 'emodb' } };
   for (const s of c.systems) out.push(...(modelDescriptor(s).check?.(question) ?? []));
+  if (c.features.text.trainable) {
+    if (c.features.text.source !== 'embeddings') {
+      out.push({ key: 'features.text.trainable', message: `fine-tuned word vectors need word sequences, but features.text.source is '${c.features.text.source}' (one vector per utterance)`, fix: 'set features.text.source: embeddings, or features.text.trainable: false', related: ['features.text.source'] });
+    }
+    const systems = [...new Set([...c.systems, ...(c.fusion.rules.length ? c.fusion.systems : [])])];
+    const cannot = systems.filter((s) => modelDescriptor(s).reads.text && !modelDescriptor(s).reads.tokens);
+    if (cannot.length) {
+      const can = modelTypes().filter((s) => modelDescriptor(s).reads.tokens);
+      out.push({ key: 'features.text.trainable', message: `${cannot.join(', ')} read${cannot.length === 1 ? 's' : ''} word vectors and cannot fine-tune them`, fix: `set features.text.trainable: false, or run systems that embed their own words (${can.join(', ')})`, related: ['systems'] });
+    }
+  }
   const needsSpeech = modalitiesOf(c.systems).speech;
   for (const [mod, src] of [['text', c.features.text.source], ['speech', c.features.speech.source]] as const) {
     if (src === 'pkl' && c.corpus.type !== 'iemocap-features') {

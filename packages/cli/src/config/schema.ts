@@ -54,6 +54,8 @@ function buildSchema() {
         /** 'wink' or a path to a FastText/GloVe .vec file. */
         embeddings: text,
         maxTokens: posInt,
+        /** Feed token ids; the model's embedding table starts from the vectors and is fine-tuned. */
+        trainable: z.boolean({ error: 'expected true or false' }),
       }),
       speech: z.strictObject({
         source: oneOf(['opensmile', 'pkl']),

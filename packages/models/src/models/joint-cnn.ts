@@ -35,7 +35,7 @@ const takesTextModel = (q: Pick<ModelQuestion, 'model' | 'textInput'>) => (q.mod
 export const jointCnn = registerModel({
   type: 'joint-cnn',
   summary: 'early fusion joint-CNN over [T; S] (paper, section 2.3)',
-  reads: { text: 'any', speech: true },
+  reads: { text: 'any', tokens: true, speech: true },
   context: 'utterance',
   defaultEpochs: 20, // paper: 20 epochs for the CNNs
   config: { key: 'joint', schema: jointSlice, defaults: JOINT_DEFAULTS },
@@ -60,10 +60,11 @@ export const jointCnn = registerModel({
           where: 'joint-cnn', fix: 'train text-lstm first and pass it as textModel, or set model.joint.textBranch: joint',
         });
       }
-      const want = req.input.text as { steps: number; dim: number };
+      const want = req.input.text as { steps: number; dim: number; vocab?: { fingerprint: string } };
       const have = tm.input.text;
       const theirs = tm.config.text as TextSlice;
       if (tm.type !== 'text-lstm' || have?.kind !== 'sequence' || have.dim !== want.dim || have.steps !== want.steps
+        || have.vocab?.fingerprint !== want.vocab?.fingerprint
         || JSON.stringify(theirs.convWidths) !== JSON.stringify(text.convWidths)
         || theirs.convFilters !== text.convFilters || theirs.dim !== text.dim) {
         throw new EmofuseError('the text model given for the frozen text branch does not match this model (type, text input shape or model.text)', {

@@ -30,7 +30,7 @@ export const LMF_DEFAULTS: LmfSlice = {
 export const lmf = registerModel({
   type: 'lmf',
   summary: 'Low-rank Multimodal Fusion over text and speech (Liu et al. 2018; audio-text, TFN subnetworks)',
-  reads: { text: 'any', speech: true },
+  reads: { text: 'any', tokens: true, speech: true },
   context: 'utterance',
   defaultEpochs: 40, // Open: early stopping (patience) usually ends it first
   // the text LSTM's kernels (measured with tf.profile on the cpu backend, tests/models/kernels.test.ts)

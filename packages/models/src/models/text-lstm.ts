@@ -40,7 +40,7 @@ export const TEXT_DEFAULTS: TextSlice = {
 export const textLstm = registerModel({
   type: 'text-lstm',
   summary: 'text LSTM over per-word convolution features (paper, section 2.1)',
-  reads: { text: 'any' },
+  reads: { text: 'any', tokens: true },
   context: 'utterance',
   defaultEpochs: 40, // paper: 40 epochs for the LSTM
   config: { key: 'text', schema: textSlice, defaults: TEXT_DEFAULTS },

@@ -63,7 +63,7 @@ export function subnetworks(req: BuildRequest, t: BuildTools, cfg: Pick<TfnSlice
 export const tfn = registerModel({
   type: 'tfn',
   summary: 'Tensor Fusion Network over text and speech (Zadeh et al. 2017; audio-text, no video)',
-  reads: { text: 'any', speech: true },
+  reads: { text: 'any', tokens: true, speech: true },
   context: 'utterance',
   defaultEpochs: 40, // Open: early stopping (patience) usually ends it first
   // the text LSTM's kernels (measured with tf.profile on the cpu backend, tests/models/kernels.test.ts)

@@ -1,8 +1,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import readline from 'node:readline';
-import { EmofuseError } from '@emofuse/core';
-import type { FeatureMatrix, SequenceMatrix, Utterance } from '@emofuse/core';
+import { EmofuseError, fingerprint } from '@emofuse/core';
+import type { FeatureMatrix, SequenceMatrix, TokenSequences, Utterance } from '@emofuse/core';
 import { TOKENIZER_VERSION, tokenize } from './tokenize.ts';
 
 /** Word vectors held compactly: one Float32Array, row i is the vector of words[i]. */
@@ -356,6 +356,50 @@ export function embedSequences(
     r.vectors.forEach((v, s) => values.set(v, (i * steps + s) * emb.dim));
   });
   return { sequences: { ids: e.ids, steps, dim: emb.dim, values, lengths }, stats: e.stats };
+}
+
+/**
+ * Token ids for a text model that embeds (and fine-tunes) its own vectors: row r holds, per step,
+ * the vocabulary row of each of the first maxTokens tokens of utterance r, then 0 (padding). The
+ * vocabulary is every token type the sequences contain, in order of first use; its initial vector
+ * is what embedSequences would put at that step (the token's, a backoff's, else zeros), so before
+ * any training the model sees exactly the frozen input.
+ */
+export function embedTokens(
+  utterances: readonly Utterance[],
+  emb: WordEmbeddings,
+  opts: EmbedOptions = {},
+): { sequences: TokenSequences; stats: OovStats } {
+  const steps = opts.maxTokens ?? 50;
+  if (!Number.isInteger(steps) || steps < 1) throw new EmofuseError(`maxTokens must be a positive integer, got ${steps}`, { where: 'features.text.maxTokens' });
+  const tokenizer = opts.tokenizer ?? tokenize;
+  const { stats } = embedAll(utterances, emb, steps, tokenizer);
+  const words = ['<pad>'];
+  const rowOf = new Map<string, number>();
+  const values = new Float32Array(utterances.length * steps);
+  const lengths = new Int32Array(utterances.length);
+  utterances.forEach((u, i) => {
+    const toks = tokenizer(u.text).slice(0, steps);
+    lengths[i] = toks.length;
+    toks.forEach((t, s) => {
+      let r = rowOf.get(t);
+      if (r === undefined) {
+        r = words.length;
+        rowOf.set(t, r);
+        words.push(t);
+      }
+      values[i * steps + s] = r;
+    });
+  });
+  const vectors = new Float32Array(words.length * emb.dim);
+  words.forEach((w, r) => {
+    const hit = r === 0 ? undefined : lookupToken(emb, w);
+    if (hit) vectors.set(hit.vector, r * emb.dim);
+  });
+  return {
+    sequences: { ids: utterances.map((u) => u.id), steps, dim: 1, values, lengths, vocabulary: { words, dim: emb.dim, vectors, fingerprint: fingerprint(words) } },
+    stats,
+  };
 }
 
 /**
