@@ -41,11 +41,7 @@ export function textBranch(input: InputSpec['text'], t: Tools, withSteps: boolea
     const x = tf.input({ shape: [input.dim], name: 'text' });
     return { inputs: [x], t: x, extractor: [] };
   }
-  // Word vectors, or token ids that an embedding layer of the model turns into them.
-  const ids = tf.input({ shape: input.vocab ? [input.steps] : [input.steps, input.dim], name: 'text' });
-  const mask = tf.input({ shape: [input.steps], name: 'text_mask' });
-  const words = input.vocab ? embedTokens(ids, mask, input, t) : ids;
-  const embedding = input.vocab ? ['text_embedding'] : [];
+  const { inputs: [ids, mask], words, embedding } = textWords(input, t);
   const maps = cfg.convWidths.map((w) =>
     new EmofuseConv1D({ filters: cfg.convFilters, kernelSize: w, padding: 'same', activation: 'relu', seed: t.nextSeed(), name: `text_conv_w${w}` })
       .apply(words) as tf.SymbolicTensor);
@@ -59,6 +55,18 @@ export function textBranch(input: InputSpec['text'], t: Tools, withSteps: boolea
   const perStep = project.apply(conv) as tf.SymbolicTensor;
   const steps = new EmofuseSequenceMask({ emitMask: true, name: 'text_steps' }).apply([perStep, mask]) as tf.SymbolicTensor;
   return { inputs: [ids, mask], t: T, steps, extractor };
+}
+
+/**
+ * A word-sequence input: (batch, steps, dim) word vectors, or token ids that an embedding layer
+ * of the model turns into them (features.text.trainable); and the 0/1 step mask. `embedding`
+ * names the embedding layer, if any, so a model copying this extractor copies the tuned table.
+ */
+export function textWords(input: { steps: number; dim: number; vocab?: { size: number } }, t: Tools) {
+  const ids = tf.input({ shape: input.vocab ? [input.steps] : [input.steps, input.dim], name: 'text' });
+  const mask = tf.input({ shape: [input.steps], name: 'text_mask' });
+  const words = input.vocab ? embedTokens(ids, mask, input, t) : ids;
+  return { inputs: [ids, mask], mask, words, embedding: input.vocab ? ['text_embedding'] : [] };
 }
 
 /**

@@ -12,7 +12,7 @@ function shapeOf(m: ReturnType<typeof buildModel>, layer: string) {
 describe('buildModel', () => {
   it('refuses an unknown type and lists the known ones', () => {
     let err: unknown;
-    try { buildModel({ type: 'text-cnn', classes: CLASSES, input: {} }); } catch (e) { err = e; }
+    try { buildModel({ type: 'text-gru', classes: CLASSES, input: {} }); } catch (e) { err = e; }
     expect(isEmofuseError(err)).toBe(true);
     for (const t of ['text-lstm', 'speech-cnn', 'joint-cnn']) expect(String((err as Error).message)).toContain(t);
     expect(modelTypes()).toEqual(expect.arrayContaining(['text-lstm', 'speech-cnn', 'joint-cnn']));

@@ -6,3 +6,4 @@ import './linear.ts';
 import './bc-lstm.ts';
 import './tfn.ts';
 import './lmf.ts';
+import './text-cnn.ts';
