@@ -189,6 +189,18 @@ describe('loadExperiment', () => {
     expect(e.issues[0].where).toBe('--set systems=[bc-lstm]');
   });
 
+  it('refuses fine-tuned word vectors with pkl vectors or with a model that cannot embed its words', () => {
+    const bc = configError(() => loadExperiment(undefined, { set: ['features.text.trainable=true', 'systems=[text-lstm, bc-lstm]'] }));
+    expect(bc.issues).toHaveLength(1);
+    expect(bc.issues[0]).toMatchObject({ key: 'features.text.trainable', where: '--set features.text.trainable=true' });
+    expect(bc.issues[0].message).toBe('bc-lstm reads word vectors and cannot fine-tune them');
+    expect(bc.issues[0].fix).toContain('text-lstm, joint-cnn, tfn, lmf, text-cnn');
+    const pkl = configError(() => loadExperiment(undefined, { set: ['corpus.type=iemocap-features', 'features.text.source=pkl', 'model.text.lstmInput=utterance', 'features.text.trainable=true'], checkFiles: false }));
+    expect(pkl.issues.map((i) => i.key)).toEqual(['features.text.trainable']);
+    expect(pkl.issues[0].message).toContain("features.text.source is 'pkl'");
+    expect(loadExperiment(undefined, { set: ['features.text.trainable=true', 'systems=[text-cnn]'] }).features.text.trainable).toBe(true);
+  });
+
   it('knows every key of the config tree', () => {
     const keys = allKeyPaths();
     for (const k of ['experiment', 'seeds', 'corpus.path', 'split.folds', 'features.text.maxTokens', 'features.speech.smileBinary', 'features.cacheDir',

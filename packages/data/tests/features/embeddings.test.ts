@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  embedMean, embedSequences, loadVecFile, loadWinkEmbeddings, lookupToken, tokenize, vocabularyOf, corpusVocabulary,
+  embedMean, embedSequences, embedTokens, loadVecFile, loadWinkEmbeddings, lookupToken, tokenize, vocabularyOf, corpusVocabulary,
 } from '../../src/features/index.ts';
 import type { WordEmbeddings } from '../../src/features/index.ts';
 import { readIemocapPickle } from '../../src/corpora/index.ts';
@@ -114,6 +114,24 @@ describe('embedding utterances', () => {
     expect(stats.tokenOovRate).toBeCloseTo(4 / 10);
     expect(stats.typeOovRate).toBeCloseTo(3 / 8);
     expect(stats.topOov).toEqual([['xyzzy', 2], ['is', 1], ['qqq', 1]]);
+  });
+
+  it('gives token ids into a vocabulary whose vectors are what embedSequences would feed', () => {
+    const { sequences: tok, stats } = embedTokens(us, emb, { maxTokens: 5 });
+    const { sequences: vec, stats: vstats } = embedSequences(us, emb, { maxTokens: 5 });
+    expect(stats).toEqual(vstats);
+    expect(tok.dim).toBe(1);
+    expect(Array.from(tok.lengths)).toEqual(Array.from(vec.lengths));
+    const v = tok.vocabulary;
+    // first use order; 0 is padding; xyzzy and qqq have no vector but a row of their own
+    expect(v.words).toEqual(['<pad>', 'good', 'day', '<laughter>', 'is', "n't", 'xyzzy', 'qqq']);
+    expect(Array.from(tok.values.subarray(0, 10))).toEqual([1, 2, 3, 4, 5, 6, 7, 0, 0, 0]);
+    for (let k = 0; k < tok.values.length; k++) {
+      const row = tok.values[k];
+      expect(Array.from(v.vectors.subarray(row * v.dim, (row + 1) * v.dim))).toEqual(Array.from(vec.values.subarray(k * v.dim, (k + 1) * v.dim)));
+    }
+    expect(v.fingerprint).toBe(embedTokens(us, emb, { maxTokens: 5 }).sequences.vocabulary.fingerprint);
+    expect(v.fingerprint).not.toBe(embedTokens(us.slice(1), emb, { maxTokens: 5 }).sequences.vocabulary.fingerprint);
   });
 
   it('averages the in-vocabulary vectors of each utterance, zero for none', () => {

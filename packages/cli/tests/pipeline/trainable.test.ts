@@ -1,0 +1,47 @@
+// features.text.trainable through the real pipeline: token ids made (and cached) from the
+// transcripts, an embedding table per model, saved with the model, and the cached ids and
+// vocabulary read back to the same run.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '@emofuse/models';
+import { loadExperiment } from '../../src/config/index.ts';
+import { silentContext } from '../../src/context.ts';
+import { runExperiment } from '../../src/pipeline/index.ts';
+import { writeEmodbManifest } from '../helpers.ts';
+
+const work = mkdtempSync(path.join(tmpdir(), 'emofuse-trainable-'));
+const savedEnv = process.env.EMOFUSE_MLRUNS;
+beforeAll(() => { process.env.EMOFUSE_MLRUNS = path.join(work, 'mlruns'); });
+afterAll(() => {
+  if (savedEnv === undefined) delete process.env.EMOFUSE_MLRUNS;
+  else process.env.EMOFUSE_MLRUNS = savedEnv;
+});
+
+const set = (experiment: string) => [
+  `experiment=${experiment}`, 'corpus.type=manifest', `corpus.path=${writeEmodbManifest(work)}`, 'split.protocol=loso-speaker', "split.folds=['03']",
+  'systems=[text-cnn]', 'features.text.trainable=true', `features.cacheDir=${path.join(work, 'cache')}`, 'model.textcnn.convFilters=4',
+  'train.epochs=2', 'train.batchSize=8', `output.dir=${path.join(work, 'runs')}`, 'report.enabled=false',
+];
+
+describe('fine-tuned word vectors in a run', () => {
+  it('trains on token ids, saves the tuned table with the model, and reads the cached ids back to the same result', async () => {
+    const first = silentContext();
+    const a = await runExperiment(loadExperiment(undefined, { set: set('tuned-a') }), first);
+    expect(first.lines.join('\n')).toMatch(/token ids over a vocabulary of \d+ words, vectors fine-tuned/);
+    expect(first.lines.join('\n')).not.toContain('feature cache hit');
+    const dir = a.runs[0].dir;
+    const model = await loadModel(path.join(dir, 'models/text-cnn/03'));
+    const spec = model.input.text as { kind: string; vocab?: { size: number } };
+    expect(spec.kind).toBe('sequence');
+    const table = model.net.getLayer('text_embedding').getWeights()[0];
+    expect(table.shape).toEqual([spec.vocab!.size, 100]);
+
+    const second = silentContext();
+    const b = await runExperiment(loadExperiment(undefined, { set: set('tuned-b') }), second);
+    expect(second.lines.join('\n')).toContain('text: feature cache hit');
+    const scores = (d: string) => JSON.parse(readFileSync(path.join(d, 'metrics.json'), 'utf8'))['text-cnn'];
+    expect(scores(b.runs[0].dir)).toEqual(scores(dir));
+  }, 240_000);
+});
