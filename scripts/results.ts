@@ -1,8 +1,11 @@
 // Writes the measured part of RESULTS.md (between the GENERATED markers) from the tracking store:
 // for each experiment, its latest invocation's runs, mean and sample std over seeds of the test
 // UA/WA/F1 per system, beside the paper's number, with backend, time and the command.
-// Usage: node --import tsx scripts/results.ts [--store mlruns]... experiment-name ...
+// Usage: node --import tsx scripts/results.ts [--store mlruns]... [--section name] [--baseline exp:system]
+//          [--choose exp:system,exp:system,...] experiment-name ...
 // (each experiment is read from the first store that has a finished run of it)
+// --baseline pairs every single system of the other experiments with that system, seed by seed.
+// --choose names candidates; the one with the best mean validation UA is reported with its test UA.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic, type RunRecord } from '@emofuse/core';
@@ -17,10 +20,19 @@ const args = process.argv.slice(2);
 const stores: string[] = [];
 for (let i = args.indexOf('--store'); i >= 0; i = args.indexOf('--store')) stores.push(path.resolve(args.splice(i, 2)[1]));
 if (!stores.length) stores.push(path.resolve('mlruns'));
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
+// Which GENERATED block of RESULTS.md to rewrite (several scripts/reproduce.sh steps own one each).
+const section = option('--section');
+const baseline = option('--baseline')?.split(':');
+const choose = option('--choose')?.split(',').map((x) => x.split(':'));
 const experiments = args;
 if (!experiments.length) throw new EmofuseError('name at least one experiment', { where: 'scripts/results.ts' });
 
 const reference = loadReference();
+const byExperiment = new Map<string, RunRecord[]>();
 const fmt = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
 const out: string[] = [];
 
@@ -29,7 +41,10 @@ for (const experiment of experiments) {
   let parents: RunRecord[] = [];
   for (const store of stores) {
     runs = await listRuns({ store }, { experiment });
-    parents = runs.filter((r) => r.tags['emofuse.kind'] === 'invocation' && r.status === 'FINISHED').sort((a, b) => b.startTime - a.startTime);
+    // An invocation stopped part-way (Ctrl-C, a time limit) still counts for the seeds it finished.
+    const finishedSeeds = new Set(runs.filter((r) => r.tags['emofuse.system'] && r.status === 'FINISHED').map((r) => r.tags['emofuse.invocation']));
+    parents = runs.filter((r) => r.tags['emofuse.kind'] === 'invocation' && (r.status === 'FINISHED' || finishedSeeds.has(r.tags['emofuse.invocation'])))
+      .sort((a, b) => b.startTime - a.startTime);
     if (parents.length) break;
   }
   if (!parents.length) throw new EmofuseError(`no finished run of experiment ${experiment}`, { where: stores.join(', '), fix: `run it first: ./emofuse run <its yaml>` });
@@ -44,12 +59,14 @@ for (const experiment of experiments) {
     latest.set(`${r.tags['emofuse.system']}/${r.params.seed}`, r);
   }
   const children = [...latest.values()];
+  byExperiment.set(experiment, children);
+  const stopped = parents.filter((r) => r.status !== 'FINISHED');
   const inv = [...invocations].join(', ');
   const systems = [...new Set(children.map((r) => r.tags['emofuse.system']))];
   const minutes = parents.reduce((m, r) => m + ((r.endTime ?? r.startTime) - r.startTime) / 60000, 0);
   const p = parent.params;
   out.push(`### ${experiment}`, '');
-  out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}; invocation${invocations.size > 1 ? 's' : ''} ${inv}`, '');
+  out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}; invocation${invocations.size > 1 ? 's' : ''} ${inv}${stopped.length ? ` (${stopped.map((r) => r.tags['emofuse.invocation']).join(', ')} stopped before its last seed: ${stopped.map((r) => r.status).join(', ')})` : ''}`, '');
   out.push('| system | n | UA | WA | F1 | paper UA / WA / F1 | valid UA |', '|:-|-:|-:|-:|-:|:-|-:|');
   for (const system of systems) {
     const rs = children.filter((r) => r.tags['emofuse.system'] === system);
@@ -63,29 +80,58 @@ for (const experiment of experiments) {
   const weights = fusionWeights(children);
   if (weights) out.push('', weights);
   for (const fused of systems.filter((x) => x.startsWith('late-'))) {
-    for (const single of systems.filter((x) => !x.startsWith('late-'))) out.push('', pairedTests(children, fused, single));
+    for (const single of systems.filter((x) => !x.startsWith('late-'))) out.push('', pairedTests(ofSystem(children, fused), ofSystem(children, single), `${fused} minus ${single}`));
   }
   // Baselines trained beside the text LSTM (bc-lstm takes it) are compared with it the same way.
   if (systems.includes('text-lstm')) {
-    for (const other of systems.filter((x) => !x.startsWith('late-') && x !== 'text-lstm')) out.push('', pairedTests(children, other, 'text-lstm'));
+    for (const other of systems.filter((x) => !x.startsWith('late-') && x !== 'text-lstm')) out.push('', pairedTests(ofSystem(children, other), ofSystem(children, 'text-lstm'), `${other} minus text-lstm`));
   }
   out.push('');
 }
 
-/** Per seed, fused vs single system on the same test utterances: does fusion really differ? */
-function pairedTests(children: RunRecord[], fused: string, single: string): string {
-  const first = children[0].params;
+if (baseline) {
+  const [bexp, bsys] = baseline;
+  const base = byExperiment.get(bexp);
+  if (!base?.some((r) => r.tags['emofuse.system'] === bsys)) throw new EmofuseError(`--baseline ${baseline.join(':')}: no ${bsys} runs in ${bexp}`, { where: 'scripts/results.ts', fix: 'name an experiment given on the command line and one of its systems' });
+  out.push(`### Paired against ${bexp}'s ${bsys}`, '');
+  const corpus = (rs: RunRecord[]) => rs[0]?.tags['emofuse.corpus'];
+  for (const [experiment, children] of byExperiment) {
+    // Only runs scored on the same test utterances pair (same corpus; the split follows the seed).
+    if (experiment === bexp || corpus(children) !== corpus(base)) continue;
+    for (const system of new Set(children.map((r) => r.tags['emofuse.system']).filter((x) => !x.startsWith('late-')))) {
+      out.push(`${experiment}: ${pairedTests(ofSystem(children, system), ofSystem(base, bsys), `${system} minus ${bexp}'s ${bsys}`)}`, '');
+    }
+  }
+}
+
+if (choose) {
+  const rows = choose.map(([experiment, system]) => {
+    const rs = (byExperiment.get(experiment) ?? []).filter((r) => r.tags['emofuse.system'] === system);
+    if (!rs.length) throw new EmofuseError(`--choose ${experiment}:${system}: no such runs`, { where: 'scripts/results.ts', fix: 'name experiments given on the command line and their systems' });
+    return { name: `${experiment}:${system}`, valid: meanStd(rs.map((r) => r.metrics.valid_ua)), test: meanStd(rs.map((r) => r.metrics.test_ua)), n: rs.length };
+  });
+  const best = rows.reduce((a, b) => (b.valid.mean > a.valid.mean ? b : a));
+  out.push('### Chosen on validation', '', `Candidates by mean validation UA: ${rows.map((r) => `${r.name} ${fmt(r.valid.mean)}`).join('; ')}. Chosen: **${best.name}**, test UA ${fmt(best.test.mean)} ± ${fmt(best.test.std)} (n = ${best.n}); test was not looked at to choose.`, '');
+}
+
+function ofSystem(runs: RunRecord[], system: string): RunRecord[] {
+  return runs.filter((r) => r.tags['emofuse.system'] === system);
+}
+
+/** Per seed, runs `as` against runs `bs` on the same test utterances: does A really differ from B? */
+function pairedTests(as: RunRecord[], bs: RunRecord[], what: string): string {
+  const first = as[0].params;
   const corpus = readCorpus({ type: first['corpus.type'], path: first['corpus.path'] });
   const labels = new Map(corpus.utterances.map((u) => [u.id, u.label]));
   const post = (r: RunRecord) => ({ ...loadPosteriors(path.join(r.localArtifactDir!, 'posteriors_test.json')), name: r.tags['emofuse.system'] });
   const cells: string[] = [];
-  for (const a of children.filter((r) => r.tags['emofuse.system'] === fused).sort((x, y) => Number(x.params.seed) - Number(y.params.seed))) {
-    const b = children.find((r) => r.tags['emofuse.system'] === single && r.params.seed === a.params.seed);
+  for (const a of [...as].sort((x, y) => Number(x.params.seed) - Number(y.params.seed))) {
+    const b = bs.find((r) => r.params.seed === a.params.seed);
     if (!b) continue;
     const c = compareSystems({ a: post(a), b: post(b), labels, metric: 'ua', B: 2000, seed: Number(a.params.seed) });
     cells.push(`seed ${a.params.seed}: ΔUA ${(100 * c.bootstrap.delta).toFixed(1)} [${(100 * c.bootstrap.lower).toFixed(1)}, ${(100 * c.bootstrap.upper).toFixed(1)}], McNemar p ${c.mcnemar.pExact.toFixed(3)}`);
   }
-  return `Paired tests on the test utterances, ${fused} minus ${single} (paired bootstrap 95% interval of the UA difference in points, B = 2000; McNemar exact two-sided p): ${cells.join('; ')}.`;
+  return `Paired tests on the test utterances, ${what} (paired bootstrap 95% interval of the UA difference in points, B = 2000; McNemar exact two-sided p): ${cells.join('; ')}.`;
 }
 
 function fusionWeights(children: RunRecord[]): string | undefined {
@@ -107,10 +153,10 @@ function fusionWeights(children: RunRecord[]): string | undefined {
 
 const file = path.join(root, 'RESULTS.md');
 const text = readFileSync(file, 'utf8');
-const begin = '<!-- GENERATED: scripts/results.ts -->';
-const end = '<!-- END GENERATED -->';
+const begin = `<!-- GENERATED: scripts/results.ts${section ? ` ${section}` : ''} -->`;
+const end = `<!-- END GENERATED${section ? ` ${section}` : ''} -->`;
 const a = text.indexOf(begin);
 const b = text.indexOf(end);
-if (a < 0 || b < a) throw new EmofuseError('RESULTS.md has no GENERATED markers', { where: file });
+if (a < 0 || b < a) throw new EmofuseError(`RESULTS.md has no markers ${begin} ... ${end}`, { where: file, fix: 'add the two marker lines where the tables should go' });
 writeFileAtomic(file, `${text.slice(0, a + begin.length)}\n${out.join('\n')}\n${text.slice(b)}`);
 console.log(`RESULTS.md: ${experiments.length} experiment(s) from ${stores.join(', ')}`);
