@@ -1,7 +1,7 @@
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { ConfigError } from '../src/config/index.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
@@ -51,4 +51,14 @@ export function writeEmodbManifest(dir: string, opts: { speakers?: string[]; per
   const file = path.join(dir, 'manifest.csv');
   writeFileSync(file, rows.join('\n') + '\n');
   return file;
+}
+
+/** Points EMOFUSE_MLRUNS at `store` for the file's tests (vitest hooks) and restores it after. */
+export function useRunStore(store: string): void {
+  const saved = process.env.EMOFUSE_MLRUNS;
+  beforeAll(() => { process.env.EMOFUSE_MLRUNS = store; });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.EMOFUSE_MLRUNS;
+    else process.env.EMOFUSE_MLRUNS = saved;
+  });
 }

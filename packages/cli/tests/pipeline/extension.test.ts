@@ -5,14 +5,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadModel, registerModel } from '@emofuse/models';
 import { alignSystems, registerFusionRule } from '@emofuse/fusion';
 import { loadExperiment } from '../../src/config/index.ts';
 import { ConfigError } from '../../src/config/load.ts';
 import { silentContext } from '../../src/context.ts';
 import { runExperiment } from '../../src/pipeline/index.ts';
-import { writeEmodbManifest } from '../helpers.ts';
+import { useRunStore, writeEmodbManifest } from '../helpers.ts';
 
 // --- what the researcher writes: one model file ...
 registerModel({
@@ -53,12 +53,7 @@ registerFusionRule({
 // --- end of the researcher's code.
 
 const work = mkdtempSync(path.join(tmpdir(), 'emofuse-ext-'));
-const savedEnv = process.env.EMOFUSE_MLRUNS;
-beforeAll(() => { process.env.EMOFUSE_MLRUNS = path.join(work, 'mlruns'); });
-afterAll(() => {
-  if (savedEnv === undefined) delete process.env.EMOFUSE_MLRUNS;
-  else process.env.EMOFUSE_MLRUNS = savedEnv;
-});
+useRunStore(path.join(work, 'mlruns'));
 
 const manifest = () => writeEmodbManifest(work);
 

@@ -4,20 +4,15 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadModel } from '@emofuse/models';
 import { loadExperiment } from '../../src/config/index.ts';
 import { silentContext } from '../../src/context.ts';
 import { runExperiment } from '../../src/pipeline/index.ts';
-import { writeEmodbManifest } from '../helpers.ts';
+import { useRunStore, writeEmodbManifest } from '../helpers.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'emofuse-trainable-'));
-const savedEnv = process.env.EMOFUSE_MLRUNS;
-beforeAll(() => { process.env.EMOFUSE_MLRUNS = path.join(work, 'mlruns'); });
-afterAll(() => {
-  if (savedEnv === undefined) delete process.env.EMOFUSE_MLRUNS;
-  else process.env.EMOFUSE_MLRUNS = savedEnv;
-});
+useRunStore(path.join(work, 'mlruns'));
 
 const set = (experiment: string) => [
   `experiment=${experiment}`, 'corpus.type=manifest', `corpus.path=${writeEmodbManifest(work)}`, 'split.protocol=loso-speaker', "split.folds=['03']",

@@ -331,6 +331,12 @@ function embedAll(utterances: readonly Utterance[], emb: WordEmbeddings, maxToke
   };
 }
 
+function stepsOf(opts: EmbedOptions): number {
+  const steps = opts.maxTokens ?? 50;
+  if (!Number.isInteger(steps) || steps < 1) throw new EmofuseError(`maxTokens must be a positive integer, got ${steps}`, { where: 'features.text.maxTokens' });
+  return steps;
+}
+
 export interface EmbedOptions {
   /** Sequence length: longer utterances are cut after this many tokens, shorter ones zero-padded. */
   maxTokens?: number;
@@ -346,8 +352,7 @@ export function embedSequences(
   emb: WordEmbeddings,
   opts: EmbedOptions = {},
 ): { sequences: SequenceMatrix; stats: OovStats } {
-  const steps = opts.maxTokens ?? 50;
-  if (!Number.isInteger(steps) || steps < 1) throw new EmofuseError(`maxTokens must be a positive integer, got ${steps}`, { where: 'features.text.maxTokens' });
+  const steps = stepsOf(opts);
   const e = embedAll(utterances, emb, steps, opts.tokenizer ?? tokenize);
   const values = new Float32Array(e.ids.length * steps * emb.dim);
   const lengths = new Int32Array(e.ids.length);
@@ -370,8 +375,7 @@ export function embedTokens(
   emb: WordEmbeddings,
   opts: EmbedOptions = {},
 ): { sequences: TokenSequences; stats: OovStats } {
-  const steps = opts.maxTokens ?? 50;
-  if (!Number.isInteger(steps) || steps < 1) throw new EmofuseError(`maxTokens must be a positive integer, got ${steps}`, { where: 'features.text.maxTokens' });
+  const steps = stepsOf(opts);
   const tokenizer = opts.tokenizer ?? tokenize;
   const { stats } = embedAll(utterances, emb, steps, tokenizer);
   const words = ['<pad>'];
