@@ -35,8 +35,8 @@ async function loadWasm(): Promise<string | undefined> {
 }
 
 /** Kernels the training of `models` needs that `backend` lacks (from each descriptor's list). */
-export function missingKernels(backend: string, models: readonly string[]): string[] {
-  const need = new Set(models.flatMap((m) => modelDescriptor(m).kernels ?? []));
+export function missingKernels(backend: string, models: readonly string[], extra: readonly string[] = []): string[] {
+  const need = new Set([...models.flatMap((m) => modelDescriptor(m).kernels ?? []), ...extra]);
   return [...need].filter((k) => !tf.getKernel(k, backend)).sort();
 }
 
@@ -73,7 +73,7 @@ function installFastStep(): void {
  * it has every kernel that training `models` needs, else cpu (correct but ~600x slower for the
  * CNNs). An explicit choice that cannot run throws, naming what is missing.
  */
-export async function selectBackend(pref: BackendPreference = 'auto', opts: { models?: readonly string[] } = {}): Promise<BackendChoice> {
+export async function selectBackend(pref: BackendPreference = 'auto', opts: { models?: readonly string[]; kernels?: readonly string[] } = {}): Promise<BackendChoice> {
   const models = opts.models ?? modelTypes();
   const notes: string[] = [];
   if (pref === 'auto' || pref === 'tensorflow') {
@@ -90,7 +90,8 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { mo
   if (pref === 'auto' || pref === 'wasm') {
     const err = await loadWasm();
     if (!err) {
-      const missing = missingKernels('wasm', models);
+      // opts.kernels: what the run's inputs add (token ids: TOKEN_INPUT_KERNELS).
+      const missing = missingKernels('wasm', models, opts.kernels);
       // An explicit 'wasm' is the user's call; 'auto' only picks it where every kernel is known to be there.
       const unknown = pref === 'auto' ? unmeasured(models) : [];
       if (missing.length === 0 && unknown.length === 0) {

@@ -106,7 +106,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 export {
-  registerModel, modelDescriptor, modelTypes, registryVersion, trainingOrder, modalitiesOf, inputSpecFor, inputsFor, textVocabularyOf,
+  registerModel, modelDescriptor, modelTypes, registryVersion, trainingOrder, modalitiesOf, inputSpecFor, inputsFor, textVocabularyOf, TOKEN_INPUT_KERNELS,
   type ModelDescriptor, type ModelReads, type ModelQuestion, type ModelConfigIssue, type ConfigSlice,
   type BuildTools, type BuildRequest, type BuiltGraph, type InputSpec, type ModelInputs, type DialogueIndex,
 } from './descriptor.ts';

@@ -36,6 +36,9 @@ export interface TokenVocab {
   fingerprint: string;
 }
 
+/** Kernels a token input adds to a model's training step (the embedding lookup and its gradient). */
+export const TOKEN_INPUT_KERNELS: readonly string[] = ['GatherV2', 'UnsortedSegmentSum'];
+
 /** Where each utterance sits in its dialogue, for models that read a whole dialogue in order. */
 export interface DialogueIndex {
   dialogue: ReadonlyMap<string, string>;

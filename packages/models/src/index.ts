@@ -2,7 +2,7 @@
 // reachable without tfjs through '@emofuse/models/config'.
 export {
   MODEL_DEFAULTS, TRAIN_DEFAULTS, MODEL_TYPES, modelConfigSchema, modelDefaults, trainConfigSchema, autoEpochs, epochsFor,
-  registerModel, modelDescriptor, modelTypes, trainingOrder, modalitiesOf, inputSpecFor, inputsFor, textVocabularyOf,
+  registerModel, modelDescriptor, modelTypes, trainingOrder, modalitiesOf, inputSpecFor, inputsFor, textVocabularyOf, TOKEN_INPUT_KERNELS,
 } from './config.ts';
 export type {
   ModelConfig, TrainConfig, ModelType, ModelDescriptor, ModelReads, ModelQuestion, ModelConfigIssue, ConfigSlice,

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fingerprint, isEmofuseError, makeRng, type SequenceMatrix, type TokenSequences } from '@emofuse/core';
-import { buildModel, inputSpecFor, loadModel, predict, saveModel, selectBackend, textVocabularyOf, train } from '../src/index.ts';
+import * as tf from '@tensorflow/tfjs';
+import { TOKEN_INPUT_KERNELS, buildModel, inputSpecFor, loadModel, missingKernels, modelDescriptor, predict, saveModel, selectBackend, setConvImplementation, textVocabularyOf, train } from '../src/index.ts';
 import { accuracy, CLASSES, SMALL } from './helpers.ts';
 
 const STEPS = 12;
@@ -99,6 +100,29 @@ describe('trainable word vectors', () => {
     m.net.dispose();
     back.net.dispose();
   });
+
+  it('a token input adds only TOKEN_INPUT_KERNELS to a training step; wasm lacks one, so auto never picks it', async () => {
+    await selectBackend('cpu');
+    setConvImplementation('im2col'); // what runs on wasm
+    try {
+      for (const type of ['text-lstm', 'text-cnn'] as const) {
+        const m = buildModel({ type, classes: CLASSES, input: inputSpecFor(type, { text: d.tokens }), textVocabulary: textVocabularyOf({ text: d.tokens }), model: SMALL, seed: 1 });
+        const prof = await tf.profile(async () => {
+          await train(m, { train: { inputs: { text: d.tokens }, labels: d.labels } }, { epochs: 1, batchSize: 32 });
+          predict(m, { text: d.tokens });
+        });
+        const used = [...new Set(prof.kernelNames)].filter((k) => !k.endsWith('__op'));
+        expect(used.filter((k) => ![...modelDescriptor(type).kernels!, ...TOKEN_INPUT_KERNELS].includes(k)), type).toEqual([]);
+        expect(used).toEqual(expect.arrayContaining([...TOKEN_INPUT_KERNELS]));
+        m.net.dispose();
+      }
+    } finally {
+      setConvImplementation(null);
+    }
+    await selectBackend('wasm');
+    expect(missingKernels('wasm', ['text-lstm'], TOKEN_INPUT_KERNELS)).toEqual(['UnsortedSegmentSum']);
+    await selectBackend('auto');
+  }, 120_000);
 
   it('refuses a token input without its initial vectors, and models that cannot embed tokens', () => {
     const refused = (f: () => unknown) => {

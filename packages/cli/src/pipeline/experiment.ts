@@ -13,7 +13,7 @@ import {
 } from '@emofuse/core';
 import { formatSplitSummary, makeFolds, readCorpus, splitOptionsFromConfig } from '@emofuse/data';
 import {
-  buildModel, epochsFor, formatEpochLine, inputSpecFor, inputsFor, modelDescriptor, textVocabularyOf, predictModel, selectBackend, trainModel, trainingOrder,
+  buildModel, epochsFor, formatEpochLine, inputSpecFor, inputsFor, modelDescriptor, textVocabularyOf, TOKEN_INPUT_KERNELS, predictModel, selectBackend, trainModel, trainingOrder,
   type BackendChoice, type EmofuseModel, type EpochLog,
 } from '@emofuse/models';
 import { fitFusion, fusionRule, type SystemPosteriors } from '@emofuse/fusion';
@@ -72,7 +72,7 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
   const invocation = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   ctx.log(`corpus ${corpus.name}: ${corpus.utterances.length} utterances, ${corpus.classes.length} classes (${corpus.classes.join(', ')}) from ${corpus.source}`);
 
-  const backend = await selectBackend(config.train.backend, { models: systems });
+  const backend = await selectBackend(config.train.backend, { models: systems, kernels: config.features.text.trainable ? TOKEN_INPUT_KERNELS : [] });
   ctx.log(`backend: ${backend.name} (${backend.reason})`);
   const env = collectRunEnvironment();
   if (env.gitDirty) ctx.warn('the git work tree has uncommitted changes; the run records the commit and the dirty flag');

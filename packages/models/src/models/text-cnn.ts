@@ -30,7 +30,7 @@ export const textCnn = registerModel({
   context: 'utterance',
   defaultEpochs: 20,
   config: { key: 'textcnn', schema: textCnnSlice, defaults: TEXT_CNN_DEFAULTS },
-  kernels: COMMON_KERNELS,
+  kernels: [...COMMON_KERNELS, 'Floor', 'Transpose'], // as measured by tests/trainable.test.ts (Floor: dropout's mask)
   check: (q) => (q.textInput === 'vector'
     ? [{
       key: 'systems',
