@@ -10,6 +10,7 @@ import { expandSweep, importPlugins, loadExperiment, loadSweep, repoRoot, toReso
 import { EXIT, UsageError, codeFor, printError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
+import { catalog, formatCatalog } from './catalog.ts';
 import { formatGc, formatRuns, gcPartials, listRunDirs } from './runs.ts';
 import { addLaunchOptions, addSweepSubcommands, launchRun, launchSweep, type LaunchFlags } from './sweep/cli.ts';
 
@@ -243,6 +244,28 @@ Example:
     .action((opts: { dir: string; dryRun?: boolean; json?: boolean }) => {
       const r = gcPartials(path.resolve(opts.dir), { dryRun: opts.dryRun });
       process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatGc(r, opts.dryRun)}\n`);
+      setCode(EXIT.ok);
+    });
+
+  program
+    .command('models')
+    .argument('[experiment]', "experiment YAML whose `plugins:` to load first (their types and rules are listed too)")
+    .description('list the model types and late-fusion rules a run can name, with what each reads and its config slice')
+    .option('--set <key=value>', 'as for run (only plugins=[...] matters here)', collect, [])
+    .option('--json', 'print JSON (for machines)')
+    .addHelpText('after', `
+Examples:
+  $ emofuse models
+  $ emofuse models experiments/emodb/speech_mlp.yaml     # with the example plugin's speech-mlp`)
+    .action(async (file: string | undefined, opts: { set: string[]; json?: boolean }) => {
+      try {
+        await importPlugins(file, opts.set);
+      } catch (e) {
+        printError(e);
+        return setCode(codeFor(e, 'input'));
+      }
+      const c = catalog();
+      process.stdout.write(opts.json ? `${JSON.stringify(c, null, 2)}\n` : `${formatCatalog(c)}\n`);
       setCode(EXIT.ok);
     });
 

@@ -114,4 +114,21 @@ describe('emofuse launcher and CLI', () => {
     const table = emofuse(['doctor']);
     expect(table.out.split('\n')[0]).toMatch(/^check\s+ok\?\s+value\s+detail$/);
   });
+  it('models lists every registered type and rule from the registries, plugins included; a missing file is exit 2', () => {
+    const r = emofuse(['models', '--json']);
+    expect(r.code).toBe(0);
+    const c = JSON.parse(r.out) as { models: { type: string; context: string; tokens: boolean }[]; fusion: { name: string; fitted: boolean }[] };
+    expect(c.models.map((m) => m.type)).toEqual(expect.arrayContaining(['text-lstm', 'speech-cnn', 'joint-cnn', 'bc-lstm', 'text-cnn']));
+    expect(c.models.find((m) => m.type === 'bc-lstm')).toMatchObject({ context: 'dialogue', tokens: false });
+    expect(c.models.find((m) => m.type === 'text-cnn')).toMatchObject({ context: 'utterance', tokens: true });
+    expect(c.fusion).toEqual(expect.arrayContaining([{ name: 'weighted', summary: expect.any(String), fitted: true }]));
+    expect(c.models.some((m) => m.type === 'speech-mlp')).toBe(false);
+    const withPlugin = emofuse(['models', path.join(repoRoot, 'experiments/emodb/speech_mlp.yaml')]);
+    expect(withPlugin.code).toBe(0);
+    expect(withPlugin.out).toMatch(/speech-mlp .*example plugin/);
+    expect(withPlugin.out).toContain('DIALOGUE-level');
+    const missing = emofuse(['models', 'nothing.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('nothing.yaml');
+  });
 });
