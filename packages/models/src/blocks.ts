@@ -42,12 +42,7 @@ export function textBranch(input: InputSpec['text'], t: Tools, withSteps: boolea
     return { inputs: [x], t: x, extractor: [] };
   }
   const { inputs: [ids, mask], words, embedding } = textWords(input, t);
-  const maps = cfg.convWidths.map((w) =>
-    new EmofuseConv1D({ filters: cfg.convFilters, kernelSize: w, padding: 'same', activation: 'relu', seed: t.nextSeed(), name: `text_conv_w${w}` })
-      .apply(words) as tf.SymbolicTensor);
-  const conv = maps.length === 1 ? maps[0] : (tf.layers.concatenate({ axis: -1, name: 'text_conv' }).apply(maps) as tf.SymbolicTensor);
-  const masked = new EmofuseSequenceMask({ name: 'text_conv_masked' }).apply([conv, mask]) as tf.SymbolicTensor;
-  const pooled = tf.layers.globalMaxPooling1d({ name: 'text_pool' }).apply(masked) as tf.SymbolicTensor;
+  const { conv, pooled } = convMaxPool(words, mask, cfg, t, 'text');
   const project = tf.layers.dense({ units: cfg.dim, activation: 'tanh', kernelInitializer: t.glorot(), name: 'text_T' });
   const T = project.apply(pooled) as tf.SymbolicTensor;
   const extractor = [...embedding, ...cfg.convWidths.map((w) => `text_conv_w${w}`), 'text_T'];
@@ -55,6 +50,22 @@ export function textBranch(input: InputSpec['text'], t: Tools, withSteps: boolea
   const perStep = project.apply(conv) as tf.SymbolicTensor;
   const steps = new EmofuseSequenceMask({ emitMask: true, name: 'text_steps' }).apply([perStep, mask]) as tf.SymbolicTensor;
   return { inputs: [ids, mask], t: T, steps, extractor };
+}
+
+/**
+ * One Conv1D per width over the words ('same', ReLU), concatenated (`conv`), padded steps zeroed,
+ * max over time (`pooled`). Layers are named `<prefix>_conv_w<width>`, `<prefix>_conv`,
+ * `<prefix>_conv_masked`, `<prefix>_pool`.
+ */
+export function convMaxPool(words: tf.SymbolicTensor, mask: tf.SymbolicTensor, cfg: { convWidths: number[]; convFilters: number }, t: Tools, prefix: string) {
+  const maps = cfg.convWidths.map((w) =>
+    new EmofuseConv1D({ filters: cfg.convFilters, kernelSize: w, padding: 'same', activation: 'relu', seed: t.nextSeed(), name: `${prefix}_conv_w${w}` })
+      .apply(words) as tf.SymbolicTensor);
+  const conv = maps.length === 1 ? maps[0] : (tf.layers.concatenate({ axis: -1, name: `${prefix}_conv` }).apply(maps) as tf.SymbolicTensor);
+  // After ReLU every real value is >= 0, so the zeroed padded steps never win the max.
+  const masked = new EmofuseSequenceMask({ name: `${prefix}_conv_masked` }).apply([conv, mask]) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalMaxPooling1d({ name: `${prefix}_pool` }).apply(masked) as tf.SymbolicTensor;
+  return { conv, pooled };
 }
 
 /**

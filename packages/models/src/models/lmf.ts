@@ -8,8 +8,7 @@ import { z } from 'zod';
 import type { SymbolicTensor } from '@tensorflow/tfjs';
 import { posInt, widths } from '@emofuse/core';
 import { registerModel } from '../descriptor.ts';
-import { subnetworks, withOne, type TfnSlice } from './tfn.ts';
-import { textLstm } from './text-lstm.ts';
+import { FUSION_NETWORK, subnetworks, withOne, type TfnSlice } from './tfn.ts';
 
 export const lmfSlice = z.strictObject({
   /** Rank of the factored fusion weights. */
@@ -30,11 +29,7 @@ export const LMF_DEFAULTS: LmfSlice = {
 export const lmf = registerModel({
   type: 'lmf',
   summary: 'Low-rank Multimodal Fusion over text and speech (Liu et al. 2018; audio-text, TFN subnetworks)',
-  reads: { text: 'any', tokens: true, speech: true },
-  context: 'utterance',
-  defaultEpochs: 40, // Open: early stopping (patience) usually ends it first
-  // the text LSTM's kernels (measured with tf.profile on the cpu backend, tests/models/kernels.test.ts)
-  kernels: textLstm.kernels,
+  ...FUSION_NETWORK,
   config: { key: 'lmf', schema: lmfSlice, defaults: LMF_DEFAULTS },
   build(req, t) {
     const cfg = t.config.lmf as LmfSlice;

@@ -44,13 +44,7 @@ export const textCnn = registerModel({
     const input = req.input.text;
     if (input?.kind !== 'sequence') throw new EmofuseError('text-cnn needs word sequences', { where: 'text-cnn input', fix: 'use features.text.source: embeddings' });
     const { inputs, mask, words } = t.blocks.textWords(input, t);
-    const maps = cfg.convWidths.map((w) =>
-      new t.layers.EmofuseConv1D({ filters: cfg.convFilters, kernelSize: w, padding: 'same', activation: 'relu', seed: t.nextSeed(), name: `textcnn_conv_w${w}` })
-        .apply(words) as SymbolicTensor);
-    const conv = maps.length === 1 ? maps[0] : (t.tf.layers.concatenate({ axis: -1, name: 'textcnn_conv' }).apply(maps) as SymbolicTensor);
-    // Padded steps are zeroed before the max; after ReLU every real value is >= 0, so they never win.
-    const masked = new t.layers.EmofuseSequenceMask({ name: 'textcnn_masked' }).apply([conv, mask]) as SymbolicTensor;
-    const pooled = t.tf.layers.globalMaxPooling1d({ name: 'textcnn_pool' }).apply(masked) as SymbolicTensor;
+    const { pooled } = t.blocks.convMaxPool(words, mask, cfg, t, 'textcnn');
     const dropped = t.tf.layers.dropout({ rate: cfg.dropout, seed: t.nextSeed(), name: 'textcnn_dropout' }).apply(pooled) as SymbolicTensor;
     const output = t.tf.layers.dense({ units: req.classes.length, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(dropped) as SymbolicTensor;
     return { inputs, output };

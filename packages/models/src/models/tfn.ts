@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { SymbolicTensor } from '@tensorflow/tfjs';
 import { posInt, rate, widths } from '@emofuse/core';
-import { registerModel, type BuildRequest, type BuildTools } from '../descriptor.ts';
+import { registerModel, type BuildRequest, type BuildTools, type ModelDescriptor } from '../descriptor.ts';
 import { textLstm, type TextSlice } from './text-lstm.ts';
 
 export const tfnSlice = z.strictObject({
@@ -60,14 +60,19 @@ export function subnetworks(req: BuildRequest, t: BuildTools, cfg: Pick<TfnSlice
   return { zt, zs, inputs: [...text.inputs, s], dense, drop };
 }
 
-export const tfn = registerModel({
-  type: 'tfn',
-  summary: 'Tensor Fusion Network over text and speech (Zadeh et al. 2017; audio-text, no video)',
+/** What TFN and LMF (which shares its subnetworks) declare alike. */
+export const FUSION_NETWORK: Pick<ModelDescriptor, 'reads' | 'context' | 'defaultEpochs' | 'kernels'> = {
   reads: { text: 'any', tokens: true, speech: true },
   context: 'utterance',
   defaultEpochs: 40, // Open: early stopping (patience) usually ends it first
   // the text LSTM's kernels (measured with tf.profile on the cpu backend, tests/models/kernels.test.ts)
   kernels: textLstm.kernels,
+};
+
+export const tfn = registerModel({
+  type: 'tfn',
+  summary: 'Tensor Fusion Network over text and speech (Zadeh et al. 2017; audio-text, no video)',
+  ...FUSION_NETWORK,
   config: { key: 'tfn', schema: tfnSlice, defaults: TFN_DEFAULTS },
   build(req, t) {
     const cfg = t.config.tfn as TfnSlice;
