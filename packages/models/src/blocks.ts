@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError } from '@emofuse/core';
 import type { BuildTools, InputSpec } from './descriptor.ts';
-import { EmofuseConv1D, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers.ts';
+import { EmofuseConv1D, EmofuseDense, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers.ts';
 import type { TextSlice } from './models/text-lstm.ts';
 import type { SpeechSlice } from './models/speech-cnn.ts';
 
@@ -14,9 +14,17 @@ type Tools = Pick<BuildTools, 'config' | 'nextSeed' | 'glorot' | 'textVocabulary
 /** Dense 512 -> 128 (ReLU) -> softmax, the head every system of the paper shares. */
 export function head(x: tf.SymbolicTensor, classes: number, t: Tools): tf.SymbolicTensor {
   t.config.dense.forEach((units, i) => {
-    x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: t.glorot(), name: `dense_${i + 1}` }).apply(x) as tf.SymbolicTensor;
+    x = dense({ units, activation: 'relu', kernelInitializer: t.glorot(), name: `dense_${i + 1}` }).apply(x) as tf.SymbolicTensor;
   });
-  return tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(x) as tf.SymbolicTensor;
+  return dense({ units: classes, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(x) as tf.SymbolicTensor;
+}
+
+/**
+ * A dense layer: tf.layers.dense's weights, config and numbers, with a native training step on
+ * tfjs-node (EmofuseDense). Model files reach it as `t.blocks.dense`.
+ */
+export function dense(args: Parameters<typeof tf.layers.dense>[0]): tf.layers.Layer {
+  return new EmofuseDense(args);
 }
 
 export interface TextInputs {
@@ -43,7 +51,7 @@ export function textBranch(input: InputSpec['text'], t: Tools, withSteps: boolea
   }
   const { inputs: [ids, mask], words, embedding } = textWords(input, t);
   const { conv, pooled } = convMaxPool(words, mask, cfg, t, 'text');
-  const project = tf.layers.dense({ units: cfg.dim, activation: 'tanh', kernelInitializer: t.glorot(), name: 'text_T' });
+  const project = dense({ units: cfg.dim, activation: 'tanh', kernelInitializer: t.glorot(), name: 'text_T' });
   const T = project.apply(pooled) as tf.SymbolicTensor;
   const extractor = [...embedding, ...cfg.convWidths.map((w) => `text_conv_w${w}`), 'text_T'];
   if (!withSteps) return { inputs: [ids, mask], t: T, extractor };

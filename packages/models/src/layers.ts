@@ -1,3 +1,4 @@
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { makeRng } from '@emofuse/core';
 import { attr, fastPath, int64Scalar, native } from './tensors.ts';
@@ -303,6 +304,13 @@ function gateOrder(units: number): tf.Tensor1D {
 }
 
 /**
+ * From this many steps the backward pass is `lstmBackward`, below it one BlockLSTMGradV2 (whose
+ * fixed costs are lower). benchmarks/lstm-backward.ts, batch 32, 2 cores: wall 1.33x / 1.01x /
+ * 0.84x of BlockLSTMGradV2's at 10 / 25 / 50 steps, CPU 1.09x / 0.80x / 0.74x.
+ */
+const PER_STEP_BACKWARD_FROM = 24;
+
+/**
  * TensorFlow's BlockLSTMV2 / BlockLSTMGradV2 kernels over a (batch, steps, d) input: every
  * step's hidden state, time-major (steps, batch, units). Same function as EmofuseLSTM's plain
  * loop (sigmoid gates, tanh cell, no peepholes, no clipping, zero initial state).
@@ -327,6 +335,10 @@ const blockLstm = (x: tf.Tensor3D, kernel: tf.Tensor, recurrent: tf.Tensor, bias
       value: outs[6] as tf.Tensor3D,
       gradFunc: (dh: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sp, sx, sw, sb, sz, szu, ...o] = saved;
+        if (steps >= PER_STEP_BACKWARD_FROM) {
+          const g = lstmBackward(sx, sw, sb, sz, szu, o, dh as tf.Tensor);
+          return [tf.transpose(g.dx, [1, 0, 2]), g.dKernel, g.dRecurrent, g.dBias];
+        }
         const grads = native('BlockLSTMGradV2', [attr.bool('use_peephole', false), T],
           [len, sx, sz, sz, sw, szu, szu, szu, sb, ...o, tf.zerosLike(o[1]), dh as tf.Tensor], 8);
         const gw = tf.gather(grads[3], sp, 1);
@@ -336,6 +348,122 @@ const blockLstm = (x: tf.Tensor3D, kernel: tf.Tensor, recurrent: tf.Tensor, bias
   });
   return f(x, kernel, recurrent, bias) as tf.Tensor3D;
 };
+
+/** tfjs-layers' Dense class (its constructor is not exported; a named instance gives it). */
+type DenseArgs = Parameters<typeof tf.layers.dense>[0];
+const DenseBase = tf.layers.dense({ units: 1, name: 'emofuse_dense_probe' }).constructor as unknown as
+  { new (args: DenseArgs): tf.layers.Layer; className: string; fromConfig: typeof tf.layers.Layer.fromConfig };
+/** Dense's fields this file reads (private in its typings). */
+interface DenseFields { kernel: tf.LayerVariable; bias: tf.LayerVariable | null; activation: { getClassName(): string } }
+const NATIVE_ACTIVATIONS = new Set(['relu', 'tanh', 'softmax', 'linear']);
+
+/**
+ * tf.layers.dense with the same weights, initialisers and config, whose training step on
+ * tfjs-node (fast path `dense`) is TensorFlow's MatMul + BiasAdd + activation forward and
+ * MatMul x2 + BiasAddGrad (+ ReluGrad / TanhGrad) backward: the ops Keras' graph runs. tfjs'
+ * fused matMul makes the same product out of ~15 ops (3-D reshapes of both operands and the
+ * result, forward and backward, and a reshape + sum for the bias gradient).
+ */
+export class EmofuseDense extends DenseBase {
+  static className = 'EmofuseDense';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const f = this as unknown as DenseFields;
+    const act = f.activation.getClassName();
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor;
+    if (!fastPath('dense') || !f.bias || !NATIVE_ACTIVATIONS.has(act) || x.dtype !== 'float32') return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const d = x.shape[x.rank - 1]!;
+      const y = denseNative(x.rank === 2 ? x : tf.reshape(x, [-1, d]), f.kernel.read(), f.bias!.read(), act);
+      return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), y.shape[1]!]);
+    });
+  }
+}
+
+const matMul = (a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tensor =>
+  native('MatMul', [attr.bool('transpose_a', ta), attr.bool('transpose_b', tb), attr.type('T', 'float32')], [a, b])[0];
+
+/** act(x W + b) for a 2-D x as native ops, with its gradient (see EmofuseDense). */
+function denseNative(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: string): tf.Tensor {
+  const T = attr.type('T', 'float32');
+  const nhwc = attr.string('data_format', 'NHWC');
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xi, wi, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const z = native('BiasAdd', [T, nhwc], [matMul(xi, wi, false, false), bi])[0];
+    const y = act === 'linear' ? z : native(act === 'relu' ? 'Relu' : act === 'tanh' ? 'Tanh' : 'Softmax', [T], [z])[0];
+    save([xi, wi, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sw, sy] = saved;
+        const g = dy as tf.Tensor;
+        let dz = g;
+        if (act === 'relu') dz = native('ReluGrad', [T], [g, sy])[0]; // y > 0 exactly where z > 0
+        else if (act === 'tanh') dz = native('TanhGrad', [T], [sy, g])[0];
+        else if (act === 'softmax') {
+          // as tfjs' Softmax gradient: dy*y - sum(dy*y) * y
+          const gy = tf.mul(g, sy);
+          dz = tf.sub(gy, tf.mul(tf.sum(gy, -1, true), sy));
+        }
+        return [matMul(dz, sw, false, true), matMul(sx, dz, true, false), native('BiasAddGrad', [T, nhwc], [dz])[0]];
+      },
+    };
+  });
+  return f(x, w, b) as tf.Tensor;
+}
+
+/** BlockLSTMV2's gate blocks i, f, g, o as LSTMBlockCellGrad's i, g, f, o (and back: its own inverse). */
+function ifcoToIcfo(units: number): tf.Tensor1D {
+  const u = units;
+  return tf.tensor1d(Int32Array.from({ length: 4 * u }, (_, j) => (j < u || j >= 3 * u ? j : j < 2 * u ? j + u : j - u)), 'int32');
+}
+/** LSTMBlockCellGrad's gate blocks i, g, f, o as ours, i, f, o, g. */
+function icfoToOurs(units: number): tf.Tensor1D {
+  const u = units;
+  return tf.tensor1d(Int32Array.from({ length: 4 * u }, (_, j) => (j < u ? j : j < 3 * u ? j + u : j - 2 * u)), 'int32');
+}
+
+/**
+ * The LSTM's backward pass over the forward outputs of BlockLSTMV2 (time-major), the same
+ * gradients as BlockLSTMGradV2 but shaped for the CPU: per step only the element-wise gate
+ * gradients (LSTMBlockCellGrad) and the recurrent product dgates W_h^T, then the weight and
+ * input gradients of all steps as three large matmuls. BlockLSTMGradV2 does two small products a
+ * step against the whole (d + u) x 4u weight, one of them accumulating the weight gradient,
+ * which on two cores took ~1.6x as long (benchmarks/lstm-backward.ts measures both).
+ */
+export function lstmBackward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, zero: tf.Tensor, zu: tf.Tensor, outs: tf.Tensor[], dh: tf.Tensor) {
+  const [steps, batch, d] = x.shape as [number, number, number];
+  const u = zero.shape[1]!;
+  const T = attr.type('T', 'float32');
+  const unstack = (t: tf.Tensor) => native('Unpack', [attr.int('num', steps), attr.int('axis', 0), T], [t], steps);
+  const [i, cs, f, o, ci, co] = outs.slice(0, 6).map(unstack);
+  const h = outs[6];
+  const dH = unstack(dh);
+  const wIcfo = tf.gather(w, ifcoToIcfo(u), 1);
+  const whT = tf.transpose(tf.slice(wIcfo, [d, 0], [u, 4 * u]));
+  const x0 = tf.zeros([batch, d]);
+  const dGates: tf.Tensor[] = new Array(steps);
+  let dcs = zero;
+  let dhNext: tf.Tensor | undefined;
+  for (let t = steps - 1; t >= 0; t--) {
+    const hGrad = dhNext ? native('AddV2', [T], [dH[t], dhNext])[0] : dH[t];
+    // x and h_prev only give the op its shapes; cs_prev enters the forget gate's gradient
+    const [dcsPrev, dg] = native('LSTMBlockCellGrad', [attr.bool('use_peephole', false), T],
+      [x0, t ? cs[t - 1] : zero, zero, wIcfo, zu, zu, zu, b, i[t], cs[t], f[t], o[t], ci[t], co[t], dcs, hGrad], 5);
+    dcs = dcsPrev;
+    dGates[t] = dg;
+    if (t) dhNext = matMul(dg, whT, false, false);
+  }
+  const dG = tf.reshape(native('Pack', [attr.int('N', steps), attr.int('axis', 0), T], dGates)[0], [steps * batch, 4 * u]);
+  const hPrev = steps === 1 ? zero : tf.concat([zero, tf.reshape(tf.slice(h, [0, 0, 0], [steps - 1, batch, u]), [(steps - 1) * batch, u])], 0);
+  const toOurs = icfoToOurs(u);
+  return {
+    dx: tf.reshape(matMul(dG, tf.slice(wIcfo, [0, 0], [d, 4 * u]), false, true), [steps, batch, d]),
+    dKernel: tf.gather(matMul(tf.reshape(x, [steps * batch, d]), dG, true, false), toOurs, 1),
+    dRecurrent: tf.gather(matMul(hPrev, dG, true, false), toOurs, 1),
+    dBias: tf.gather(tf.sum(dG, 0), toOurs),
+  };
+}
 
 // tfjs 4.22 bug: with a single output, Unpack's gradient receives one tensor instead of a list
 // and stack() throws. An LSTM over a length-1 sequence (lstmInput 'utterance') hits it.
@@ -359,7 +487,54 @@ tf.registerGradient({
   },
 });
 
+// The input gradient of a stride-1 convolution, as a convolution of the padded output gradient
+// with the flipped, transposed kernel (the same sums; a float-rounding difference), where
+// TensorFlow's CPU Conv2DBackpropInput would take its slow branch: it runs one image at a time
+// as a threaded contraction plus a single-threaded col2im once (out * F + K * C * F +
+// out * K * C) / threads reaches 64K floats (its L2 constant), joint-cnn's second conv at
+// 2 threads; below that it runs its fast sharded matmuls, which are kept.
+const plainConv2DGrad = tf.getGradient('Conv2D');
+tf.registerGradient({
+  kernelName: 'Conv2D',
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const plain = plainConv2DGrad.gradFunc(dy, saved, attrs);
+    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const g = dy as tf.Tensor4D;
+    if (!fastPath('convgrad') || !slowInputGrad(x, filter, g, attrs as unknown as ConvAttrs)) return plain;
+    return { ...plain, x: () => inputGradAsConv(g, filter, (attrs as unknown as ConvAttrs).pad as 'valid' | 'same') };
+  },
+});
+
+interface ConvAttrs { strides: number | number[]; dilations: number | number[]; pad: unknown; dataFormat: string }
+const ones = (v: number | number[]) => (Array.isArray(v) ? v.every((n) => n === 1) : v === 1);
+
+/** TensorFlow's intra-op threads: TF_NUM_INTRAOP_THREADS, else the CPUs this process may use. */
+function intraOpThreads(): number {
+  const env = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : os.availableParallelism();
+}
+
+/** Whether Conv2DBackpropInput takes its per-image branch for these shapes (see above). */
+export function slowInputGrad(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, a: ConvAttrs): boolean {
+  if (!ones(a.strides) || !ones(a.dilations) || a.dataFormat !== 'NHWC' || (a.pad !== 'valid' && a.pad !== 'same') || x.dtype !== 'float32') return false;
+  const [kh, kw, c, f] = filter.shape;
+  const out = dy.shape[1] * dy.shape[2];
+  const work = out * f + kh * kw * c * f + out * kh * kw * c;
+  return x.shape[0] > 1 && work / intraOpThreads() >= (256 << 10) / 4;
+}
+
+/** dx of a stride-1 conv: dy padded by (k - 1 - pad) on each side, convolved with the kernel flipped in space, in/out swapped. */
+export function inputGradAsConv(dy: tf.Tensor4D, filter: tf.Tensor4D, pad: 'valid' | 'same'): tf.Tensor4D {
+  const [kh, kw] = filter.shape;
+  const before = (k: number) => (pad === 'same' ? Math.floor((k - 1) / 2) : 0);
+  const after = (k: number) => (pad === 'same' ? k - 1 - before(k) : 0);
+  const padded = tf.pad(dy, [[0, 0], [kh - 1 - before(kh), kh - 1 - after(kh)], [kw - 1 - before(kw), kw - 1 - after(kw)], [0, 0]]);
+  return tf.conv2d(padded, tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, 'valid');
+}
+
 tf.serialization.registerClass(EmofuseConv1D);
 tf.serialization.registerClass(EmofuseMaxPool1D);
 tf.serialization.registerClass(EmofuseSequenceMask);
 tf.serialization.registerClass(EmofuseLSTM);
+tf.serialization.registerClass(EmofuseDense);

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, FlatAdam, selectBackend, setConvImplementation } from '../src/index.ts';
+import { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, FlatAdam, selectBackend, setConvImplementation, setFastPaths, type FastPath } from '../src/index.ts';
+import { EmofuseDense, inputGradAsConv, slowInputGrad } from '../src/layers.ts';
 
 
-beforeAll(async () => { await selectBackend('auto'); });
+let backend = '';
+beforeAll(async () => { backend = (await selectBackend('auto')).name; });
 
 const close = (a: tf.Tensor, b: tf.Tensor, tol = 1e-5) => {
   const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -65,6 +67,100 @@ describe('custom layers', () => {
     // and equals running only the real steps
     const short = tf.slice(x, [1, 0, 0], [1, 3, 3]);
     close(tf.slice(got, [1, 0], [1, u]), ours.apply(short) as tf.Tensor);
+  });
+
+  /** f's value and its gradients with only fast path `p` on, and with every fast path off. */
+  const withAndWithout = (p: FastPath, f: () => tf.Tensor[]) => {
+    try {
+      setFastPaths([p]);
+      const fast = f();
+      setFastPaths([]);
+      return { fast, plain: f() };
+    } finally {
+      setFastPaths('all');
+    }
+  };
+
+  it('EmofuseDense on the native path: tf.layers.dense\'s outputs and gradients, for each activation, 2-D and 3-D inputs', (ctx) => {
+    if (backend !== 'tensorflow') ctx.skip();
+    for (const activation of ['relu', 'tanh', 'softmax', 'linear'] as const) {
+      for (const shape of [[7, 5], [3, 4, 5]]) {
+        const x = tf.randomNormal(shape, 0, 1, 'float32', 11);
+        const layer = new EmofuseDense({ units: 6, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), name: `d_${activation}_${shape.length}` });
+        layer.apply(x);
+        layer.setWeights([layer.getWeights()[0], tf.randomNormal([6], 0, 0.5, 'float32', 4)]);
+        const ref = tf.layers.dense({ units: 6, activation });
+        ref.apply(x);
+        ref.setWeights(layer.getWeights());
+        const dy = tf.randomNormal([...shape.slice(0, -1), 6], 0, 1, 'float32', 5);
+        const run = (l: tf.layers.Layer) => () => {
+          const [k, b] = l.trainableWeights.map((w) => w.read());
+          const g = tf.grads((xi: tf.Tensor, _k: tf.Tensor, _b: tf.Tensor) => tf.sum(tf.mul(l.apply(xi) as tf.Tensor, dy)));
+          return [l.apply(x) as tf.Tensor, ...g([x, k, b])];
+        };
+        const { fast, plain } = withAndWithout('dense', run(layer));
+        const want = run(ref)();
+        [...fast, ...plain].forEach((t, i) => close(t, want[i % want.length], 1e-5));
+        expect(fast[0].shape).toEqual([...shape.slice(0, -1), 6]);
+      }
+    }
+  });
+
+  it('EmofuseLSTM on the native path (BlockLSTMV2 forward; backward per step or as BlockLSTMGradV2): the plain loop\'s gradients, masked and length 1', (ctx) => {
+    if (backend !== 'tensorflow') ctx.skip();
+    // 30 steps: lstmBackward; 7 and 1: BlockLSTMGradV2
+    for (const [b, steps, d, lengths] of [[2, 30, 3, [30, 12]], [4, 7, 3, [7, 3, 1, 5]], [3, 1, 4, [1, 1, 1]]] as const) {
+      const lstm = new EmofuseLSTM({ units: 5, seed: 2 });
+      const x = tf.randomNormal([b, steps, d], 0, 1, 'float32', 8);
+      lstm.apply(x);
+      lstm.setWeights([...lstm.getWeights().slice(0, 2), tf.randomNormal([20], 0, 0.5, 'float32', 6)]);
+      const mask = tf.tensor2d(lengths.flatMap((n) => Array.from({ length: steps }, (_, t) => (t < n ? 1 : 0))), [b, steps]);
+      const dy = tf.randomNormal([b, 5], 0, 1, 'float32', 9);
+      const xv = tf.variable(x);
+      const vars = [xv, ...lstm.trainableWeights.map((w) => w.read() as tf.Variable)];
+      const { fast, plain } = withAndWithout('lstm', () => {
+        // a length-1 sequence never reads the recurrent kernel: variableGrads leaves it out
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(lstm.call(xv, { mask }) as tf.Tensor, dy)) as tf.Scalar, vars);
+        return [value, ...vars.map((v) => grads[v.name] ?? tf.zerosLike(v))];
+      });
+      expect(fast.length).toBe(5);
+      fast.forEach((t, i) => close(t, plain[i], 1e-5));
+      // the gradients are not zero everywhere (a vacuous comparison would pass too)
+      for (const i of [1, 2, 4]) expect(tf.tidy(() => tf.max(tf.abs(fast[i])).dataSync()[0])).toBeGreaterThan(1e-3);
+      if (steps > 1) expect(tf.tidy(() => tf.max(tf.abs(fast[3])).dataSync()[0])).toBeGreaterThan(1e-3);
+      xv.dispose();
+    }
+  });
+
+  it('a conv\'s input gradient as a conv of the padded gradient (fast path convgrad) equals Conv2DBackpropInput, valid and same, odd and even widths', () => {
+    for (const pad of ['valid', 'same'] as const) {
+      for (const k of [1, 3, 4, 5]) {
+        const x = tf.randomNormal([3, 1, 11, 6], 0, 1, 'float32', k);
+        const w = tf.randomNormal([1, k, 6, 7], 0, 1, 'float32', k + 1);
+        const dy = tf.randomNormal((tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, pad)).shape, 0, 1, 'float32', 2);
+        setFastPaths([]);
+        try {
+          const want = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xi as tf.Tensor4D, w as tf.Tensor4D, 1, pad), dy)))(x);
+          const got = inputGradAsConv(dy as tf.Tensor4D, w as tf.Tensor4D, pad);
+          expect(got.shape).toEqual(x.shape);
+          close(got, want, 1e-4);
+        } finally {
+          setFastPaths('all');
+        }
+      }
+    }
+    // where TensorFlow switches to its per-image branch: joint-cnn's second conv (94 steps) at 2 threads, not speech-cnn's (44)
+    const at = (steps: number, threads: number) => {
+      const old = process.env.TF_NUM_INTRAOP_THREADS;
+      process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+      try {
+        return slowInputGrad(tf.zeros([32, 1, steps + 4, 128]) as tf.Tensor4D, tf.zeros([1, 5, 128, 128]) as tf.Tensor4D, tf.zeros([32, 1, steps, 128]) as tf.Tensor4D,
+          { strides: [1, 1], dilations: [1, 1], pad: 'valid', dataFormat: 'NHWC' });
+      } finally {
+        if (old === undefined) delete process.env.TF_NUM_INTRAOP_THREADS; else process.env.TF_NUM_INTRAOP_THREADS = old;
+      }
+    };
+    expect([at(94, 2), at(44, 2), at(94, 4)]).toEqual([true, false, false]);
   });
 
   it('FlatAdam takes the same steps as tf.train.adam', () => {
