@@ -65,13 +65,15 @@ describe('train', () => {
     j.net.dispose();
   });
 
-  it('cutting word inputs to the longest utterance of the batch changes no output', () => {
+  it('cutting word inputs to the longest utterance of the batch, and predicting in batches of similar length, change no output', () => {
     for (const type of ['text-lstm', 'joint-cnn'] as const) {
       const m = buildModel({ type, classes: CLASSES, input: INPUT[type], model: SMALL, seed: 8 });
       const inputs = { text: validSet.text, speech: validSet.speech };
       expect(Math.max(...validSet.text.lengths)).toBeLessThanOrEqual(validSet.text.steps);
       const whole = predict(m, inputs, { batchSize: 256 });
       const single = predict(m, inputs, { batchSize: 1 }); // each row cut to its own length
+      const bucketed = predict(m, inputs, { batchSize: 7 }); // batches of similar lengths, put back in input order
+      expect(bucketed.ids).toEqual(validSet.ids);
       const untrimmed = tf.tidy(() => {
         const n = validSet.ids.length;
         const mask = new Float32Array(n * seq.steps);
@@ -82,6 +84,7 @@ describe('train', () => {
       });
       single.probs.forEach((v, i) => expect(v).toBeCloseTo(untrimmed[i], 5));
       whole.probs.forEach((v, i) => expect(v).toBeCloseTo(untrimmed[i], 5));
+      bucketed.probs.forEach((v, i) => expect(v).toBeCloseTo(untrimmed[i], 5));
       m.net.dispose();
     }
   });
