@@ -405,7 +405,10 @@ function denseNative(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: string): tf.
           const gy = tf.mul(g, sy);
           dz = tf.sub(gy, tf.mul(tf.sum(gy, -1, true), sy));
         }
-        return [matMul(dz, sw, false, true), matMul(sx, dz, true, false), native('BiasAddGrad', [T, nhwc], [dz])[0]];
+        // dz W^T against a large W runs ~2x slower than (W dz^T)^T on TF's CPU MatMul (measured
+        // 2816 x 512: 4.1 vs 2.5 ms; below ~512K weights the transpose costs more than it saves)
+        const dx = sw.size >= 1 << 19 ? tf.transpose(matMul(sw, dz, false, true)) : matMul(dz, sw, false, true);
+        return [dx, matMul(sx, dz, true, false), native('BiasAddGrad', [T, nhwc], [dz])[0]];
       },
     };
   });

@@ -83,16 +83,21 @@ describe('custom layers', () => {
 
   it('EmofuseDense on the native path: tf.layers.dense\'s outputs and gradients, for each activation, 2-D and 3-D inputs', (ctx) => {
     if (backend !== 'tensorflow') ctx.skip();
-    for (const activation of ['relu', 'tanh', 'softmax', 'linear'] as const) {
-      for (const shape of [[7, 5], [3, 4, 5]]) {
+    // 1024 x 512 weights: the input gradient as (W dz^T)^T
+    const cases: ['relu' | 'tanh' | 'softmax' | 'linear', number[][], number][] = [
+      ...(['relu', 'tanh', 'softmax', 'linear'] as const).map((a): ['relu' | 'tanh' | 'softmax' | 'linear', number[][], number] => [a, [[7, 5], [3, 4, 5]], 6]),
+      ['relu', [[2, 1024]], 512],
+    ];
+    for (const [activation, shapes, units] of cases) {
+      for (const shape of shapes) {
         const x = tf.randomNormal(shape, 0, 1, 'float32', 11);
-        const layer = new EmofuseDense({ units: 6, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), name: `d_${activation}_${shape.length}` });
+        const layer = new EmofuseDense({ units, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), name: `d_${activation}_${shape.length}` });
         layer.apply(x);
-        layer.setWeights([layer.getWeights()[0], tf.randomNormal([6], 0, 0.5, 'float32', 4)]);
-        const ref = tf.layers.dense({ units: 6, activation });
+        layer.setWeights([layer.getWeights()[0], tf.randomNormal([units], 0, 0.5, 'float32', 4)]);
+        const ref = tf.layers.dense({ units, activation });
         ref.apply(x);
         ref.setWeights(layer.getWeights());
-        const dy = tf.randomNormal([...shape.slice(0, -1), 6], 0, 1, 'float32', 5);
+        const dy = tf.randomNormal([...shape.slice(0, -1), units], 0, 1, 'float32', 5);
         const run = (l: tf.layers.Layer) => () => {
           const [k, b] = l.trainableWeights.map((w) => w.read());
           const g = tf.grads((xi: tf.Tensor, _k: tf.Tensor, _b: tf.Tensor) => tf.sum(tf.mul(l.apply(xi) as tf.Tensor, dy)));
@@ -101,7 +106,7 @@ describe('custom layers', () => {
         const { fast, plain } = withAndWithout('dense', run(layer));
         const want = run(ref)();
         [...fast, ...plain].forEach((t, i) => close(t, want[i % want.length], 1e-5));
-        expect(fast[0].shape).toEqual([...shape.slice(0, -1), 6]);
+        expect(fast[0].shape).toEqual([...shape.slice(0, -1), units]);
       }
     }
   });
