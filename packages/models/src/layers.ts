@@ -361,8 +361,9 @@ const NATIVE_ACTIVATIONS = new Set(['relu', 'tanh', 'softmax', 'linear']);
  * tf.layers.dense with the same weights, initialisers and config, whose training step on
  * tfjs-node (fast path `dense`) is TensorFlow's MatMul + BiasAdd + activation forward and
  * MatMul x2 + BiasAddGrad (+ ReluGrad / TanhGrad) backward: the ops Keras' graph runs. tfjs'
- * fused matMul makes the same product out of ~15 ops (3-D reshapes of both operands and the
- * result, forward and backward, and a reshape + sum for the bias gradient).
+ * fused matMul adds 3-D reshapes of both operands and the result, forward and backward, and a
+ * reshape + sum for the bias gradient (speech-cnn's three dense layers: 12 ops a step fewer).
+ * The input gradient is computed even where nothing upstream trains (a small matmul).
  */
 export class EmofuseDense extends DenseBase {
   static className = 'EmofuseDense';
@@ -431,8 +432,9 @@ function icfoToOurs(units: number): tf.Tensor1D {
  * gradients as BlockLSTMGradV2 but shaped for the CPU: per step only the element-wise gate
  * gradients (LSTMBlockCellGrad) and the recurrent product dgates W_h^T, then the weight and
  * input gradients of all steps as three large matmuls. BlockLSTMGradV2 does two small products a
- * step against the whole (d + u) x 4u weight, one of them accumulating the weight gradient,
- * which on two cores took ~1.6x as long (benchmarks/lstm-backward.ts measures both).
+ * step against the whole (d + u) x 4u weight, one of them accumulating the weight gradient; at
+ * 40 steps (batch 32, 2 cores) it took 1.12x the wall and 1.37x the CPU of this
+ * (benchmarks/lstm-backward.ts measures both).
  */
 export function lstmBackward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, zero: tf.Tensor, zu: tf.Tensor, outs: tf.Tensor[], dh: tf.Tensor) {
   const [steps, batch, d] = x.shape as [number, number, number];
@@ -450,7 +452,7 @@ export function lstmBackward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, zero: tf.
   let dhNext: tf.Tensor | undefined;
   for (let t = steps - 1; t >= 0; t--) {
     const hGrad = dhNext ? native('AddV2', [T], [dH[t], dhNext])[0] : dH[t];
-    // x and h_prev only give the op its shapes; cs_prev enters the forget gate's gradient
+    // x, h_prev, w and b only give the op its shapes; cs_prev enters the forget gate's gradient
     const [dcsPrev, dg] = native('LSTMBlockCellGrad', [attr.bool('use_peephole', false), T],
       [x0, t ? cs[t - 1] : zero, zero, wIcfo, zu, zu, zu, b, i[t], cs[t], f[t], o[t], ci[t], co[t], dcs, hGrad], 5);
     dcs = dcsPrev;
