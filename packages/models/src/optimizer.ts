@@ -65,8 +65,8 @@ let handles = 0;
  * The same Adam step as FlatAdam, as TensorFlow's fused ResourceApplyAdam kernel (one pass over
  * each variable, sharded over the cores; Keras' Adam does the same passes in its compiled graph)
  * on tfjs-node. The weights, m and v live in TF resource variables; after each step the tfjs
- * variable is pointed at the new value (ReadVariableOp aliases it; TF copies the buffer on the
- * next update, one memcpy), so a step is 2 ops a variable
+ * variable is pointed at the new value (ReadVariableOp aliases it) and let go of it just before
+ * the next update (else TF copies the buffer first), so a step is 2 ops a variable
  * instead of FlatAdam's ~12 element-wise passes plus concat/split. TF's kernel puts epsilon on
  * sqrt(v) before bias correction; passing epsilon * sqrt(1 - beta2^t) makes it tf.train.adam's
  * (and FlatAdam's) update exactly, up to float rounding.
@@ -118,6 +118,9 @@ export class NativeAdam implements Optimizer {
         // a value set from outside (setWeights, a restore) since our last step: take it over
         if (this.seen[i] !== w.dataId) native('AssignVariableOp', [attr.type('dtype', 'float32')], [r.w, w], 0);
         const g = grads[w.name] ?? tf.zerosLike(w);
+        // Let go of the tfjs variable's alias of the weight buffer first, so TF updates it in
+        // place instead of copying it (copy-on-write); nothing reads w until the assign below.
+        w.assign(g);
         native('ResourceApplyAdam', [f, attr.bool('use_locking', false), attr.bool('use_nesterov', false)],
           [r.w, r.m, r.v, b1t, b2t, lr, b1, b2, eps, g], 0);
         const next = native('ReadVariableOp', [attr.type('dtype', 'float32')], [r.w])[0];
