@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, FlatAdam, selectBackend, setConvImplementation, setFastPaths, type FastPath } from '../src/index.ts';
 import { EmofuseDense, inputGradAsConv, slowInputGrad } from '../src/layers.ts';
+import { NativeAdam, type Optimizer } from '../src/optimizer.ts';
 
 
 let backend = '';
@@ -166,6 +167,33 @@ describe('custom layers', () => {
       }
     };
     expect([at(94, 2), at(44, 2), at(94, 4)]).toEqual([true, false, false]);
+  });
+
+  it('NativeAdam (ResourceApplyAdam, weights updated in place) takes FlatAdam\'s steps; a copy of a weight is never changed; a weight set from outside is taken over', (ctx) => {
+    if (backend !== 'tensorflow') ctx.skip();
+    const init = [tf.randomNormal([6, 4], 0, 1, 'float32', 14), tf.randomNormal([4], 0, 1, 'float32', 15)];
+    const x = tf.randomNormal([10, 6], 0, 1, 'float32', 16);
+    const run = (make: (vars: tf.Variable[]) => Optimizer) => {
+      const vars = init.map((t) => tf.variable(t.clone()));
+      const opt = make(vars);
+      const loss = () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, vars[0]), vars[1]), 0.5))) as tf.Scalar;
+      let snapshot: { copy: tf.Tensor; values: Float32Array } | undefined;
+      for (let i = 0; i < 200; i++) {
+        if (i === 50) {
+          const copy = vars[0].clone(); // as train() keeps the best epoch's weights
+          snapshot = { copy, values: copy.dataSync() as Float32Array };
+        }
+        if (i === 100) vars[1].assign(tf.fill([4], 0.25)); // as setWeights does
+        tf.dispose(opt.minimize(loss));
+      }
+      expect(Array.from(snapshot!.copy.dataSync())).toEqual(Array.from(snapshot!.values));
+      opt.dispose();
+      return vars;
+    };
+    const native = run((vars) => new NativeAdam(vars, 0.01));
+    const flat = run((vars) => new FlatAdam(vars, 0.01));
+    native.forEach((v, i) => close(v, flat[i], 1e-5));
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(native[0], init[0]))).dataSync()[0])).toBeGreaterThan(0.1);
   });
 
   it('FlatAdam takes the same steps as tf.train.adam', () => {
