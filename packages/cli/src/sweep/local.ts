@@ -60,6 +60,7 @@ export async function runPool(plan: Plan, pending: PlanTask[], jobs: number, thr
   process.on('exit', onExit);
   ctx.signal.addEventListener('abort', onAbort);
   let started = 0;
+  const pids: number[] = [];
   try {
     return await Promise.all(pending.map((task) => limit(async (): Promise<TaskOutcome> => {
       const log = path.join(plan.dir!, 'logs', `task-${String(task.index).padStart(3, '0')}.out`);
@@ -75,7 +76,7 @@ export async function runPool(plan: Plan, pending: PlanTask[], jobs: number, thr
         env: { ...process.env, ...cli.env, ...threadEnv(threads), EMOFUSE_MLRUNS: plan.tracking.store },
       });
       closeSync(fd);
-      if (child.pid) live.set(child.pid, child);
+      if (child.pid) { live.set(child.pid, child); pids.push(child.pid); }
       const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
         child.on('error', () => resolve([127, null]));
         child.on('exit', (c, s) => resolve([c, s]));
@@ -88,7 +89,7 @@ export async function runPool(plan: Plan, pending: PlanTask[], jobs: number, thr
         const score = plan.choose && run ? run.metrics[plan.choose.target]?.valid?.[plan.choose.metric] : undefined;
         bar.line(`done  ${label} in ${fmt(seconds)}${score !== undefined ? `  ${plan.choose!.metric}(valid) ${(100 * score).toFixed(2)}` : ''}  ${run?.dir ?? ''}`);
       } else if (ctx.signal.aborted) {
-        bar.line(`stopped ${label} (interrupted; nothing saved for it)`);
+        bar.line(`stopped ${label} (interrupted; nothing saved for it${signal ? `; the worker ended by ${signal}` : ''})`);
       } else {
         bar.line(`FAILED ${label} (exit ${code ?? signal}) after ${fmt(seconds)}; log ${log}`);
       }
@@ -99,6 +100,13 @@ export async function runPool(plan: Plan, pending: PlanTask[], jobs: number, thr
     bar.stop();
     ctx.signal.removeEventListener('abort', onAbort);
     process.off('exit', onExit);
+    // Every worker has exited: a temp run dir one of them left (it was killed or crashed
+    // before its own clean-up) is garbage now.
+    if (ctx.signal.aborted) {
+      for (const d of partialDirs(plan.outputDir, experiments)) {
+        if (pids.some((pid) => d.includes(`.partial-${pid}-`))) rmSync(d, { recursive: true, force: true });
+      }
+    }
   }
 }
 

@@ -90,4 +90,36 @@ describe.skipIf(!existsSync(emodb))('run --jobs (local worker pool)', () => {
     });
     expect(alive).toEqual([]);
   }, 900_000);
+  it('Ctrl-C after a worker was killed outright: the pool removes the temp run dir that worker left', async () => {
+    const out = path.join(work, 'killed');
+    const sweepDir = path.join(work, 'ksweep');
+    const c = cliInvocation();
+    const child = spawn(c.node, [...c.args, 'run', base, ...tiny(out, 200), '--set', 'train.patience=200', '--jobs', '2', '--threads', '1', '--sweep-dir', sweepDir], { cwd: work, env: { ...env, ...c.env } });
+    let err = '';
+    child.stderr.on('data', (d) => { err += String(d); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const logs = [0, 1].map((k) => path.join(sweepDir, 'logs', `task-00${k}.out`));
+    const t0 = Date.now();
+    while (!logs.every((l) => existsSync(l) && /epoch\s+1\/200/.test(readFileSync(l, 'utf8')))) {
+      if (Date.now() - t0 > 400_000) throw new Error(`workers did not start training: ${err}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // One worker dies without its own clean-up (as a crash or the OOM killer would do it) ...
+    const workers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      // the workers' command lines name their task file in the sweep dir; the pool's has --sweep-dir
+      try { const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8'); return cmd.includes(sweepDir) && !cmd.includes('--sweep-dir'); } catch { return false; }
+    });
+    expect(workers.length).toBeGreaterThan(0);
+    process.kill(Number(workers[0]), 'SIGKILL');
+    const partials = () => readdirSync(path.join(out, 'emodb-speech_cnn')).filter((n) => n.includes('.partial-'));
+    for (const t1 = Date.now(); !/FAILED task/.test(err); await new Promise((r) => setTimeout(r, 200))) {
+      if (Date.now() - t1 > 60_000) throw new Error(`the pool did not report the killed worker: ${err}`);
+    }
+    expect(partials().length).toBeGreaterThan(0);
+    // ... then Ctrl-C: the other stops cleanly and the pool removes what the killed one left.
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(partials()).toEqual([]);
+    expect(runsOf(out)).toEqual([]);
+  }, 900_000);
 });
