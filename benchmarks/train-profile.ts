@@ -27,8 +27,16 @@ const { values: args } = parseArgs({
     fast: { type: 'string', default: 'all' },
     lengths: { type: 'string', default: 'real' },
     top: { type: 'string', default: '18' },
+    trace: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  console.log('usage: node --import tsx benchmarks/train-profile.ts [--models speech-cnn,joint-cnn,text-lstm] [--steps 30]\n'
+    + '         [--fast none|all|name,...] [--lengths real|uniform] [--top 18] [--trace]\n'
+    + '  --trace  also print the last step\'s binding calls in order (op, ms)');
+  process.exit(0);
+}
 const STEPS = 50;
 const EMB = 100;
 const DS = 100;
@@ -72,6 +80,7 @@ const JOINT = { ...MODEL_DEFAULTS, joint: { ...MODEL_DEFAULTS.joint, textBranch:
 type Binding = Record<string, (...a: unknown[]) => unknown>;
 const stats = new Map<string, { calls: number; ms: number }>();
 let recording = false;
+let sequence: string[] = [];
 
 /** Wraps the native binding's entry points (its object is frozen: the backend gets a stand-in). */
 function instrument(backend: { binding: Binding }): void {
@@ -86,8 +95,10 @@ function instrument(backend: { binding: Binding }): void {
       const key = fn === 'executeOp' ? String(a[0]) : `(${fn})`;
       const s = stats.get(key) ?? { calls: 0, ms: 0 };
       s.calls++;
-      s.ms += performance.now() - t;
+      const ms = performance.now() - t;
+      s.ms += ms;
       stats.set(key, s);
+      if (args.trace && key !== '(deleteTensor)') sequence.push(`${key} ${ms.toFixed(3)}`);
       return r;
     } });
   }
@@ -108,6 +119,7 @@ for (const type of args.models!.split(',') as ModelType[]) {
   recording = true;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
+  sequence = [];
   await train(m, { train: part }, { epochs: 1, batchSize: BATCH, seed: 2 });
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
@@ -125,6 +137,11 @@ for (const type of args.models!.split(',') as ModelType[]) {
   const rest = rows.slice(top);
   if (rest.length) {
     console.log(`  ${`(${rest.length} more)`.padEnd(26)} ${(rest.reduce((a, [, s]) => a + s.calls, 0) / steps).toFixed(1).padStart(10)} ${(rest.reduce((a, [, s]) => a + s.ms, 0) / steps).toFixed(3).padStart(8)}`);
+  }
+  if (args.trace) {
+    // every step makes the same calls (full batches), so the last step is the last 1/steps of them
+    const last = sequence.slice(-Math.round(sequence.length / Number(args.steps)));
+    console.log(`  one step's binding calls in order (${last.length}, deletions left out):\n    ${last.join('\n    ')}`);
   }
   m.net.dispose();
 }

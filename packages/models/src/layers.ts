@@ -298,9 +298,20 @@ function lastStepOneHot(mask: tf.Tensor): tf.Tensor2D {
 }
 
 /** Our gate blocks i, f, o, g as BlockLSTMV2's i, f, g, o (the permutation is its own inverse). */
+// Gate permutations, built once per (backend, kind, units) and kept: the LSTM asks for them every step
+const permutations = new Map<string, tf.Tensor1D>();
+function permutation(kind: string, units: number, at: (j: number, u: number) => number): tf.Tensor1D {
+  const key = `${tf.getBackend()}:${kind}:${units}`;
+  let p = permutations.get(key);
+  if (!p || p.isDisposed) {
+    p = tf.keep(tf.tensor1d(Int32Array.from({ length: 4 * units }, (_, j) => at(j, units)), 'int32'));
+    permutations.set(key, p);
+  }
+  return p;
+}
+
 function gateOrder(units: number): tf.Tensor1D {
-  const u = units;
-  return tf.tensor1d(Int32Array.from({ length: 4 * u }, (_, j) => (j < 2 * u ? j : j < 3 * u ? j + u : j - u)), 'int32');
+  return permutation('ifog', units, (j, u) => (j < 2 * u ? j : j < 3 * u ? j + u : j - u));
 }
 
 /**
@@ -373,12 +384,60 @@ export class EmofuseDense extends DenseBase {
     const act = f.activation.getClassName();
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor;
     if (!fastPath('dense') || !f.bias || !NATIVE_ACTIVATIONS.has(act) || x.dtype !== 'float32') return super.call(inputs, kwargs);
+    if (act === 'softmax' && x.rank === 2 && kwargs.training === true && fastPath('loss')) {
+      const z = denseNative(x, f.kernel.read(), f.bias!.read(), 'linear');
+      const probs = tf.softmax(z);
+      holdLogits(probs, z);
+      return probs;
+    }
     return tf.tidy(() => {
       const d = x.shape[x.rank - 1]!;
       const y = denseNative(x.rank === 2 ? x : tf.reshape(x, [-1, d]), f.kernel.read(), f.bias!.read(), act);
       return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), y.shape[1]!]);
     });
   }
+}
+
+// The logits behind the last training-mode softmax of an EmofuseDense, for the fused
+// cross-entropy (fast path 'loss'). Kept out of tidy (the model's own tidy would dispose them
+// before the loss reads them), one at a time, released by the training step that made them.
+let held: { probs: tf.Tensor; z: tf.Tensor } | null = null;
+function holdLogits(probs: tf.Tensor, z: tf.Tensor): void {
+  releaseLogits();
+  held = { probs, z: tf.keep(z) };
+}
+/** Disposes the held logits (train() calls it after each step). */
+export function releaseLogits(): void {
+  held?.z.dispose();
+  held = null;
+}
+
+/**
+ * Mean (weighted) categorical cross-entropy from the logits behind `probs`, as TensorFlow's one
+ * SoftmaxCrossEntropyWithLogits kernel (loss and its gradient, softmax - onehot, in one pass),
+ * which is also what Keras 3 computes for a softmax output (its `_keras_logits`). Null unless
+ * `probs` is the last training-mode output of an EmofuseDense softmax with the fast path on:
+ * the caller then takes tfjs' clipped log of the probabilities, the same value wherever
+ * p >= 1e-7 (below it the clip gives a constant loss and no gradient).
+ */
+export function crossEntropyFromLogits(probs: tf.Tensor, yIdx: tf.Tensor1D, k: number, weights: tf.Tensor1D | null): tf.Scalar | null {
+  if (held?.probs !== probs || !fastPath('loss')) return null;
+  const z = held.z;
+  const onehot = tf.oneHot(yIdx, k, 1, 0, 'float32');
+  const rowWeights = weights ? tf.gather(weights, yIdx) : null;
+  const n = z.shape[0]!;
+  const T = attr.type('T', 'float32');
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [zi, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const [perRow, backprop] = native('SoftmaxCrossEntropyWithLogits', [T], [zi, onehot], 2);
+    // d(mean loss)/dz, scaled here: only what save() keeps outlives the forward pass
+    save([tf.mul(backprop, rowWeights ? tf.reshape(tf.div(rowWeights, n), [n, 1]) : 1 / n)]);
+    return {
+      value: tf.mean(rowWeights ? tf.mul(perRow, rowWeights) : perRow) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.mul(saved[0], dy as tf.Tensor)],
+    };
+  });
+  return f(z) as tf.Scalar;
 }
 
 const matMul = (a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tensor =>
@@ -418,13 +477,11 @@ function denseNative(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: string): tf.
 
 /** BlockLSTMV2's gate blocks i, f, g, o as LSTMBlockCellGrad's i, g, f, o (and back: its own inverse). */
 function ifcoToIcfo(units: number): tf.Tensor1D {
-  const u = units;
-  return tf.tensor1d(Int32Array.from({ length: 4 * u }, (_, j) => (j < u || j >= 3 * u ? j : j < 2 * u ? j + u : j - u)), 'int32');
+  return permutation('icfo', units, (j, u) => (j < u || j >= 3 * u ? j : j < 2 * u ? j + u : j - u));
 }
 /** LSTMBlockCellGrad's gate blocks i, g, f, o as ours, i, f, o, g. */
 function icfoToOurs(units: number): tf.Tensor1D {
-  const u = units;
-  return tf.tensor1d(Int32Array.from({ length: 4 * u }, (_, j) => (j < u ? j : j < 3 * u ? j + u : j - 2 * u)), 'int32');
+  return permutation('ours', units, (j, u) => (j < u ? j : j < 3 * u ? j + u : j - 2 * u));
 }
 
 /**

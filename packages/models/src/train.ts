@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, makeRng, shuffled } from '@emofuse/core';
 import { autoEpochs, TRAIN_DEFAULTS } from './config.ts';
+import { crossEntropyFromLogits, releaseLogits } from './layers.ts';
 import type { EmofuseModel, ModelInputs } from './model.ts';
 import { makeAdam } from './optimizer.ts';
 import { batchTensors, hostInputs, trainingLabels, type HostInputs, type Labels } from './tensors.ts';
@@ -86,6 +87,8 @@ const EPS = 1e-7;
 
 /** Mean (weighted) categorical cross-entropy of softmax outputs, clipped as Keras does. */
 function crossEntropy(probs: tf.Tensor, yIdx: tf.Tensor1D, k: number, weights: tf.Tensor1D | null): tf.Scalar {
+  const fused = crossEntropyFromLogits(probs, yIdx, k, weights);
+  if (fused) return fused;
   const onehot = tf.oneHot(yIdx, k);
   const perRow = tf.neg(tf.sum(tf.mul(onehot, tf.log(tf.clipByValue(probs, EPS, 1 - EPS))), -1));
   return weights ? tf.mean(tf.mul(perRow, tf.gather(weights, yIdx))) : tf.mean(perRow);
@@ -186,6 +189,7 @@ export async function train(model: EmofuseModel, data: TrainData, options: Train
             right = tf.keep(correct(probs, y));
             return crossEntropy(probs, y, k, weights);
           });
+          releaseLogits();
           const nextLoss = tf.add(lossSum, tf.mul(loss, rows.length));
           const nextRight = tf.add(rightSum, right!);
           right!.dispose();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, FlatAdam, selectBackend, setConvImplementation, setFastPaths, type FastPath } from '../src/index.ts';
-import { EmofuseDense, inputGradAsConv, slowInputGrad } from '../src/layers.ts';
+import { EmofuseDense, crossEntropyFromLogits, inputGradAsConv, releaseLogits, slowInputGrad } from '../src/layers.ts';
 import { NativeAdam, type Optimizer } from '../src/optimizer.ts';
 
 
@@ -167,6 +167,40 @@ describe('custom layers', () => {
       }
     };
     expect([at(94, 2), at(44, 2), at(94, 4)]).toEqual([true, false, false]);
+  });
+
+  it('the fused cross-entropy (fast path loss) gives the clipped-log loss and its gradients, weighted and not; eval outputs keep the plain path', (ctx) => {
+    if (backend !== 'tensorflow') ctx.skip();
+    const x = tf.randomNormal([7, 5], 0, 1, 'float32', 3);
+    const y = tf.tensor1d([0, 2, 1, 3, 3, 0, 2], 'int32');
+    const layer = new EmofuseDense({ units: 4, activation: 'softmax', kernelInitializer: 'glorotUniform' });
+    layer.apply(x);
+    const [w, b] = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+    const plainLoss = (probs: tf.Tensor, weights: tf.Tensor1D | null) => {
+      const perRow = tf.neg(tf.sum(tf.mul(tf.oneHot(y, 4), tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), -1));
+      return tf.mean(weights ? tf.mul(perRow, tf.gather(weights, y)) : perRow) as tf.Scalar;
+    };
+    for (const weights of [null, tf.tensor1d([0.5, 2, 1, 3])]) {
+      let fusedTaken = false;
+      const fused = tf.variableGrads(() => {
+        const probs = layer.apply(x, { training: true }) as tf.Tensor;
+        const l = crossEntropyFromLogits(probs, y, 4, weights);
+        fusedTaken = l !== null;
+        return l ?? plainLoss(probs, weights);
+      }, [w, b]);
+      releaseLogits();
+      expect(fusedTaken).toBe(true);
+      setFastPaths([]);
+      try {
+        const plain = tf.variableGrads(() => plainLoss(layer.apply(x, { training: true }) as tf.Tensor, weights), [w, b]);
+        expect(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0])).toBeLessThan(1e-6);
+        for (const v of [w, b]) close(fused.grads[v.name], plain.grads[v.name], 1e-6);
+      } finally {
+        setFastPaths('all');
+      }
+    }
+    // outside training there are no held logits: the caller takes the plain path
+    expect(crossEntropyFromLogits(layer.apply(x) as tf.Tensor, y, 4, null)).toBeNull();
   });
 
   it('NativeAdam (ResourceApplyAdam, weights updated in place) takes FlatAdam\'s steps; a copy of a weight is never changed; a weight set from outside is taken over', (ctx) => {

@@ -45,12 +45,17 @@ export async function runPool(plan: Plan, pending: PlanTask[], jobs: number, thr
   const limit = pLimit(jobs);
   const bar = overall(pending.length);
   const experiments = plan.tasks.map((t) => t.experiment);
+  // The temp run dirs of these worker pids (a run dir is named .partial-<pid>-... until it completes)
+  const removePartialsOf = (of: Iterable<number>) => {
+    const owners = [...of];
+    for (const d of partialDirs(plan.outputDir, experiments)) if (owners.some((pid) => d.includes(`.partial-${pid}-`))) rmSync(d, { recursive: true, force: true });
+  };
   // Last resort (a second Ctrl-C exits at once): kill the workers and remove their temp dirs.
   const onExit = () => {
     for (const [pid] of live) {
       try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
     }
-    for (const d of partialDirs(plan.outputDir, experiments)) if ([...live.keys()].some((pid) => d.includes(`.partial-${pid}-`))) rmSync(d, { recursive: true, force: true });
+    removePartialsOf(live.keys());
   };
   const onAbort = () => {
     for (const [pid] of live) {
@@ -102,11 +107,7 @@ export async function runPool(plan: Plan, pending: PlanTask[], jobs: number, thr
     process.off('exit', onExit);
     // Every worker has exited: a temp run dir one of them left (it was killed or crashed
     // before its own clean-up) is garbage now.
-    if (ctx.signal.aborted) {
-      for (const d of partialDirs(plan.outputDir, experiments)) {
-        if (pids.some((pid) => d.includes(`.partial-${pid}-`))) rmSync(d, { recursive: true, force: true });
-      }
-    }
+    if (ctx.signal.aborted) removePartialsOf(pids);
   }
 }
 
