@@ -40,8 +40,15 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-keras': { type: 'boolean', default: false },
     lengths: { type: 'string', default: 'real' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  // the usage is this file's header comment
+  const header = readFileSync(import.meta.filename, 'utf8').split('*/')[0].replace(/^\/\*\*\n/, '').replace(/^ \* ?/gm, '');
+  console.log(header.trim());
+  process.exit(0);
+}
 const N = Number(args.utterances);
 const EPOCHS = Number(args.epochs);
 const REPEATS = Number(args.repeats);
