@@ -161,7 +161,7 @@ export function batchTensors(host: HostInputs, rows: ArrayLike<number>): tf.Tens
  * the package README). Each is exact up to float rounding; switching one off runs the plain
  * tfjs ops instead (tests compare the two, benchmarks time them).
  */
-export const FAST_PATHS = ['adam', 'lstm', 'relugrad', 'dense', 'convgrad', 'loss'] as const;
+export const FAST_PATHS = ['adam', 'lstm', 'relugrad', 'dense', 'convgrad', 'loss', 'bias'] as const;
 export type FastPath = (typeof FAST_PATHS)[number];
 const fastOn = new Set<FastPath>(FAST_PATHS);
 

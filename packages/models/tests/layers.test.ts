@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, FlatAdam, selectBackend, setConvImplementation, setFastPaths, type FastPath } from '../src/index.ts';
-import { EmofuseDense, crossEntropyFromLogits, inputGradAsConv, releaseLogits, slowInputGrad } from '../src/layers.ts';
+import { EmofuseDense, biasAdd, crossEntropyFromLogits, inputGradAsConv, releaseLogits, slowInputGrad } from '../src/layers.ts';
 import { NativeAdam, type Optimizer } from '../src/optimizer.ts';
 
 
@@ -201,6 +201,19 @@ describe('custom layers', () => {
     }
     // outside training there are no held logits: the caller takes the plain path
     expect(crossEntropyFromLogits(layer.apply(x) as tf.Tensor, y, 4, null)).toBeNull();
+  });
+
+  it('biasAdd (fast path bias: BiasAdd, its gradient BiasAddGrad) gives tf.add\'s values and gradients', (ctx) => {
+    if (backend !== 'tensorflow') ctx.skip();
+    const x = tf.randomNormal([4, 9, 6], 0, 1, 'float32', 11);
+    const b = tf.randomNormal([6], 0, 1, 'float32', 12);
+    const dy = tf.randomNormal([4, 9, 6], 0, 1, 'float32', 13);
+    const f = (add: (a: tf.Tensor, c: tf.Tensor) => tf.Tensor) => tf.grads((xi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(add(xi, bi), dy)))([x, b]);
+    const fast = f(biasAdd);
+    const plain = f(tf.add);
+    expect(Array.from(biasAdd(x, b).dataSync())).toEqual(Array.from(tf.add(x, b).dataSync()));
+    expect(Array.from(fast[0].dataSync())).toEqual(Array.from(plain[0].dataSync()));
+    close(fast[1], plain[1], 1e-5);
   });
 
   it('NativeAdam (ResourceApplyAdam, weights updated in place) takes FlatAdam\'s steps; a copy of a weight is never changed; a weight set from outside is taken over', (ctx) => {
