@@ -97,16 +97,21 @@ export class EmofuseConv1D extends tf.layers.Layer {
 // lazy like any registered gradient; tfjs' add broadcasts the bias, and its gradient is a
 // reshape + sum over the other axes (one op more, and 2x the time on the CNN's shapes).
 const BIAS_ADD = 'EmofuseBiasAdd';
+/** Float32 x + bias over the last axis, and that bias' gradient (here and in denseNative). */
+const nativeBiasAdd = (x: tf.Tensor | tf.TensorInfo, bias: tf.Tensor | tf.TensorInfo): tf.Tensor =>
+  native('BiasAdd', [attr.type('T', 'float32'), attr.string('data_format', 'NHWC')], [x as tf.Tensor, bias as tf.Tensor])[0];
+const nativeBiasAddGrad = (dy: tf.Tensor): tf.Tensor =>
+  native('BiasAddGrad', [attr.type('T', 'float32'), attr.string('data_format', 'NHWC')], [dy])[0];
 tf.registerKernel({
   kernelName: BIAS_ADD,
   backendName: 'tensorflow',
-  kernelFunc: ({ inputs }) => native('BiasAdd', [attr.type('T', 'float32'), attr.string('data_format', 'NHWC')], [inputs.x as tf.Tensor, inputs.bias as tf.Tensor])[0],
+  kernelFunc: ({ inputs }) => nativeBiasAdd(inputs.x!, inputs.bias!),
 });
 tf.registerGradient({
   kernelName: BIAS_ADD,
   gradFunc: (dy: tf.Tensor | tf.Tensor[]) => ({
     x: () => dy as tf.Tensor,
-    bias: () => native('BiasAddGrad', [attr.type('T', 'float32'), attr.string('data_format', 'NHWC')], [dy as tf.Tensor])[0],
+    bias: () => nativeBiasAddGrad(dy as tf.Tensor),
   }),
 });
 
@@ -320,7 +325,6 @@ function lastStepOneHot(mask: tf.Tensor): tf.Tensor2D {
   return tf.sub(m, tf.concat([tf.slice(m, [0, 1], [b, steps - 1]), tf.zeros([b, 1])], 1));
 }
 
-/** Our gate blocks i, f, o, g as BlockLSTMV2's i, f, g, o (the permutation is its own inverse). */
 // Gate permutations, built once per (backend, kind, units) and kept: the LSTM asks for them every step
 const permutations = new Map<string, tf.Tensor1D>();
 function permutation(kind: string, units: number, at: (j: number, u: number) => number): tf.Tensor1D {
@@ -333,6 +337,7 @@ function permutation(kind: string, units: number, at: (j: number, u: number) => 
   return p;
 }
 
+/** Our gate blocks i, f, o, g as BlockLSTMV2's i, f, g, o (the permutation is its own inverse). */
 function gateOrder(units: number): tf.Tensor1D {
   return permutation('ifog', units, (j, u) => (j < 2 * u ? j : j < 3 * u ? j + u : j - u));
 }
@@ -469,10 +474,9 @@ const matMul = (a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tensor
 /** act(x W + b) for a 2-D x as native ops, with its gradient (see EmofuseDense). */
 function denseNative(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: string): tf.Tensor {
   const T = attr.type('T', 'float32');
-  const nhwc = attr.string('data_format', 'NHWC');
   const f = tf.customGrad((...args: unknown[]) => {
     const [xi, wi, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const z = native('BiasAdd', [T, nhwc], [matMul(xi, wi, false, false), bi])[0];
+    const z = nativeBiasAdd(matMul(xi, wi, false, false), bi);
     const y = act === 'linear' ? z : native(act === 'relu' ? 'Relu' : act === 'tanh' ? 'Tanh' : 'Softmax', [T], [z])[0];
     save([xi, wi, y]);
     return {
@@ -491,7 +495,7 @@ function denseNative(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: string): tf.
         // dz W^T against a large W runs ~2x slower than (W dz^T)^T on TF's CPU MatMul (measured
         // 2816 x 512: 4.1 vs 2.5 ms; below ~512K weights the transpose costs more than it saves)
         const dx = sw.size >= 1 << 19 ? tf.transpose(matMul(sw, dz, false, true)) : matMul(dz, sw, false, true);
-        return [dx, matMul(sx, dz, true, false), native('BiasAddGrad', [T, nhwc], [dz])[0]];
+        return [dx, matMul(sx, dz, true, false), nativeBiasAddGrad(dz)];
       },
     };
   });
