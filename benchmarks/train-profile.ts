@@ -120,7 +120,9 @@ for (const type of args.models!.split(',') as ModelType[]) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   sequence = [];
-  await train(m, { train: part }, { epochs: 1, batchSize: BATCH, seed: 2 });
+  // a step ends where train reports its progress: keep where the last two steps ended
+  const stepEnds: number[] = [];
+  await train(m, { train: part }, { epochs: 1, batchSize: BATCH, seed: 2, onProgress: () => { stepEnds.push(sequence.length); } });
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   recording = false;
@@ -139,8 +141,7 @@ for (const type of args.models!.split(',') as ModelType[]) {
     console.log(`  ${`(${rest.length} more)`.padEnd(26)} ${(rest.reduce((a, [, s]) => a + s.calls, 0) / steps).toFixed(1).padStart(10)} ${(rest.reduce((a, [, s]) => a + s.ms, 0) / steps).toFixed(3).padStart(8)}`);
   }
   if (args.trace) {
-    // every step makes the same calls (full batches), so the last step is the last 1/steps of them
-    const last = sequence.slice(-Math.round(sequence.length / Number(args.steps)));
+    const last = sequence.slice(stepEnds.at(-2) ?? 0, stepEnds.at(-1));
     console.log(`  one step's binding calls in order (${last.length}, deletions left out):\n    ${last.join('\n    ')}`);
   }
   m.net.dispose();
