@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError } from '@emofuse/core';
 import { modelDescriptor, modelTypes } from './descriptor.ts';
+import { attr, fastPath, int32Handle, native } from './tensors.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -68,6 +69,35 @@ function installFastStep(): void {
   fastStep = true;
 }
 
+let shapeKernels = false;
+/**
+ * tfjs-node's Reshape and ExpandDims kernels make a new int32 tensor of the shape (the axis) on
+ * every call and free it after: two more binding calls and a tfjs tensor's bookkeeping each time,
+ * ~20 times a speech-cnn step (the conv and pool layers' 3-D <-> 4-D reshapes). With the `shapes`
+ * fast path they take a cached handle (`int32Handle`) instead; the same TF ops run.
+ */
+function installShapeKernels(): void {
+  if (shapeKernels) return;
+  const kinds = { Reshape: 'x', ExpandDims: 'input' } as const;
+  for (const [name, input] of Object.entries(kinds)) {
+    const original = tf.getKernel(name, 'tensorflow');
+    if (!original) continue;
+    tf.unregisterKernel(name, 'tensorflow');
+    tf.registerKernel({
+      ...original,
+      kernelFunc: (args) => {
+        const x = (args.inputs as Record<string, tf.Tensor>)[input];
+        if (!fastPath('shapes') || (x.dtype !== 'float32' && x.dtype !== 'int32')) return original.kernelFunc(args);
+        const a = args.attrs as { shape?: number[]; dim?: number };
+        return name === 'Reshape'
+          ? native('Reshape', [attr.type('T', x.dtype), attr.type('Tshape', 'int32')], [x, int32Handle(a.shape!)])[0]
+          : native('ExpandDims', [attr.type('T', x.dtype), attr.type('Tdim', 'int32')], [x, int32Handle([a.dim!], true)])[0];
+      },
+    });
+  }
+  shapeKernels = true;
+}
+
 /**
  * Picks and activates a tfjs backend. 'auto': tensorflow (tfjs-node) if it loads, else wasm if
  * it has every kernel that training `models` needs, else cpu (correct but ~600x slower for the
@@ -81,6 +111,7 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { mo
     if (node.ok && (await tf.setBackend('tensorflow'))) {
       await tf.ready();
       installFastStep();
+      installShapeKernels();
       return { name: 'tensorflow', reason: pref === 'auto' ? 'auto: tfjs-node (libtensorflow) loaded' : 'requested' };
     }
     const why = `tfjs-node unavailable (${node.error ?? 'backend did not register'})`;

@@ -161,7 +161,7 @@ export function batchTensors(host: HostInputs, rows: ArrayLike<number>): tf.Tens
  * the package README). Each is exact up to float rounding; switching one off runs the plain
  * tfjs ops instead (tests compare the two, benchmarks time them).
  */
-export const FAST_PATHS = ['adam', 'lstm', 'relugrad', 'dense', 'convgrad', 'loss', 'bias'] as const;
+export const FAST_PATHS = ['adam', 'lstm', 'relugrad', 'dense', 'convgrad', 'loss', 'bias', 'shapes'] as const;
 export type FastPath = (typeof FAST_PATHS)[number];
 const fastOn = new Set<FastPath>(FAST_PATHS);
 
@@ -192,6 +192,7 @@ interface NodeBackend {
   binding: {
     executeOp(name: string, attrs: NativeAttr[], ids: number[], outputs: number): { id: number; shape: number[]; dtype: number }[];
     createTensor(shape: number[], dtype: number, values: Int32Array | Float32Array): number;
+    deleteTensor(id: number): void;
     TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_SHAPE: number;
     TF_FLOAT: number; TF_INT32: number; TF_INT64: number;
   };
@@ -233,6 +234,27 @@ export function native(op: string, attrs: NativeAttr[], inputs: (tf.Tensor | Raw
 /** A native tensor handle outside tfjs' bookkeeping (int64 scalars, which tfjs has no dtype for). */
 export class RawHandle {
   constructor(readonly id: number) {}
+}
+
+const int32Cache = new Map<string, RawHandle>();
+const INT32_CACHE_MAX = 4096;
+/**
+ * A cached int32 handle: a shape (a vector) or an axis (a scalar) for ops that take one as a
+ * tensor. A handle is only read while an op runs, so a full cache can be emptied at any time.
+ */
+export function int32Handle(values: readonly number[], scalar = false): RawHandle {
+  const key = `${scalar ? 's' : 'v'}${values.join(',')}`;
+  let h = int32Cache.get(key);
+  if (!h) {
+    const b = node().binding;
+    if (int32Cache.size >= INT32_CACHE_MAX) {
+      for (const old of int32Cache.values()) b.deleteTensor(old.id);
+      int32Cache.clear();
+    }
+    h = new RawHandle(b.createTensor(scalar ? [] : [values.length], b.TF_INT32, Int32Array.from(values)));
+    int32Cache.set(key, h);
+  }
+  return h;
 }
 
 const int64Cache = new Map<number, RawHandle>();

@@ -216,6 +216,45 @@ describe('custom layers', () => {
     close(fast[1], plain[1], 1e-5);
   });
 
+  it('Reshape and ExpandDims with cached shape handles (fast path shapes) give the plain kernels\' tensors and gradients, and make no shape tensor per call', (ctx) => {
+    if (backend !== 'tensorflow') ctx.skip();
+    // count the binding's tensor creations (its object is frozen: the backend gets a stand-in)
+    const be = tf.backend() as unknown as { binding: Record<string, (...a: unknown[]) => unknown> };
+    const binding = be.binding;
+    let created = 0;
+    const counting = Object.create(binding) as typeof binding;
+    Object.defineProperty(counting, 'createTensor', { value: (...a: unknown[]) => { created++; return binding.createTensor(...a); } });
+    const x = tf.randomNormal([4, 6, 5], 0, 1, 'float32', 21);
+    const xi = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
+    const dy = tf.randomNormal([4, 1, 6, 5], 0, 1, 'float32', 22);
+    const run = () => tf.tidy(() => {
+      const y = [tf.reshape(x, [4, 30]), tf.reshape(x, [-1, 5]), tf.expandDims(x, 1), tf.expandDims(x, -1), tf.reshape(xi, [3, 2]), tf.expandDims(xi, 0)];
+      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.expandDims(a, 1), [4, 1, 6, 5]), dy)))(x);
+      return [...y, g].map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
+    });
+    const counted = (f: () => unknown) => {
+      be.binding = counting;
+      created = 0;
+      try { f(); } finally { be.binding = binding; }
+      return created;
+    };
+    try {
+      setFastPaths([]);
+      const plain = run();
+      const plainCreated = counted(run);
+      setFastPaths(['shapes']);
+      run(); // fills the cache
+      expect(run()).toEqual(plain);
+      const before = tf.memory().numTensors;
+      const fastCreated = counted(run);
+      expect(tf.memory().numTensors).toBe(before);
+      // the plain kernels make one shape / axis tensor per call (9 here); the cached ones none
+      expect(plainCreated - fastCreated).toBeGreaterThanOrEqual(9);
+    } finally {
+      setFastPaths('all');
+    }
+  });
+
   it('NativeAdam (ResourceApplyAdam, weights updated in place) takes FlatAdam\'s steps; a copy of a weight is never changed; a weight set from outside is taken over', (ctx) => {
     if (backend !== 'tensorflow') ctx.skip();
     const init = [tf.randomNormal([6, 4], 0, 1, 'float32', 14), tf.randomNormal([4], 0, 1, 'float32', 15)];

@@ -191,7 +191,7 @@ describe('train', () => {
       }
     };
     // each path alone on the model it matters most for, and all of them on every model
-    const alone: Record<FastPath, ModelType> = { adam: 'speech-cnn', lstm: 'text-lstm', relugrad: 'joint-cnn', dense: 'joint-cnn', convgrad: 'joint-cnn', loss: 'speech-cnn', bias: 'speech-cnn' };
+    const alone: Record<FastPath, ModelType> = { adam: 'speech-cnn', lstm: 'text-lstm', relugrad: 'joint-cnn', dense: 'joint-cnn', convgrad: 'joint-cnn', loss: 'speech-cnn', bias: 'speech-cnn', shapes: 'speech-cnn' };
     for (const type of ['text-lstm', 'speech-cnn', 'joint-cnn'] as const) {
       const plain = await run(type, []);
       for (const paths of [...FAST_PATHS.filter((p) => alone[p] === type).map((p) => [p]), FAST_PATHS]) {
