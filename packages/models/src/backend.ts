@@ -46,30 +46,32 @@ function unmeasured(models: readonly string[]): string[] {
   return models.filter((m) => modelDescriptor(m).kernels === undefined);
 }
 
-let fastStep = false;
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+const overridden = new Set<string>();
+/** Replaces tfjs-node's kernel `name` (once a process) by `f`, which may fall back to the original. */
+function overrideNodeKernel(name: string, f: (args: KernelArgs, original: tf.KernelConfig) => ReturnType<tf.KernelFunc>): void {
+  if (overridden.has(name)) return;
+  const original = tf.getKernel(name, 'tensorflow');
+  if (!original) return;
+  tf.unregisterKernel(name, 'tensorflow');
+  tf.registerKernel({ ...original, kernelFunc: (args) => f(args, original) });
+  overridden.add(name);
+}
+
 /**
  * tfjs-node's Step kernel (the gradient of every ReLU) runs ~7 TensorFlow ops (isNaN, greater,
  * ones, fill, where, select). For the usual alpha = 0, sign(relu(x)) is the same function, NaN
  * included, in 2 ops. Other alphas keep the original kernel.
  */
 function installFastStep(): void {
-  if (fastStep) return;
-  const original = tf.getKernel('Step', 'tensorflow');
-  if (!original) return;
-  tf.unregisterKernel('Step', 'tensorflow');
-  tf.registerKernel({
-    ...original,
-    kernelFunc: (args) => {
-      const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
-      const x = (args.inputs as { x: tf.Tensor }).x;
-      if (alpha !== 0 || x.dtype !== 'float32') return original.kernelFunc(args);
-      return tf.tidy(() => tf.sign(tf.relu(x)));
-    },
+  overrideNodeKernel('Step', (args, original) => {
+    const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
+    const x = (args.inputs as { x: tf.Tensor }).x;
+    if (alpha !== 0 || x.dtype !== 'float32') return original.kernelFunc(args);
+    return tf.tidy(() => tf.sign(tf.relu(x)));
   });
-  fastStep = true;
 }
 
-let shapeKernels = false;
 /**
  * tfjs-node's Reshape and ExpandDims kernels make a new int32 tensor of the shape (the axis) on
  * every call and free it after: two more binding calls and a tfjs tensor's bookkeeping each time,
@@ -77,25 +79,19 @@ let shapeKernels = false;
  * fast path they take a cached handle (`int32Handle`) instead; the same TF ops run.
  */
 function installShapeKernels(): void {
-  if (shapeKernels) return;
-  const kinds = { Reshape: 'x', ExpandDims: 'input' } as const;
-  for (const [name, input] of Object.entries(kinds)) {
-    const original = tf.getKernel(name, 'tensorflow');
-    if (!original) continue;
-    tf.unregisterKernel(name, 'tensorflow');
-    tf.registerKernel({
-      ...original,
-      kernelFunc: (args) => {
-        const x = (args.inputs as Record<string, tf.Tensor>)[input];
-        if (!fastPath('shapes') || (x.dtype !== 'float32' && x.dtype !== 'int32')) return original.kernelFunc(args);
-        const a = args.attrs as { shape?: number[]; dim?: number };
-        return name === 'Reshape'
-          ? native('Reshape', [attr.type('T', x.dtype), attr.type('Tshape', 'int32')], [x, int32Handle(a.shape!)])[0]
-          : native('ExpandDims', [attr.type('T', x.dtype), attr.type('Tdim', 'int32')], [x, int32Handle([a.dim!], true)])[0];
-      },
-    });
-  }
-  shapeKernels = true;
+  const cached = (x: tf.Tensor) => fastPath('shapes') && (x.dtype === 'float32' || x.dtype === 'int32');
+  overrideNodeKernel('Reshape', (args, original) => {
+    const x = (args.inputs as { x: tf.Tensor }).x;
+    if (!cached(x)) return original.kernelFunc(args);
+    const { shape } = args.attrs as { shape: number[] };
+    return native('Reshape', [attr.type('T', x.dtype as 'float32' | 'int32'), attr.type('Tshape', 'int32')], [x, int32Handle(shape)])[0];
+  });
+  overrideNodeKernel('ExpandDims', (args, original) => {
+    const x = (args.inputs as { input: tf.Tensor }).input;
+    if (!cached(x)) return original.kernelFunc(args);
+    const { dim } = args.attrs as { dim: number };
+    return native('ExpandDims', [attr.type('T', x.dtype as 'float32' | 'int32'), attr.type('Tdim', 'int32')], [x, int32Handle([dim], true)])[0];
+  });
 }
 
 /**
