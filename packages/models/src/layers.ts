@@ -1,7 +1,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { makeRng } from '@emofuse/core';
-import { attr, fastPath, int64Scalar, native } from './tensors.ts';
+import { attr, fastPath, int32Handle, int64Scalar, native } from './tensors.ts';
 
 /**
  * Custom layers. They exist so that every model can also be *trained* on the wasm backend,
@@ -329,17 +329,12 @@ function lastStepOneHot(mask: tf.Tensor): tf.Tensor2D {
 // weights and gradients are permuted as whole blocks: a gather of 4 slices of u contiguous
 // floats over a [..., 4, u] view (one per row), where a gather of 4u single columns took
 // ~0.7 ms a text-lstm weight (6 a step).
-const blockIndices = new Map<string, tf.Tensor1D>();
 function permuteGates(t: tf.Tensor, order: readonly [number, number, number, number]): tf.Tensor {
-  const key = `${tf.getBackend()}:${order.join('')}`;
-  let idx = blockIndices.get(key);
-  if (!idx || idx.isDisposed) {
-    idx = tf.keep(tf.tensor1d(Int32Array.from(order), 'int32'));
-    blockIndices.set(key, idx);
-  }
   const lead = t.shape.slice(0, -1);
   const u = t.shape[t.rank - 1] / 4;
-  return tf.reshape(tf.gather(tf.reshape(t, [...lead, 4, u]), idx, lead.length), t.shape);
+  const blocks = native('GatherV2', [attr.type('Tparams', 'float32'), attr.type('Tindices', 'int32'), attr.type('Taxis', 'int32'), attr.int('batch_dims', 0)],
+    [tf.reshape(t, [...lead, 4, u]), int32Handle(order), int32Handle([lead.length], true)])[0];
+  return tf.reshape(blocks, t.shape);
 }
 
 /** Our gate blocks i, f, o, g as BlockLSTMV2's i, f, g, o (the permutation is its own inverse). */
