@@ -44,6 +44,19 @@ export interface FeatureMatrix {
   values: Float32Array;
 }
 
+/**
+ * Sparse rows (CSR) keyed by utterance id: row r's non-zeros are `data[indptr[r]..indptr[r+1]]`
+ * at columns `indices[...]`. TF-IDF vectors are ~99.9% zeros; dense they would not fit a run's
+ * memory budget, so a model that cannot read them sparse densifies only the rows it needs.
+ */
+export interface SparseMatrix {
+  ids: string[];
+  dim: number;
+  indptr: Int32Array;
+  indices: Int32Array;
+  data: Float32Array;
+}
+
 /** Variable-length sequences (e.g. word embeddings per utterance), padded to `steps`. */
 export interface SequenceMatrix {
   ids: string[];

@@ -1,5 +1,5 @@
 export { EmofuseError, InputError, isEmofuseError, isInputError, asInputError, type ErrorKind } from './errors.ts';
-export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, TokenSequences, Posteriors, Split, SplitProtocol } from './contracts.ts';
+export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences, Posteriors, Split, SplitProtocol } from './contracts.ts';
 export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds } from './contracts.ts';
 export { writeFileAtomic, writeJsonAtomic, buildDirAtomic } from './fs.ts';
 export { makeRng, shuffled } from './rng.ts';
@@ -7,5 +7,5 @@ export { stableStringify, fingerprint } from './hash.ts';
 export type { RunRecord, RunStatus, MetricPoint } from './runs.ts';
 export { METRIC_NAMES, BASIC_SCORERS, confusionCounts, scoreConfusion, labelIndices, argmaxRows, type MetricName, type Scorer } from './scoring.ts';
 export { subsetPosteriors, concatPosteriors, savePosteriors, loadPosteriors } from './posteriors.ts';
-export { pickRows, indexOfIds } from './rows.ts';
+export { pickRows, indexOfIds, isSparse, toDense } from './rows.ts';
 export { posInt, nonNegInt, nonEmptyText, rate, widths, oneOf } from './schema.ts';

@@ -1,4 +1,4 @@
-import type { FeatureMatrix, SequenceMatrix } from './contracts.ts';
+import type { FeatureMatrix, SequenceMatrix, SparseMatrix } from './contracts.ts';
 import { EmofuseError } from './errors.ts';
 
 /**
@@ -17,15 +17,42 @@ export function indexOfIds(have: readonly string[], want: readonly string[], whe
   return out;
 }
 
-/** Rows of a feature or sequence matrix by id, in the order given. */
-export function pickRows<M extends FeatureMatrix | SequenceMatrix>(m: M, ids: readonly string[], where = 'features'): M {
+/** Rows of a feature, sequence or sparse matrix by id, in the order given. */
+export function pickRows<M extends FeatureMatrix | SequenceMatrix | SparseMatrix>(m: M, ids: readonly string[], where = 'features'): M {
   const rows = indexOfIds(m.ids, ids, where);
-  const width = 'steps' in m ? m.steps * m.dim : m.dim;
+  if (isSparse(m)) return pickSparse(m, rows, ids) as M;
+  const dense = m as FeatureMatrix | SequenceMatrix;
+  const width = 'steps' in dense ? dense.steps * dense.dim : dense.dim;
   const values = new Float32Array(ids.length * width);
   const lengths = 'steps' in m ? new Int32Array(ids.length) : undefined;
   rows.forEach((i, r) => {
-    values.set(m.values.subarray(i * width, (i + 1) * width), r * width);
+    values.set(dense.values.subarray(i * width, (i + 1) * width), r * width);
     if (lengths) lengths[r] = (m as SequenceMatrix).lengths[i];
   });
   return (lengths ? { ...m, ids: [...ids], values, lengths } : { ...m, ids: [...ids], values }) as M;
+}
+
+export function isSparse(m: object): m is SparseMatrix {
+  return 'indptr' in m;
+}
+
+function pickSparse(m: SparseMatrix, rows: Int32Array, ids: readonly string[]): SparseMatrix {
+  const indptr = new Int32Array(rows.length + 1);
+  rows.forEach((i, r) => { indptr[r + 1] = indptr[r] + m.indptr[i + 1] - m.indptr[i]; });
+  const indices = new Int32Array(indptr[rows.length]);
+  const data = new Float32Array(indptr[rows.length]);
+  rows.forEach((i, r) => {
+    indices.set(m.indices.subarray(m.indptr[i], m.indptr[i + 1]), indptr[r]);
+    data.set(m.data.subarray(m.indptr[i], m.indptr[i + 1]), indptr[r]);
+  });
+  return { ...m, ids: [...ids], indptr, indices, data };
+}
+
+/** The dense form of sparse rows (for a model that reads a plain vector). */
+export function toDense(m: SparseMatrix): FeatureMatrix {
+  const values = new Float32Array(m.ids.length * m.dim);
+  for (let r = 0; r < m.ids.length; r++) {
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) values[r * m.dim + m.indices[p]] = m.data[p];
+  }
+  return { ids: m.ids, dim: m.dim, values };
 }

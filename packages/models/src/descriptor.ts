@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import type * as TF from '@tensorflow/tfjs';
 import { EmofuseError, pickRows } from '@emofuse/core';
-import type { FeatureMatrix, SequenceMatrix, TokenSequences } from '@emofuse/core';
+import type { FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences } from '@emofuse/core';
 import type * as Layers from './layers.ts';
 import type * as Blocks from './blocks.ts';
 import type { EmofuseModel } from './model.ts';
@@ -48,7 +48,7 @@ export interface DialogueIndex {
 /** Inputs keyed by modality. Rows are matched by utterance id, not position. */
 export interface ModelInputs {
   /** Word vectors per step, token ids (TokenSequences, features.text.trainable) or one vector per utterance. */
-  text?: SequenceMatrix | TokenSequences | FeatureMatrix;
+  text?: SequenceMatrix | TokenSequences | FeatureMatrix | SparseMatrix;
   speech?: FeatureMatrix;
   /** Given to models whose descriptor has `context: 'dialogue'`. */
   dialogues?: DialogueIndex;

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { FeatureMatrix, SequenceMatrix } from '@emofuse/core';
+import type { FeatureMatrix, SequenceMatrix, SparseMatrix } from '@emofuse/core';
 import type { ModelConfig, ModelType } from './config.ts';
 import type { InputSpec } from './descriptor.ts';
 
@@ -15,6 +15,6 @@ export interface EmofuseModel {
   net: tf.LayersModel;
 }
 
-export function isSequence(m: SequenceMatrix | FeatureMatrix): m is SequenceMatrix {
+export function isSequence(m: SequenceMatrix | FeatureMatrix | SparseMatrix): m is SequenceMatrix {
   return (m as SequenceMatrix).steps !== undefined;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { EmofuseError, checkUniqueIds, labelIndices, pickRows, type FeatureMatrix, type SequenceMatrix, type TokenSequences } from '@emofuse/core';
+import { EmofuseError, checkUniqueIds, isSparse, labelIndices, pickRows, toDense, type FeatureMatrix, type SequenceMatrix, type TokenSequences } from '@emofuse/core';
 import { isSequence, type EmofuseModel, type ModelInputs } from './model.ts';
 
 /** Class labels of a part: an array aligned with the inputs' ids, or a lookup by utterance id. */
@@ -76,8 +76,10 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
           where: `${where}: text`, fix: 'pass the same kind of text features the model was built (and trained) with',
         });
       }
-      checkDim(t, spec.text.dim, `${where}: text`);
-      byName.set('text', { shape: [n, t.dim], values: t.values });
+      // Sparse rows (TF-IDF) go in dense: a tfjs layer reads no other kind.
+      const v = isSparse(t) ? toDense(t) : t as FeatureMatrix;
+      checkDim(v, spec.text.dim, `${where}: text`);
+      byName.set('text', { shape: [n, v.dim], values: v.values });
     }
   }
   if (spec.speech) {

@@ -9,7 +9,10 @@ export {
   extractOpensmile, locateOpensmile, resolveSmileConfig, smileArgs, opensmileProgressBar, opensmileCacheInputs, defaultPython, KNOWN_DIMS, SMILEXTRACT_SHIM, FUNC_CSV_SINK,
 } from './speech/opensmile.ts';
 export type { OpensmileOptions, OpensmileResult, OpensmileInstall, ExtractFailure, ExtractProgress } from './speech/opensmile.ts';
-export { MinMaxScaler, ZScoreScaler, L2Selector, Pipeline, transformFromJSON, softmaxL2, fitSpeechTransform } from './transforms.ts';
-export type { Transform, TransformJSON, MinMaxJSON, ZScoreJSON, L2SelectorJSON, L2SelectorOptions, PipelineJSON, SpeechTransformOptions } from './transforms.ts';
+export { MedianImputer, MinMaxScaler, ZScoreScaler, L2Selector, Pipeline, transformFromJSON, fitSpeechTransform } from './transforms.ts';
+export { softmaxL2, softmaxL2Sparse, lbfgs, type SolverResult } from './solver.ts';
+export type { Transform, TransformJSON, MedianImputeJSON, MinMaxJSON, ZScoreJSON, L2SelectorJSON, L2SelectorOptions, PipelineJSON, SpeechTransformOptions } from './transforms.ts';
 export { FeatureCache, featureCacheKey, fileStamp, encodeArrow, decodeArrow, FEATURE_CACHE_VERSION } from './cache.ts';
 export type { CachedValue, FileStamp } from './cache.ts';
+export { TfidfVectorizer, TFIDF_DEFAULTS } from './text/tfidf.ts';
+export type { TfidfOptions, TfidfJSON } from './text/tfidf.ts';

@@ -1,5 +1,6 @@
 import { EmofuseError, checkFeatureMatrix, makeRng, shuffled } from '@emofuse/core';
 import type { FeatureMatrix } from '@emofuse/core';
+import { softmaxL2 } from './solver.ts';
 
 /**
  * Fitted feature transforms: plain objects whose whole state is a few number arrays, so a run can
@@ -18,7 +19,7 @@ export interface Transform {
   toJSON(): TransformJSON;
 }
 
-export type TransformJSON = MinMaxJSON | ZScoreJSON | L2SelectorJSON | PipelineJSON;
+export type TransformJSON = MedianImputeJSON | MinMaxJSON | ZScoreJSON | L2SelectorJSON | PipelineJSON;
 
 function needFitted(t: { fitted: boolean; kind: string }): void {
   if (!t.fitted) throw new EmofuseError(`the ${t.kind} transform is used before fit()`, { where: t.kind, fix: 'call fit(train) first, or load a fitted one with transformFromJSON' });
@@ -75,6 +76,60 @@ function affine(x: FeatureMatrix, offset: ArrayLike<number>, scale: ArrayLike<nu
     for (let c = 0, o = r * x.dim; c < x.dim; c++) out[o + c] = (x.values[o + c] - offset[c]) * inv[c];
   }
   return { ids: x.ids.slice(), dim: x.dim, values: out };
+}
+
+export interface MedianImputeJSON {
+  kind: 'median-impute';
+  median: number[];
+}
+
+/**
+ * Fills a missing cell (NaN) with its column's median over the training rows that have it
+ * (sklearn's SimpleImputer(strategy='median')). A column missing on every training row gets 0.
+ * It comes first in a pipeline, so the scalers after it never see a NaN.
+ */
+export class MedianImputer implements Transform {
+  readonly kind = 'median-impute';
+  private median?: number[];
+  get fitted() {
+    return this.median !== undefined;
+  }
+  get outputDim() {
+    needFitted(this);
+    return this.median!.length;
+  }
+  fit(train: FeatureMatrix): this {
+    if (train.ids.length === 0) throw new EmofuseError('cannot fit on an empty training matrix', { where: `${this.kind}.fit(train)` });
+    const n = train.ids.length;
+    const column = new Float64Array(n);
+    this.median = Array.from({ length: train.dim }, (_, c) => {
+      let m = 0;
+      for (let r = 0; r < n; r++) {
+        const v = train.values[r * train.dim + c];
+        if (!Number.isNaN(v)) column[m++] = v;
+      }
+      if (m === 0) return 0;
+      const sorted = column.subarray(0, m).sort();
+      return m % 2 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
+    });
+    return this;
+  }
+  apply(x: FeatureMatrix): FeatureMatrix {
+    needFitted(this);
+    checkDim(this.kind, this.median!.length, x);
+    const values = Float32Array.from(x.values);
+    for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) values[i] = this.median![i % x.dim];
+    return { ids: x.ids.slice(), dim: x.dim, values };
+  }
+  toJSON(): MedianImputeJSON {
+    needFitted(this);
+    return { kind: 'median-impute', median: this.median!.slice() };
+  }
+  static fromJSON(j: MedianImputeJSON): MedianImputer {
+    const s = new MedianImputer();
+    s.median = j.median.slice();
+    return s;
+  }
 }
 
 export interface MinMaxJSON {
@@ -346,164 +401,6 @@ function affineInPlaceCopy(train: FeatureMatrix): Float32Array {
   return affine(train, m.mean, m.std).values;
 }
 
-/**
- * Multinomial logistic regression with an L2 penalty, by L-BFGS (memory 10, backtracking Armijo
- * line search). Parameters: W (K x d, class-major) then the K biases.
- */
-export function softmaxL2(
-  x: Float32Array,
-  n: number,
-  d: number,
-  y: Int32Array,
-  K: number,
-  l2: number,
-  maxIterations: number,
-  tolerance: number,
-): { w: Float64Array; b: Float64Array; iterations: number; evaluations: number; loss: number } {
-  const P = d * K + K;
-  // Weights are stored class-major (K rows of d). Rows are processed four at a time so each weight
-  // and gradient element is loaded once per four rows (register blocking: ~1.8x faster in V8).
-  const Z = new Float64Array(4 * K);
-  const R = new Float64Array(4 * K);
-  let evaluations = 0;
-  const evaluate = (theta: Float64Array, grad: Float64Array): number => {
-    evaluations++;
-    grad.fill(0);
-    let loss = 0;
-    const bOff = d * K;
-    for (let i = 0; i < n; i += 4) {
-      const rows = Math.min(4, n - i);
-      // Past the last row, the block repeats row i with a zero residual (no effect on loss or gradient).
-      const o0 = i * d;
-      const o1 = (rows > 1 ? i + 1 : i) * d;
-      const o2 = (rows > 2 ? i + 2 : i) * d;
-      const o3 = (rows > 3 ? i + 3 : i) * d;
-      for (let k = 0; k < K; k++) {
-        const wo = k * d;
-        let a = 0, b = 0, c = 0, e = 0;
-        for (let j = 0; j < d; j++) {
-          const w = theta[wo + j];
-          a += x[o0 + j] * w;
-          b += x[o1 + j] * w;
-          c += x[o2 + j] * w;
-          e += x[o3 + j] * w;
-        }
-        const bias = theta[bOff + k];
-        Z[k] = a + bias;
-        Z[K + k] = b + bias;
-        Z[2 * K + k] = c + bias;
-        Z[3 * K + k] = e + bias;
-      }
-      for (let r = 0; r < 4; r++) {
-        const off = r * K;
-        if (r >= rows) {
-          for (let k = 0; k < K; k++) R[off + k] = 0;
-          continue;
-        }
-        let mx = -Infinity;
-        for (let k = 0; k < K; k++) if (Z[off + k] > mx) mx = Z[off + k];
-        let sum = 0;
-        for (let k = 0; k < K; k++) {
-          R[off + k] = Math.exp(Z[off + k] - mx);
-          sum += R[off + k];
-        }
-        const yi = y[i + r];
-        loss += Math.log(sum) + mx - Z[off + yi];
-        for (let k = 0; k < K; k++) R[off + k] = R[off + k] / sum / n;
-        R[off + yi] -= 1 / n;
-      }
-      for (let k = 0; k < K; k++) {
-        const wo = k * d;
-        const r0 = R[k], r1 = R[K + k], r2 = R[2 * K + k], r3 = R[3 * K + k];
-        for (let j = 0; j < d; j++) grad[wo + j] += r0 * x[o0 + j] + r1 * x[o1 + j] + r2 * x[o2 + j] + r3 * x[o3 + j];
-        grad[bOff + k] += r0 + r1 + r2 + r3;
-      }
-    }
-    loss /= n;
-    let pen = 0;
-    for (let p = 0; p < d * K; p++) {
-      pen += theta[p] * theta[p];
-      grad[p] += l2 * theta[p];
-    }
-    return loss + (l2 / 2) * pen;
-  };
-
-  const M = 10;
-  const theta = new Float64Array(P);
-  const grad = new Float64Array(P);
-  let f = evaluate(theta, grad);
-  const S: Float64Array[] = [];
-  const Yv: Float64Array[] = [];
-  const rho: number[] = [];
-  const dir = new Float64Array(P);
-  const next = new Float64Array(P);
-  const gNext = new Float64Array(P);
-  const alpha = new Float64Array(M);
-  const dot = (a: Float64Array, b: Float64Array) => {
-    let s = 0;
-    for (let p = 0; p < P; p++) s += a[p] * b[p];
-    return s;
-  };
-  const infNorm = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  let it = 0;
-  for (; it < maxIterations && infNorm(grad) > tolerance; it++) {
-    // Two-loop recursion: dir = -H * grad.
-    for (let p = 0; p < P; p++) dir[p] = -grad[p];
-    for (let m = S.length - 1; m >= 0; m--) {
-      alpha[m] = rho[m] * dot(S[m], dir);
-      for (let p = 0; p < P; p++) dir[p] -= alpha[m] * Yv[m][p];
-    }
-    const gamma = S.length ? dot(S.at(-1)!, Yv.at(-1)!) / dot(Yv.at(-1)!, Yv.at(-1)!) : 1 / Math.max(1, Math.sqrt(dot(grad, grad)));
-    for (let p = 0; p < P; p++) dir[p] *= gamma;
-    for (let m = 0; m < S.length; m++) {
-      const beta = rho[m] * dot(Yv[m], dir);
-      for (let p = 0; p < P; p++) dir[p] += S[m][p] * (alpha[m] - beta);
-    }
-    let slope = dot(grad, dir);
-    if (!(slope < 0)) {
-      // Not a descent direction (numerical trouble): restart from steepest descent.
-      S.length = Yv.length = rho.length = 0;
-      for (let p = 0; p < P; p++) dir[p] = -grad[p];
-      slope = dot(grad, dir);
-    }
-    let step = 1;
-    let fNext = Infinity;
-    for (let tries = 0; tries < 30; tries++) {
-      for (let p = 0; p < P; p++) next[p] = theta[p] + step * dir[p];
-      fNext = evaluate(next, gNext);
-      if (fNext <= f + 1e-4 * step * slope) break;
-      step /= 2;
-    }
-    if (!(fNext < f)) break; // no progress possible at this precision
-    const s = new Float64Array(P);
-    const yy = new Float64Array(P);
-    for (let p = 0; p < P; p++) {
-      s[p] = next[p] - theta[p];
-      yy[p] = gNext[p] - grad[p];
-    }
-    const sy = dot(s, yy);
-    if (sy > 1e-12) {
-      if (S.length === M) {
-        S.shift();
-        Yv.shift();
-        rho.shift();
-      }
-      S.push(s);
-      Yv.push(yy);
-      rho.push(1 / sy);
-    }
-    theta.set(next);
-    grad.set(gNext);
-    const rel = (f - fNext) / Math.max(Math.abs(f), Math.abs(fNext), 1);
-    f = fNext;
-    if (rel < 1e-10) {
-      it++;
-      break;
-    }
-  }
-  return { w: theta.slice(0, d * K), b: theta.slice(d * K), iterations: it, evaluations, loss: f };
-}
-
 export interface PipelineJSON {
   kind: 'pipeline';
   steps: TransformJSON[];
@@ -512,7 +409,7 @@ export interface PipelineJSON {
 /** Transforms applied in order; `fit` fits each on the training output of the previous ones. */
 export class Pipeline implements Transform {
   readonly kind = 'pipeline';
-  constructor(readonly steps: (MinMaxScaler | ZScoreScaler | L2Selector | Pipeline)[]) {}
+  constructor(readonly steps: (MedianImputer | MinMaxScaler | ZScoreScaler | L2Selector | Pipeline)[]) {}
   get fitted(): boolean {
     return this.steps.every((s) => s.fitted);
   }
@@ -539,8 +436,10 @@ export class Pipeline implements Transform {
 }
 
 /** Rebuilds any fitted transform from its JSON. */
-export function transformFromJSON(j: TransformJSON): MinMaxScaler | ZScoreScaler | L2Selector | Pipeline {
+export function transformFromJSON(j: TransformJSON): MedianImputer | MinMaxScaler | ZScoreScaler | L2Selector | Pipeline {
   switch (j?.kind) {
+    case 'median-impute':
+      return MedianImputer.fromJSON(j);
     case 'minmax':
       return MinMaxScaler.fromJSON(j);
     case 'zscore':
@@ -552,7 +451,7 @@ export function transformFromJSON(j: TransformJSON): MinMaxScaler | ZScoreScaler
     default:
       throw new EmofuseError(`unknown transform kind ${JSON.stringify((j as { kind?: unknown })?.kind)}`, {
         where: 'transform JSON',
-        fix: 'expected one of minmax, zscore, l2-select, pipeline',
+        fix: 'expected one of median-impute, minmax, zscore, l2-select, pipeline',
       });
   }
 }
@@ -561,6 +460,8 @@ export interface SpeechTransformOptions {
   normalise: 'minmax' | 'zscore';
   /** Features to keep by L2-logistic ranking; 0 or >= dim keeps all. */
   select: number;
+  /** Fill missing cells (NaN) with the training median first (feature files with `missing: impute`). */
+  impute?: boolean;
 }
 
 /**
@@ -568,7 +469,8 @@ export interface SpeechTransformOptions {
  * training rows and their labels only. Apply the result unchanged to validation and test.
  */
 export function fitSpeechTransform(train: FeatureMatrix, labels: readonly string[], o: SpeechTransformOptions): Pipeline {
-  const steps: (MinMaxScaler | ZScoreScaler | L2Selector)[] = [o.normalise === 'zscore' ? new ZScoreScaler() : new MinMaxScaler()];
+  const steps: (MedianImputer | MinMaxScaler | ZScoreScaler | L2Selector)[] = [o.normalise === 'zscore' ? new ZScoreScaler() : new MinMaxScaler()];
+  if (o.impute) steps.unshift(new MedianImputer());
   if (o.select > 0 && o.select < train.dim) steps.push(new L2Selector({ k: o.select }));
   return new Pipeline(steps).fit(train, labels);
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { makeRng } from '@emofuse/core';
 import type { FeatureMatrix } from '@emofuse/core';
-import { L2Selector, MinMaxScaler, Pipeline, ZScoreScaler, softmaxL2, transformFromJSON } from '../../src/features/index.ts';
+import { L2Selector, MedianImputer, MinMaxScaler, Pipeline, ZScoreScaler, fitSpeechTransform, softmaxL2, transformFromJSON } from '../../src/features/index.ts';
 import { catchEmofuse, matrix, python, row } from './helpers.ts';
 
 /** n rows of d noise features; class c shifts features 3 and 7 (and nothing else) by 1.5 * c. */
@@ -124,5 +124,19 @@ describe('L2Selector', () => {
     expect((await catchEmofuse(() => new L2Selector({ k: 2 }).fit(m, labels.slice(1)))).message).toContain('29 labels for 30 training rows');
     expect((await catchEmofuse(() => new L2Selector({ k: 2 }).fit(m, labels.map(() => 'x')))).message).toContain('single class');
     expect((await catchEmofuse(() => new L2Selector({ k: 6 }).fit(m, labels))).fix).toContain('at most 5');
+  });
+});
+
+describe('MedianImputer', () => {
+  it('fills NaN with the training median per column, saved and reloaded, before the scalers', () => {
+    const train = { ids: ['a', 'b', 'c', 'd'], dim: 2, values: Float32Array.from([1, NaN, 3, 10, 2, 20, 100, NaN]) };
+    const test = { ids: ['t'], dim: 2, values: Float32Array.from([NaN, NaN]) };
+    const imp = new MedianImputer().fit(train);
+    expect(Array.from(imp.apply(test).values)).toEqual([2.5, 15]);
+    expect(transformFromJSON(imp.toJSON()).apply(test).values).toEqual(imp.apply(test).values);
+    const pipe = fitSpeechTransform(train, ['x', 'y', 'x', 'y'], { normalise: 'minmax', select: 0, impute: true });
+    const out = pipe.apply(test);
+    expect(out.values.every(Number.isFinite)).toBe(true);
+    expect(pipe.toJSON().steps.map((s) => s.kind)).toEqual(['median-impute', 'minmax']);
   });
 });

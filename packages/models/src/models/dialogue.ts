@@ -5,7 +5,7 @@
  * parameter (captured from the build tools), so this module stays tfjs-free at import time.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { EmofuseError, indexOfIds, makeRng, shuffled, type Posteriors } from '@emofuse/core';
+import { EmofuseError, indexOfIds, isSparse, makeRng, shuffled, toDense, type Posteriors } from '@emofuse/core';
 import type { DialogueIndex, ModelInputs } from '../descriptor.ts';
 import type { EmofuseModel } from '../model.ts';
 import type { EpochLog, LabelledPart, TrainData, TrainOptions, TrainResult } from '../train.ts';
@@ -50,7 +50,8 @@ export function utteranceVectors(v: UtteranceVectors, inputs: ModelInputs, ids: 
     if (v.text.kind === 'vector' || !('steps' in t)) {
       if ('steps' in t) throw new EmofuseError('expected one text vector per utterance, got word sequences', { where });
       w = t.dim;
-      idx.forEach((r, i) => out.set(t.values.subarray(r * t.dim, (r + 1) * t.dim), i * v.dim));
+      const dense = isSparse(t) ? toDense(t) : t;
+      idx.forEach((r, i) => out.set(dense.values.subarray(r * t.dim, (r + 1) * t.dim), i * v.dim));
     } else if (v.text.kind === 'mean') {
       w = t.dim;
       idx.forEach((r, i) => {

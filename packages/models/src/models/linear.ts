@@ -6,8 +6,8 @@
  * prediction, saving and loading work as for every other model.
  */
 import { z } from 'zod';
-import { EmofuseError, posInt } from '@emofuse/core';
-import { registerModel } from '../descriptor.ts';
+import { EmofuseError, isSparse, posInt, type FeatureMatrix, type SparseMatrix } from '@emofuse/core';
+import { registerModel, type ModelDescriptor, type ModelReads } from '../descriptor.ts';
 import type { EmofuseModel } from '../model.ts';
 import type { EpochLog, TrainData, TrainOptions, TrainResult } from '../train.ts';
 
@@ -32,31 +32,73 @@ export const LINEAR_DEFAULTS: LinearSlice = {
 /** Gradient infinity-norm at which L-BFGS stops (the objective is strictly convex). */
 const TOLERANCE = 1e-5;
 
-export const linear = registerModel({
-  type: 'linear',
-  summary: 'L2 logistic regression on the standardised speech functionals, C chosen on validation (paralinguistics baseline)',
-  reads: { speech: true },
-  context: 'utterance',
-  defaultEpochs: 1, // no epochs: one L-BFGS fit per C value
-  config: { key: 'linear', schema: linearSlice, defaults: LINEAR_DEFAULTS },
-  // Prediction only (training runs in plain JS): one matmul + softmax, measured in tests/models/linear.test.ts.
-  kernels: ['Add', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'],
-  build(req, t) {
-    const s = t.blocks.speechInput(req.input.speech);
-    // The weights are set by `train`; the initialiser only matters for an untrained model.
-    const out = t.tf.layers.dense({ units: req.classes.length, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(s) as typeof s;
-    return { inputs: [s], output: out };
-  },
-  train: trainLinear,
-});
+/**
+ * One linear model, three inputs: the speech functionals (`linear`), a text vector (`linear-text`:
+ * TF-IDF rows, sentence embeddings) and both side by side (`linear-early`: early fusion by
+ * concatenation). All three read `model.linear`.
+ */
+function linearModel(type: string, reads: ModelReads, summary: string, config?: ModelDescriptor['config']): ModelDescriptor {
+  return registerModel({
+    type,
+    summary,
+    reads,
+    context: 'utterance',
+    defaultEpochs: 1, // no epochs: one L-BFGS fit per C value
+    ...(config ? { config } : {}),
+    // Prediction only (training runs in plain JS): one matmul + softmax, measured in tests/models/linear.test.ts.
+    kernels: reads.text && reads.speech ? ['Add', 'ConcatV2', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'] : ['Add', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'],
+    build(req, t) {
+      const inputs = [...(reads.text ? [t.blocks.textBranch(req.input.text, t, false).t] : []), ...(reads.speech ? [t.blocks.speechInput(req.input.speech)] : [])];
+      const x = inputs.length > 1 ? t.tf.layers.concatenate({ name: 'linear_concat' }).apply(inputs) as (typeof inputs)[0] : inputs[0];
+      // The weights are set by `train`; the initialiser only matters for an untrained model.
+      const out = t.tf.layers.dense({ units: req.classes.length, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(x) as typeof x;
+      return { inputs, output: out };
+    },
+    check(q) {
+      return reads.text && q.textInput !== 'vector'
+        ? [{ key: 'features.text.source', message: `${type} reads one text vector per utterance, but features.text.source gives word sequences`, fix: 'set features.text.source: tfidf (or file, or pkl)', related: ['systems'] }]
+        : [];
+    },
+    train: trainLinear,
+  });
+}
 
-interface Part { n: number; x: Float32Array; y: Int32Array }
+export const linear = linearModel('linear', { speech: true },
+  'L2 logistic regression on the standardised speech functionals, C chosen on validation (paralinguistics baseline)',
+  { key: 'linear', schema: linearSlice, defaults: LINEAR_DEFAULTS });
+export const linearText = linearModel('linear-text', { text: 'vector' },
+  'L2 logistic regression on one text vector per utterance (TF-IDF, sentence embeddings), C chosen on validation');
+export const linearEarly = linearModel('linear-early', { text: 'vector', speech: true },
+  'L2 logistic regression on the text vector and the speech functionals side by side (early fusion), C chosen on validation');
+
+interface Part {
+  n: number;
+  y: Int32Array;
+  /** The dense columns, row-major (speech, a dense text vector; both side by side for linear-early). */
+  x: Float32Array;
+  dx: number;
+  /** A sparse text vector (TF-IDF), whose columns come first in the model's input. */
+  sparse?: SparseMatrix;
+}
 
 async function part(model: EmofuseModel, p: TrainData['train'], where: string): Promise<Part> {
-  const { hostInputs, trainingLabels } = await import('../tensors.ts');
-  const host = hostInputs(model, p.inputs, where);
-  if (host.ids.length === 0) throw new EmofuseError('has no utterances', { where });
-  return { n: host.ids.length, x: host.arrays[0].values, y: trainingLabels(host.ids, model.classes, p.labels, where) };
+  const { trainingLabels } = await import('../tensors.ts');
+  const { pickRows } = await import('@emofuse/core');
+  const ids = (p.inputs.text ?? p.inputs.speech)?.ids;
+  if (!ids?.length) throw new EmofuseError('has no utterances', { where });
+  const text = p.inputs.text && model.input.text ? p.inputs.text as FeatureMatrix | SparseMatrix : undefined;
+  const sparse = text && isSparse(text) ? pickRows(text, ids, `${where}: text`) : undefined;
+  const dense = [...(text && !sparse ? [pickRows(text as FeatureMatrix, ids, `${where}: text`)] : []), ...(model.input.speech ? [pickRows(p.inputs.speech!, ids, `${where}: speech`)] : [])];
+  const dx = dense.reduce((s, m) => s + m.dim, 0);
+  const x = new Float32Array(ids.length * dx);
+  for (let i = 0; i < ids.length; i++) {
+    let o = i * dx;
+    for (const m of dense) {
+      x.set(m.values.subarray(i * m.dim, (i + 1) * m.dim), o);
+      o += m.dim;
+    }
+  }
+  return { n: ids.length, x, dx, sparse, y: trainingLabels(ids, model.classes, p.labels, where) };
 }
 
 /** Column means and standard deviations (a constant column gets sd 1, so it stays 0). */
@@ -147,17 +189,27 @@ function rowSpace(z: Float32Array, n: number, d: number) {
 }
 
 /** Mean cross-entropy, accuracy and UA (mean recall over the classes present) of the folded solution. */
-function score(p: Part, kernel: Float32Array, bias: Float32Array, d: number, k: number) {
+function score(p: Part, kernel: Float32Array, bias: Float32Array, k: number) {
   const z = new Float64Array(k);
   const hit = new Float64Array(k);
   const count = new Float64Array(k);
+  const ds = p.sparse?.dim ?? 0;
   let loss = 0;
   let right = 0;
   for (let i = 0; i < p.n; i++) {
     for (let c = 0; c < k; c++) z[c] = bias[c];
-    for (let j = 0; j < d; j++) {
-      const v = p.x[i * d + j];
-      for (let c = 0; c < k; c++) z[c] += v * kernel[j * k + c];
+    if (p.sparse) {
+      const { indptr, indices, data } = p.sparse;
+      for (let q = indptr[i]; q < indptr[i + 1]; q++) {
+        const v = data[q];
+        const o = indices[q] * k;
+        for (let c = 0; c < k; c++) z[c] += v * kernel[o + c];
+      }
+    }
+    for (let j = 0; j < p.dx; j++) {
+      const v = p.x[i * p.dx + j];
+      const o = (ds + j) * k;
+      for (let c = 0; c < k; c++) z[c] += v * kernel[o + c];
     }
     let mx = -Infinity, arg = 0;
     for (let c = 0; c < k; c++) if (z[c] > mx) { mx = z[c]; arg = c; }
@@ -174,6 +226,31 @@ function score(p: Part, kernel: Float32Array, bias: Float32Array, d: number, k: 
 }
 
 /**
+ * The training rows as CSR for the sparse solver: the sparse text columns as they are (TF-IDF rows
+ * are already L2-normalised; centring would make them dense), then the dense columns z-scored.
+ */
+function sparseDesign(p: Part, m: { mean: Float64Array; sd: Float64Array }) {
+  const s = p.sparse!;
+  const nnz = s.indptr[p.n] + p.n * p.dx;
+  const indptr = new Int32Array(p.n + 1);
+  const indices = new Int32Array(nnz);
+  const data = new Float32Array(nnz);
+  let q = 0;
+  for (let i = 0; i < p.n; i++) {
+    for (let r = s.indptr[i]; r < s.indptr[i + 1]; r++, q++) {
+      indices[q] = s.indices[r];
+      data[q] = s.data[r];
+    }
+    for (let j = 0; j < p.dx; j++, q++) {
+      indices[q] = s.dim + j;
+      data[q] = (p.x[i * p.dx + j] - m.mean[j]) / m.sd[j];
+    }
+    indptr[i + 1] = q;
+  }
+  return { indptr, indices, data };
+}
+
+/**
  * One L-BFGS fit per C value; each is logged as one "epoch" (epoch i = the i-th C of
  * `model.linear.c`), and the C with the best validation UA (ties: the smaller C) is kept.
  */
@@ -185,37 +262,45 @@ async function trainLinear(model: EmofuseModel, data: TrainData, options: TrainO
       where: 'model.linear.c', fix: 'give a validation part (split.validFraction > 0), or a single C value, e.g. model.linear.c: [0.01]',
     });
   }
-  const { softmaxL2 } = await import('@emofuse/data');
+  const { softmaxL2, softmaxL2Sparse } = await import('@emofuse/data');
   const tf = await import('@tensorflow/tfjs');
   const tr = await part(model, data.train, `${model.type}: training data`);
   const va = data.valid ? await part(model, data.valid, `${model.type}: validation data`) : undefined;
-  const d = model.input.speech!.dim;
+  const ds = tr.sparse?.dim ?? 0;
+  const dx = tr.dx;
+  const d = ds + dx;
   const k = model.classes.length;
-  const m = moments(tr.x, tr.n, d);
-  const z = new Float32Array(tr.x.length);
-  for (let i = 0; i < tr.n; i++) for (let j = 0; j < d; j++) z[i * d + j] = (tr.x[i * d + j] - m.mean[j]) / m.sd[j];
+  const m = moments(tr.x, tr.n, dx);
+  // Sparse columns are not standardised: mean 0 and sd 1 fold them in unchanged.
+  const mAll = ds ? { mean: Float64Array.from([...new Float64Array(ds), ...m.mean]), sd: Float64Array.from([...new Float64Array(ds).fill(1), ...m.sd]) } : m;
+  const design = tr.sparse ? sparseDesign(tr, m) : undefined;
+  const z = design ? new Float32Array(0) : new Float32Array(tr.x.length);
+  if (!design) for (let i = 0; i < tr.n; i++) for (let j = 0; j < d; j++) z[i * d + j] = (tr.x[i * d + j] - m.mean[j]) / m.sd[j];
 
   const history: EpochLog[] = [];
   let best: { ua: number; epoch: number; kernel: Float32Array; bias: Float32Array } | undefined;
   let aborted = false;
-  const basis = d > tr.n ? rowSpace(z, tr.n, d) : undefined;
+  const basis = !design && d > tr.n ? rowSpace(z, tr.n, d) : undefined;
   for (const [i, c] of cfg.c.entries()) {
     if (options.signal?.aborted) { aborted = true; break; }
     const te = performance.now();
     const l2 = 1 / (c * tr.n);
     let w: ReturnType<typeof folded>;
-    if (basis) {
+    if (design) {
+      const fit = softmaxL2Sparse(design, tr.n, d, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
+      w = folded(fit.w, fit.b, mAll, d, k);
+    } else if (basis) {
       const fit = softmaxL2(basis.f, tr.n, tr.n, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
       w = folded(basis.primal(fit.w, k), fit.b, m, d, k);
     } else {
       const fit = softmaxL2(z, tr.n, d, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
       w = folded(fit.w, fit.b, m, d, k);
     }
-    const sTrain = score(tr, w.kernel, w.bias, d, k);
+    const sTrain = score(tr, w.kernel, w.bias, k);
     const log: EpochLog = { epoch: i + 1, trainLoss: sTrain.loss, trainAcc: sTrain.acc, seconds: 0 };
     let ua = sTrain.ua;
     if (va) {
-      const s = score(va, w.kernel, w.bias, d, k);
+      const s = score(va, w.kernel, w.bias, k);
       log.validLoss = s.loss;
       log.validAcc = s.acc;
       ua = s.ua;

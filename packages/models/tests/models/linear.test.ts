@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { buildModel, loadModel, modelDescriptor, predictModel, saveModel, selectBackend, trainModel } from '../../src/index.ts';
+import type { SparseMatrix } from '@emofuse/core';
 import { CLASSES, synthetic } from '../helpers.ts';
 
 const tr = synthetic(90, 1);
@@ -87,5 +88,48 @@ describe('linear with more features than rows', () => {
       e.forEach((v, c) => expect(p.probs[i * k + c]).toBeCloseTo(v / sum, 3));
     }
     m.net.dispose();
+  });
+});
+
+describe('linear-text and linear-early', () => {
+  /** The synthetic text vectors as CSR rows (their zeros dropped), as TF-IDF rows arrive. */
+  const sparse = (m: { ids: string[]; dim: number; values: Float32Array }): SparseMatrix => {
+    const indptr = new Int32Array(m.ids.length + 1);
+    const indices: number[] = [];
+    const data: number[] = [];
+    for (let i = 0; i < m.ids.length; i++) {
+      for (let j = 0; j < m.dim; j++) if (m.values[i * m.dim + j] > 0.3) { indices.push(j); data.push(m.values[i * m.dim + j]); }
+      indptr[i + 1] = indices.length;
+    }
+    return { ids: m.ids, dim: m.dim, indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+  };
+  const cfg = { linear: { c: [0.01, 1], maxIterations: 200 } } as never;
+
+  it('linear-text learns from sparse rows and predicts the same through its tfjs layer (densified)', async () => {
+    const dim = tr.textVectors.dim;
+    const m = buildModel({ type: 'linear-text', classes: CLASSES, input: { text: { kind: 'vector', dim } }, model: cfg, seed: 1 });
+    const r = await trainModel(m, { train: { inputs: { text: sparse(tr.textVectors) }, labels: tr.labels }, valid: { inputs: { text: sparse(va.textVectors) }, labels: va.labels } }, {});
+    const best = r.history[r.bestEpoch - 1];
+    const p = predictModel(m, { text: sparse(va.textVectors) });
+    // The JS scoring of the folded solution and the network agree.
+    expect(acc(p, va.labels)).toBeCloseTo(best.validAcc!, 6);
+    expect(acc(predictModel(m, { text: sparse(te.textVectors) }), te.labels)).toBeGreaterThan(0.7);
+    m.net.dispose();
+  });
+
+  it('linear-early reads a sparse text vector and the speech functionals side by side, and beats each alone', async () => {
+    const dim = tr.textVectors.dim;
+    const fit = async (type: string, input: object, inputs: (d: typeof tr) => object) => {
+      const m = buildModel({ type, classes: CLASSES, input: input as never, model: cfg, seed: 1 });
+      await trainModel(m, { train: { inputs: inputs(tr), labels: tr.labels }, valid: { inputs: inputs(va), labels: va.labels } }, {});
+      const a = acc(predictModel(m, inputs(te) as never), te.labels);
+      m.net.dispose();
+      return a;
+    };
+    // Weaker views, so the combination has room: few text columns and speech with noise.
+    const both = await fit('linear-early', { text: { kind: 'vector', dim }, speech: { dim: 40 } }, (d) => ({ text: sparse(d.textVectors), speech: d.speech }));
+    const text = await fit('linear-text', { text: { kind: 'vector', dim } }, (d) => ({ text: sparse(d.textVectors) }));
+    const speech = await fit('linear', { speech: { dim: 40 } }, (d) => ({ speech: d.speech }));
+    expect(both).toBeGreaterThanOrEqual(Math.max(text, speech));
   });
 });
