@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   Field, FixedSizeList, Float32, Int32, RecordBatch, Schema, Struct, Table, Utf8,
@@ -23,6 +23,23 @@ export interface FileStamp {
 export function fileStamp(file: string): FileStamp {
   const st = statSync(file);
   return { path: path.resolve(file), size: st.size, mtimeMs: Math.round(st.mtimeMs) };
+}
+
+/**
+ * sha256 of a file's bytes, read in 8 MiB chunks (a 4 GB FastText file never sits in memory). The
+ * cache keys a file by this, not by its path or time stamp, so a clone in another folder, or a
+ * copy of the data, finds the features already made, and an edited file never does.
+ */
+export function contentHash(file: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  const fd = openSync(file, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
 /**

@@ -99,7 +99,7 @@ describe('FeatureCache', () => {
     expect(existsSync(path.join(dir, 'x.arrow'))).toBe(false);
   });
 
-  it('builds speech keys from WAV stamps, config and opensmile version, and text keys from transcripts and embeddings', () => {
+  it('builds speech keys from WAV contents (not paths or times), config and opensmile version, and text keys from transcripts and embeddings', () => {
     const dir = tempDir();
     const wav = path.join(dir, '03a01Fa.wav');
     copyFileSync(path.join(emodbWavDir, '03a01Fa.wav'), wav);
@@ -109,9 +109,18 @@ describe('FeatureCache', () => {
     const k = featureCacheKey(inputs);
     expect(featureCacheKey(opensmileCacheInputs(us))).toBe(k);
     expect(featureCacheKey(opensmileCacheInputs(us, { config: 'eGeMAPSv02' }))).not.toBe(k);
+    // A touched file, or the same file in another folder (a second clone), keeps the key ...
     const t = statSync(wav).mtime;
     utimesSync(wav, t, new Date(t.getTime() + 5000));
-    expect(featureCacheKey(opensmileCacheInputs(us))).not.toBe(k);
+    expect(featureCacheKey(opensmileCacheInputs(us))).toBe(k);
+    const elsewhere = path.join(tempDir(), '03a01Fa.wav');
+    copyFileSync(wav, elsewhere);
+    expect(featureCacheKey(opensmileCacheInputs([utt('03a01Fa', '', { wav: elsewhere })]))).toBe(k);
+    // ... and changed bytes change it.
+    const bytes = readFileSync(wav);
+    bytes[bytes.length - 1] ^= 1;
+    writeFileSync(elsewhere, bytes);
+    expect(featureCacheKey(opensmileCacheInputs([utt('03a01Fa', '', { wav: elsewhere })]))).not.toBe(k);
 
     const emb: WordEmbeddings = { dim: 1, words: ['a'], vectors: Float32Array.from([1]), index: new Map([['a', 0]]), source: 'x.vec (10 bytes)' };
     const tk = featureCacheKey(embeddingCacheInputs([utt('u', 'hello')], emb, { mode: 'sequence', maxTokens: 50 }));

@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import { EmofuseError } from '@emofuse/core';
 import type { FeatureMatrix, Utterance } from '@emofuse/core';
 import { readWavHeader } from './wav.ts';
+import { contentHash } from '../cache.ts';
 
 /** packages/data/src/features/speech -> the repository root. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../../../..');
@@ -263,18 +264,15 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
 export function opensmileCacheInputs(utterances: readonly Utterance[], opts: Pick<OpensmileOptions, 'binary' | 'python' | 'config'> = {}): Record<string, unknown> {
   const install = locateOpensmile(opts.python);
   const configFile = resolveSmileConfig(opts.config ?? 'ComParE_2016', install);
-  const stamp = (f: string) => {
-    const st = statSync(f);
-    return { path: path.resolve(f), size: st.size, mtimeMs: Math.round(st.mtimeMs) };
-  };
+  // Content, not paths or times: a clone in another folder (or a copied corpus) hits the cache.
   const binary = opts.binary ?? install.binary;
   return {
     extractor: 'opensmile-functionals',
-    config: stamp(configFile),
+    config: contentHash(configFile),
     sink: readFileSync(FUNC_CSV_SINK, 'utf8'),
     opensmile: install.version,
-    program: binary ? stamp(binary) : stamp(SMILEXTRACT_SHIM),
-    utterances: utterances.map((u) => [u.id, u.wav && existsSync(u.wav) ? stamp(u.wav) : null]),
+    program: contentHash(binary ?? SMILEXTRACT_SHIM),
+    utterances: utterances.map((u) => [u.id, u.wav && existsSync(u.wav) ? contentHash(u.wav) : null]),
   };
 }
 
