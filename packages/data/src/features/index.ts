@@ -13,3 +13,5 @@ export { MinMaxScaler, ZScoreScaler, L2Selector, Pipeline, transformFromJSON, so
 export type { Transform, TransformJSON, MinMaxJSON, ZScoreJSON, L2SelectorJSON, L2SelectorOptions, PipelineJSON, SpeechTransformOptions } from './transforms.ts';
 export { FeatureCache, featureCacheKey, fileStamp, encodeArrow, decodeArrow, FEATURE_CACHE_VERSION } from './cache.ts';
 export type { CachedValue, FileStamp } from './cache.ts';
+export { readFeatureFile, FEATURE_FILE_FORMATS } from './files/index.ts';
+export type { FeatureFileFormat, FeatureFileOptions, FeatureTable } from './files/index.ts';
