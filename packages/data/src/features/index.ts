@@ -16,3 +16,5 @@ export { FeatureCache, featureCacheKey, fileStamp, encodeArrow, decodeArrow, FEA
 export type { CachedValue, FileStamp } from './cache.ts';
 export { TfidfVectorizer, TFIDF_DEFAULTS } from './text/tfidf.ts';
 export type { TfidfOptions, TfidfJSON } from './text/tfidf.ts';
+export { readFeatureFile, FEATURE_FILE_FORMATS } from './files/index.ts';
+export type { FeatureFileFormat, FeatureFileOptions, FeatureTable } from './files/index.ts';
