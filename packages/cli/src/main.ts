@@ -101,12 +101,15 @@ Seeds already complete in the run store with the same config fingerprint are ski
         try {
           const { previewInputs } = await import('@emofuse/data');
           preview = previewInputs(config, { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+          const { previewFeatureFiles, systemsToTrain } = await import('./pipeline/index.ts');
+          const first = preview.folds.get(config.seeds[0])?.[0];
+          if (first) preview.text += (await previewFeatureFiles(config, preview.corpus, first, systemsToTrain(config))).map((t) => `\n${t}`).join('');
         } catch (e) {
           printError(e);
           return setCode(codeFor(e, 'input'));
         }
         process.stdout.write(toResolvedYaml(config));
-        process.stderr.write(`${preview.text}\n(dry run: the corpus was read and split; no features were computed, nothing was trained or written)\n`);
+        process.stderr.write(`${preview.text}\n(dry run: the corpus was read and split, feature files checked; no features were computed, nothing was trained or written)\n`);
         return setCode(EXIT.ok);
       }
       setCode(await launchRun(config, opts, file));

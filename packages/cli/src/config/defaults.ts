@@ -12,6 +12,18 @@ import type { Config } from './schema.ts';
  * Relative paths here resolve against the repository root (see paths.ts), so
  * `../shared/data/...` means the shared data folder beside the clone.
  */
+/** `features.<modality>.file` (source: file): your own per-utterance features. */
+const FEATURE_FILE = {
+  path: null,
+  format: 'auto', // by extension; a CSV with file,start,end columns is read as openSMILE's output
+  id: 'id',
+  columns: null, // every column but the id
+  ids: null,
+  array: null,
+  // Missing cells never shrink the test set silently: the training median fills them (fitted per fold).
+  missing: 'impute',
+} as const;
+
 export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
   experiment: 'default',
   tags: {},
@@ -50,6 +62,10 @@ export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
       // Paper: the vectors are the input, not learned. true gives the model token ids and an
       // embedding table initialised from the vectors that it fine-tunes (an ablation).
       trainable: false,
+      // source tfidf: scikit-learn's TfidfVectorizer defaults with uni- and bigrams, the usual
+      // strong text baseline (50.8 UA on IEMOCAP with a logistic regression).
+      tfidf: { ngrams: [1, 2], minDf: 1, maxFeatures: null, sublinearTf: false, tokens: 'sklearn' },
+      file: { ...FEATURE_FILE },
     },
     speech: {
       source: 'opensmile', // paper: openSMILE ComParE (INTERSPEECH 2013), 6373 functionals
@@ -59,6 +75,7 @@ export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
       normalise: 'minmax', // paper: min-max normalisation
       // paper: D_S = 100. Ranking by |weight| of an L2-regularised linear model fitted on train only.
       select: 100,
+      file: { ...FEATURE_FILE },
     },
     cacheDir: '.cache/features',
   },

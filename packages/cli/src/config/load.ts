@@ -249,6 +249,11 @@ function crossFieldIssues(c: Config): CrossIssue[] {
       out.push({ key: 'features.text.trainable', message: `${cannot.join(', ')} read${cannot.length === 1 ? 's' : ''} word vectors and cannot fine-tune them`, fix: `set features.text.trainable: false, or run systems that embed their own words (${can.join(', ')})`, related: ['systems'] });
     }
   }
+  for (const mod of ['text', 'speech'] as const) {
+    if (c.features[mod].source === 'file' && c.features[mod].file.path === null) {
+      out.push({ key: `features.${mod}.file.path`, message: `features.${mod}.source is 'file' but no file is named`, fix: `set features.${mod}.file.path to your CSV, Parquet, Arrow or .npy file`, related: [`features.${mod}.source`] });
+    }
+  }
   const needsSpeech = modalitiesOf(c.systems).speech;
   for (const [mod, src] of [['text', c.features.text.source], ['speech', c.features.speech.source]] as const) {
     if (src === 'pkl' && c.corpus.type !== 'iemocap-features') {
@@ -268,7 +273,7 @@ function crossFieldIssues(c: Config): CrossIssue[] {
 
 /** What the text features of a run are: word-vector sequences, or one vector per utterance. */
 export function textInputOf(c: Pick<Config, 'features'>): 'sequence' | 'vector' {
-  return c.features.text.source === 'pkl' ? 'vector' : 'sequence';
+  return c.features.text.source === 'embeddings' ? 'sequence' : 'vector';
 }
 
 /** Input files that must exist before any work starts. */
@@ -277,6 +282,10 @@ function fileIssues(c: Config, origins: Map<string, { origin: Origin; written: u
     ['corpus.path', c.corpus.path],
     ['features.text.embeddings', isPathValue('features.text.embeddings', c.features.text.embeddings) ? c.features.text.embeddings : null],
     ['features.speech.smileBinary', c.features.speech.smileBinary],
+    ['features.text.file.path', c.features.text.source === 'file' ? c.features.text.file.path : null],
+    ['features.speech.file.path', c.features.speech.source === 'file' ? c.features.speech.file.path : null],
+    ['features.text.file.ids', c.features.text.source === 'file' && c.features.text.file.ids && isPathValue('features.text.file.ids', c.features.text.file.ids) ? c.features.text.file.ids : null],
+    ['features.speech.file.ids', c.features.speech.source === 'file' && c.features.speech.file.ids && isPathValue('features.speech.file.ids', c.features.speech.file.ids) ? c.features.speech.file.ids : null],
     ['features.speech.smileConfig', isPathValue('features.speech.smileConfig', c.features.speech.smileConfig) ? c.features.speech.smileConfig : null],
   ];
   const out: ConfigIssue[] = [];

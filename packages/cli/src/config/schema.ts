@@ -50,20 +50,32 @@ function buildSchema() {
     }),
     features: z.strictObject({
       text: z.strictObject({
-        source: oneOf(['embeddings', 'pkl']),
+        source: oneOf(['embeddings', 'pkl', 'tfidf', 'file']),
         /** 'wink' or a path to a FastText/GloVe .vec file. */
         embeddings: text,
         maxTokens: posInt,
         /** Feed token ids; the model's embedding table starts from the vectors and is fine-tuned. */
         trainable: z.boolean({ error: 'expected true or false' }),
+        /** source tfidf: word n-grams with vocabulary and idf fitted on each fold's training part. */
+        tfidf: z.strictObject({
+          ngrams: z.tuple([posInt, posInt], { error: 'expected [min, max], e.g. [1, 2]' }),
+          minDf: posInt,
+          maxFeatures: posInt.nullable(),
+          sublinearTf: z.boolean({ error: 'expected true or false' }),
+          tokens: oneOf(['sklearn', 'emofuse']),
+        }),
+        /** source file: one vector per utterance from your own file (sentence embeddings, ...). */
+        file: featureFileSchema(),
       }),
       speech: z.strictObject({
-        source: oneOf(['opensmile', 'pkl']),
+        source: oneOf(['opensmile', 'pkl', 'file']),
         smileBinary: text.nullable(),
         smileConfig: text,
         workers: posInt,
         normalise: oneOf(['minmax', 'zscore']),
         select: nonNegInt,
+        /** source file: functionals or embeddings from your own file (openSMILE CSV, Praat, .npy, Parquet). */
+        file: featureFileSchema(),
       }),
       cacheDir: text,
     }),
@@ -89,6 +101,24 @@ function buildSchema() {
   });
 }
 
+/** A feature file as a source (`features.<modality>.file`); read by @emofuse/data's readFeatureFile. */
+function featureFileSchema() {
+  return z.strictObject({
+    path: text.nullable(),
+    format: oneOf(['auto', 'csv', 'tsv', 'parquet', 'arrow', 'npy', 'npz', 'opensmile-csv']),
+    /** The id column (CSV, Parquet, Arrow); openSMILE CSVs map their `file` column's base name. */
+    id: text,
+    /** null: every column but the id; a list of names; or '/regex/' on the column names. */
+    columns: z.union([z.array(text).min(1), text], { error: "expected a list of column names or a '/regex/'" }).nullable(),
+    /** .npy: the ids file (one id a line); .npz: the ids array's name (null: 'ids'). */
+    ids: text.nullable(),
+    /** .npz: the feature array's name (null: the only 2-D one). */
+    array: text.nullable(),
+    /** impute: the training part's median per column (fitted per fold); drop: those utterances leave every system of the run; refuse: exit 2. */
+    missing: oneOf(['impute', 'drop', 'refuse']),
+  });
+}
+
 let cached: { key: string; schema: ReturnType<typeof buildSchema> } | undefined;
 
 /** The run config schema, rebuilt when a model type or fusion rule is registered. */
@@ -105,7 +135,11 @@ export type Config = z.infer<ReturnType<typeof buildSchema>>;
 export const PATH_KEYS = [
   'corpus.path',
   'features.text.embeddings',
+  'features.text.file.path',
+  'features.text.file.ids',
   'features.speech.smileBinary',
+  'features.speech.file.path',
+  'features.speech.file.ids',
   'features.speech.smileConfig',
   'features.cacheDir',
   'output.dir',
@@ -114,6 +148,8 @@ export const PATH_KEYS = [
 
 /** Values of path keys that are names, not paths. */
 export function isPathValue(key: string, value: string): boolean {
+  // .npz: `ids` names an array inside the archive, not a file.
+  if (key.endsWith('.file.ids')) return !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /\.(txt|csv|tsv|json)$/.test(value);
   if (key === 'features.text.embeddings') return value !== 'wink';
   // A bare config name ("ComParE_2016") is looked up in opensmile's config dir.
   if (key === 'features.speech.smileConfig') return value.includes('/') || value.endsWith('.conf');

@@ -23,7 +23,7 @@ import type { Config } from '../config/schema.ts';
 import { textInputOf, toResolvedYaml } from '../config/index.ts';
 import type { RunContext } from '../context.ts';
 import { collectRunEnvironment, type RunEnvironment } from '../env.ts';
-import { checkInputsAvailable, corpusFeatures, dialogueIndex, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
+import { checkInputsAvailable, corpusFeatures, dialogueIndex, featureFileParams, featureFileSummary, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
 import { gcPartials } from '../runs.ts';
 import { RunFiles } from './run-files.ts';
 import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore } from './tracking.ts';
@@ -96,7 +96,8 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
   const result: ExperimentResult = { invocation, runs: [], trackingLocation: tracker.location, parentRunId: parent.runId };
   const open: SystemRuns[] = [];
   try {
-    await parent.logParams({ ...flattenConfig(config), ...metaParams(env, backend), 'corpus.fingerprint': corpusFingerprint(usable) });
+    const firstFold = makeFolds(usable, splitOptionsFromConfig(config.split, config.seeds[0], () => undefined))[0];
+    await parent.logParams({ ...flattenConfig(config), ...metaParams(env, backend), 'corpus.fingerprint': corpusFingerprint(usable), ...featureFileParams(feats, firstFold) });
     await logText(parent, 'config.resolved.yaml', toResolvedYaml(config));
     for (const seed of config.seeds) {
       checkAborted(ctx);
@@ -132,14 +133,14 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
 
   const metrics = await buildDirAtomic(dir, async (tmp) => {
     const files = new RunFiles(tmp, corpus);
-    files.header(config, { runId, seed, invocation: inv.invocation, backend: inv.backend, meta: inv.env, oov: inv.feats.textStats ?? null, dropped: inv.feats.dropped, featureCacheHits: inv.feats.cacheHits });
+    files.header(config, { runId, seed, invocation: inv.invocation, backend: inv.backend, meta: inv.env, oov: inv.feats.textStats ?? null, dropped: inv.feats.dropped, featureCacheHits: inv.feats.cacheHits, featureFiles: featureFileSummary(inv.feats, folds) });
     const pool = new FoldPool(inv.labels);
     const fitted = new Map<string, unknown>(); // rule -> first fold's parameters (the report draws one curve)
     for (const [fi, split] of folds.entries()) {
       checkAborted(ctx);
       const fold = { name: split.fold ?? 'main', index: fi, of: folds.length, tag: folds.length > 1 ? ` fold ${split.fold} (${fi + 1}/${folds.length})` : '' };
       const inputs = foldInputs(inv.feats, split, inv.labels, config, dialogueIndex(corpus));
-      files.fold(fold.name, split, inputs.speechTransform);
+      files.fold(fold.name, split, inputs.speechTransform, inputs.textTransform);
       ctx.log(formatSplitSummary(corpus, split));
       if (fi === 0) await tracked.tagAll({ 'split.fingerprint': files.splitFingerprint(split), 'split.protocol': split.protocol });
       const posteriors = await trainSystems(inv, { seed, split, fold, inputs, tracked, files });

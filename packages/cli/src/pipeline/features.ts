@@ -6,11 +6,11 @@ import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import {
   EmofuseError, InputError, fingerprint, pickRows, writeJsonAtomic,
-  type Corpus, type FeatureMatrix, type SequenceMatrix, type Split, type TokenSequences, type Utterance,
+  type Corpus, type FeatureMatrix, type SequenceMatrix, type SparseMatrix, type Split, type TokenSequences, type Utterance,
 } from '@emofuse/core';
 import {
-  BACKOFF, FeatureCache, featureCacheKey, fileStamp, opensmileCacheInputs, corpusVocabulary, embedSequences, embedTokens, extractOpensmile, loadVecFile, loadWinkEmbeddings,
-  fitSpeechTransform, TOKENIZER_VERSION, type OovStats, type PipelineJSON,
+  BACKOFF, FeatureCache, contentHash, featureCacheKey, opensmileCacheInputs, corpusVocabulary, embedSequences, embedTokens, extractOpensmile, loadVecFile, loadWinkEmbeddings,
+  fitSpeechTransform, fileCoverage, fileFeatures, formatFileReport, MedianImputer, TfidfVectorizer, TOKENIZER_VERSION, type FileFeatures, type OovStats, type PipelineJSON, type TransformJSON, type TfidfJSON,
 } from '@emofuse/data';
 import { modalitiesOf, type DialogueIndex, type ModelInputs } from '@emofuse/models/config';
 import type { Config } from '../config/schema.ts';
@@ -18,10 +18,14 @@ import type { RunContext } from '../context.ts';
 
 export interface CorpusFeatures {
   /** Word-vector sequences (source embeddings), token ids (trainable) or utterance vectors (source pkl). */
-  text?: SequenceMatrix | TokenSequences | FeatureMatrix;
+  text?: SequenceMatrix | TokenSequences | FeatureMatrix | SparseMatrix;
   /** Raw speech features (before normalisation and selection). */
   speech?: FeatureMatrix;
   textStats?: OovStats;
+  /** source tfidf: each utterance's transcript; the vectorizer is fitted per fold on its training part. */
+  texts?: ReadonlyMap<string, string>;
+  /** Feature files read for a modality (source file), with their missing-value accounting. */
+  files: Partial<Record<'text' | 'speech', FileFeatures>>;
   /** Utterances dropped because their features could not be made (unreadable WAV, ...). */
   dropped: { id: string; reason: string }[];
   cacheHits: string[];
@@ -63,15 +67,20 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
   const need = modalitiesOf(systems);
   const cache = new FeatureCache(config.features.cacheDir, { onWarning: ctx.warn });
   cache.removeStrayTemps();
-  const out: CorpusFeatures = { dropped: [], cacheHits: [] };
+  const out: CorpusFeatures = { dropped: [], cacheHits: [], files: {} };
   const utts = corpus.utterances;
 
   if (need.text) {
     const t = config.features.text;
     if (t.source === 'pkl') {
       out.text = vectorsOf(utts, 'text');
+    } else if (t.source === 'tfidf') {
+      out.texts = new Map(utts.map((u) => [u.id, u.text]));
+      ctx.log(`text: TF-IDF of word ${t.tfidf.ngrams.join('-')}-grams, fitted on each fold's training part`);
+    } else if (t.source === 'file') {
+      out.text = await readFileSource(out, 'text', utts, config, ctx);
     } else {
-      const embedding = t.embeddings === 'wink' ? 'wink' : fileStamp(t.embeddings);
+      const embedding = t.embeddings === 'wink' ? 'wink' : contentHash(t.embeddings);
       const key = featureCacheKey({
         kind: t.trainable ? 'text-tokens' : 'text-sequences', corpus: fingerprint(utts.map((u) => [u.id, u.text])), embedding, maxTokens: t.maxTokens, tokenizer: TOKENIZER_VERSION, backoff: BACKOFF,
       });
@@ -109,6 +118,8 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
     const s = config.features.speech;
     if (s.source === 'pkl') {
       out.speech = vectorsOf(utts, 'audio');
+    } else if (s.source === 'file') {
+      out.speech = await readFileSource(out, 'speech', utts, config, ctx);
     } else {
       const withWav = utts.filter((u) => u.wav);
       // The key covers every WAV's stamp, the config file, the output sink and the opensmile version.
@@ -144,6 +155,23 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
     }
   }
   return out;
+}
+
+/** A modality's features from the user's own file, aligned with the corpus under the missing-value policy. */
+async function readFileSource(out: CorpusFeatures, modality: 'text' | 'speech', utts: readonly Utterance[], config: Config, ctx: RunContext): Promise<FeatureMatrix> {
+  const started = Date.now();
+  const f = await fileFeatures(utts.map((u) => u.id), config.features[modality].file, `features.${modality}.file`);
+  out.files[modality] = f;
+  out.dropped.push(...f.dropped);
+  ctx.log(`${modality}: ${f.matrix.ids.length} utterances x ${f.columns.length} columns from ${f.file} (${f.format}, sha256 ${f.contentHash.slice(0, 12)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (f.unknownIds.length) ctx.log(`${modality}: ${f.unknownIds.length} id(s) of the file are not in the corpus and are ignored (e.g. ${f.unknownIds.slice(0, 3).join(', ')})`);
+  const gaps = f.withMissing.length + f.noRow.length;
+  if (gaps) {
+    const what = f.policy === 'drop' ? 'they leave every system of the run' : "their cells get the fold's training median";
+    ctx.log(`${modality}: ${f.withMissing.length} utterance(s) with missing cells, ${f.noRow.length} without a row (missing: ${f.policy}: ${what})`);
+  }
+  if (f.constantColumns.length) ctx.warn(`${modality}: ${f.constantColumns.length} constant column(s) in ${f.file} carry nothing (${f.constantColumns.slice(0, 5).join(', ')})`);
+  return f.matrix;
 }
 
 /**
@@ -183,6 +211,8 @@ export interface FoldInputs {
   all: ModelInputs;
   /** Fitted speech transform, saved with the run (null without speech). */
   speechTransform: PipelineJSON | null;
+  /** Fitted text transform (TF-IDF vocabulary and idf, or a feature file's imputer), saved with the run. */
+  textTransform: TfidfJSON | TransformJSON | null;
 }
 
 /**
@@ -192,14 +222,24 @@ export interface FoldInputs {
 export function foldInputs(feats: CorpusFeatures, split: Split, labels: ReadonlyMap<string, string>, config: Config, dialogues?: DialogueIndex): FoldInputs {
   const ids = [...split.train, ...split.valid, ...split.test];
   const all: ModelInputs = { dialogues };
-  if (feats.text) all.text = pickRows(feats.text, ids);
+  let textTransform: FoldInputs['textTransform'] = null;
+  if (feats.texts) {
+    const texts = feats.texts;
+    const vec = new TfidfVectorizer(config.features.text.tfidf).fit(split.train.map((id) => texts.get(id)!));
+    all.text = vec.apply(ids, ids.map((id) => texts.get(id)!)) as SparseMatrix;
+    textTransform = vec.toJSON();
+  } else if (feats.text && feats.files.text) {
+    const imputer = new MedianImputer().fit(pickRows(feats.text as FeatureMatrix, split.train));
+    all.text = imputer.apply(pickRows(feats.text as FeatureMatrix, ids));
+    textTransform = imputer.toJSON();
+  } else if (feats.text) all.text = pickRows(feats.text, ids);
   let speechTransform: PipelineJSON | null = null;
   if (feats.speech) {
-    const pipe = fitSpeechTransform(pickRows(feats.speech, split.train), split.train.map((id) => labels.get(id)!), config.features.speech);
+    const pipe = fitSpeechTransform(pickRows(feats.speech, split.train), split.train.map((id) => labels.get(id)!), { ...config.features.speech, impute: !!feats.files.speech });
     all.speech = pipe.apply(pickRows(feats.speech, ids));
     speechTransform = pipe.toJSON();
   }
-  return { all, speechTransform };
+  return { all, speechTransform, textTransform };
 }
 
 /** Each utterance's dialogue and position in it (corpus order where the reader gives none). */
@@ -214,4 +254,45 @@ export function dialogueIndex(corpus: Corpus): DialogueIndex {
     order.set(u.id, (u as { order?: number }).order ?? n);
   }
   return { dialogue, order };
+}
+
+/** meta.json's record of each feature file: content hash, policy and, per fold, the counts per split part. */
+export function featureFileSummary(feats: CorpusFeatures, folds: readonly Split[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(feats.files).map(([modality, f]) => [modality, {
+    file: f.file, format: f.format, sha256: f.contentHash, columns: f.columns.length, missing: f.policy,
+    unknownIds: f.unknownIds.length, noRow: f.noRow.length, withMissing: f.withMissing.length, dropped: f.dropped.length,
+    folds: Object.fromEntries(folds.map((s) => [s.fold ?? 'main', fileCoverage(f, s)])),
+  }]));
+}
+
+/** The same as tracked params (flat keys; counts per split part of the first fold). */
+export function featureFileParams(feats: CorpusFeatures, split: Split): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [modality, f] of Object.entries(feats.files)) {
+    const k = `features.${modality}.file`;
+    out[`${k}.sha256`] = f.contentHash;
+    out[`${k}.unknown_ids`] = f.unknownIds.length;
+    const cov = fileCoverage(f, split);
+    for (const part of ['train', 'valid', 'test'] as const) {
+      out[`${k}.${part}.no_row`] = cov[part].noRow;
+      out[`${k}.${part}.with_missing`] = cov[part].withMissing;
+    }
+    out[`${k}.dropped`] = f.dropped.length;
+  }
+  return out;
+}
+
+/**
+ * What `run --dry-run` says about each feature file the run reads: ids matched per split part,
+ * ids unknown to the corpus, missing and constant columns (checked exactly as a run checks them).
+ */
+export async function previewFeatureFiles(config: Config, corpus: Corpus, split: Split, systems: readonly string[]): Promise<string[]> {
+  const need = modalitiesOf(systems);
+  const out: string[] = [];
+  for (const modality of ['text', 'speech'] as const) {
+    if (!need[modality] || config.features[modality].source !== 'file') continue;
+    const f = await fileFeatures(corpus.utterances.map((u) => u.id), config.features[modality].file, `features.${modality}.file`);
+    out.push(formatFileReport(f, split, `features.${modality}.file`));
+  }
+  return out;
 }

@@ -11,6 +11,8 @@ import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import type { RunContext } from '../context.ts';
 import { runExperimentImpl, fusionSystemName, type SeedRun } from './experiment.ts';
+export { systemsToTrain } from './experiment.ts';
+export { previewFeatureFiles } from './features.ts';
 import { localStoreDir } from './tracking.ts';
 
 export interface RunResult {

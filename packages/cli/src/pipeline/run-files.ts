@@ -24,9 +24,11 @@ export class RunFiles {
     return splitFingerprint(split);
   }
 
-  fold(name: string, split: Split, transform: PipelineJSON | null): void {
+  /** The fold's split and its fitted transforms: transforms/<fold>.json (speech), transforms/<fold>.text.json. */
+  fold(name: string, split: Split, transform: PipelineJSON | null, textTransform: unknown = null): void {
     writeJsonAtomic(path.join(this.dir, 'splits', `${name}.json`), { ...splitToJson(split, this.corpus), summary: summariseSplit(this.corpus, split) });
     if (transform) writeJsonAtomic(path.join(this.dir, 'transforms', `${name}.json`), transform);
+    if (textTransform) writeJsonAtomic(path.join(this.dir, 'transforms', `${name}.text.json`), textTransform);
   }
 
   /** The trained model, its training history and its posteriors of each part of the fold. */

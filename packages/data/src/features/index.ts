@@ -12,9 +12,11 @@ export type { OpensmileOptions, OpensmileResult, OpensmileInstall, ExtractFailur
 export { MedianImputer, MinMaxScaler, ZScoreScaler, L2Selector, Pipeline, transformFromJSON, fitSpeechTransform } from './transforms.ts';
 export { softmaxL2, softmaxL2Sparse, lbfgs, type SolverResult } from './solver.ts';
 export type { Transform, TransformJSON, MedianImputeJSON, MinMaxJSON, ZScoreJSON, L2SelectorJSON, L2SelectorOptions, PipelineJSON, SpeechTransformOptions } from './transforms.ts';
-export { FeatureCache, featureCacheKey, fileStamp, encodeArrow, decodeArrow, FEATURE_CACHE_VERSION } from './cache.ts';
+export { FeatureCache, contentHash, featureCacheKey, fileStamp, encodeArrow, decodeArrow, FEATURE_CACHE_VERSION } from './cache.ts';
 export type { CachedValue, FileStamp } from './cache.ts';
 export { TfidfVectorizer, TFIDF_DEFAULTS } from './text/tfidf.ts';
 export type { TfidfOptions, TfidfJSON } from './text/tfidf.ts';
 export { readFeatureFile, FEATURE_FILE_FORMATS } from './files/index.ts';
 export type { FeatureFileFormat, FeatureFileOptions, FeatureTable } from './files/index.ts';
+export { fileFeatures, alignTable, fileCoverage, formatFileReport } from './sources/file.ts';
+export type { FileFeatures, FeatureFileConfig, MissingPolicy } from './sources/file.ts';
