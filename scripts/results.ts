@@ -13,6 +13,7 @@ import { listRuns } from '@emofuse/tracking';
 import { compareSystems, meanStd } from '@emofuse/eval';
 import { readCorpus } from '@emofuse/data';
 import { loadPosteriors } from '@emofuse/models';
+import { modalitiesOf } from '@emofuse/models/config';
 import { loadReference, paperRowFor } from '@emofuse/report';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -79,11 +80,14 @@ for (const experiment of experiments) {
   }
   const weights = fusionWeights(children);
   if (weights) out.push('', weights);
-  for (const fused of systems.filter((x) => x.startsWith('late-'))) {
-    for (const single of systems.filter((x) => !x.startsWith('late-'))) out.push('', pairedTests(ofSystem(children, fused), ofSystem(children, single), `${fused} minus ${single}`));
+  // Every fused system (late fusion, or a model that reads text and speech) against every
+  // unimodal system of the run: its components, and the best unimodal system among them.
+  const fused = systems.filter(isFused);
+  for (const f of fused) {
+    for (const single of systems.filter((x) => !isFused(x))) out.push('', pairedTests(ofSystem(children, f), ofSystem(children, single), `${f} minus ${single}`));
   }
   // Baselines trained beside the text LSTM (bc-lstm takes it) are compared with it the same way.
-  if (systems.includes('text-lstm')) {
+  if (systems.includes('text-lstm') && !fused.some((x) => !x.startsWith('late-'))) {
     for (const other of systems.filter((x) => !x.startsWith('late-') && x !== 'text-lstm')) out.push('', pairedTests(ofSystem(children, other), ofSystem(children, 'text-lstm'), `${other} minus text-lstm`));
   }
   out.push('');
@@ -112,6 +116,13 @@ if (choose) {
   });
   const best = rows.reduce((a, b) => (b.valid.mean > a.valid.mean ? b : a));
   out.push('### Chosen on validation', '', `Candidates by mean validation UA: ${rows.map((r) => `${r.name} ${fmt(r.valid.mean)}`).join('; ')}. Chosen: **${best.name}**, test UA ${fmt(best.test.mean)} ± ${fmt(best.test.std)} (n = ${best.n}); test was not looked at to choose.`, '');
+}
+
+/** A late-fusion system, or a model type that reads both text and speech. */
+function isFused(system: string): boolean {
+  if (system.startsWith('late-')) return true;
+  const m = modalitiesOf([system]);
+  return m.text && m.speech;
 }
 
 function ofSystem(runs: RunRecord[], system: string): RunRecord[] {
