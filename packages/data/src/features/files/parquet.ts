@@ -75,13 +75,23 @@ export async function readParquetFeatures(file: string, shown: string, opts: Fea
     const colIndex = new Map(columns.map((c, j) => [c, j]));
 
     const badValue = (row: number, column: string, v: unknown, what: string): never => {
-      throw new InputError(`value ${JSON.stringify(typeof v === 'bigint' ? String(v) : v)} ${what}`, {
+      throw new InputError(`value ${typeof v === 'string' ? JSON.stringify(v) : String(v)} ${what}`, {
         where: `${shown}: row ${row}, column ${column}`,
         fix: what === 'is infinite' ? 'replace infinities with finite numbers, or null/NaN where the value is missing'
           : 'keep only numeric feature columns (leave others out with columns)',
       });
     };
-    const onChunk = ({ columnName, columnData, rowStart }: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
+    // hyparquet calls onChunk from promises it does not await: keep the first error and throw it after the read.
+    let failure: unknown;
+    const onChunk = (chunk: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
+      if (failure !== undefined) return;
+      try {
+        fill(chunk);
+      } catch (e) {
+        failure = e;
+      }
+    };
+    const fill = ({ columnName, columnData, rowStart }: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
       if (columnName === idColumn) {
         for (let i = 0; i < columnData.length; i++) {
           const v = columnData[i];
@@ -121,9 +131,9 @@ export async function readParquetFeatures(file: string, shown: string, opts: Fea
       try {
         await parquetRead({ file: buffer, metadata, columns: cols, compressors, onChunk });
       } catch (e) {
-        if (isEmofuseError(e)) throw e;
-        throw corrupt(shown, e);
+        failure ??= isEmofuseError(e) ? e : corrupt(shown, e);
       }
+      if (failure !== undefined) throw failure;
     };
 
     // Column chunks' compressed sizes, summed over row groups, to batch columns by bytes.
