@@ -223,7 +223,8 @@ export function readTextFeatures(
       }
       const off = store.addRow();
       const values = store.values;
-      if (hasQuote(s0, e)) {
+      const quotes = hasQuote(s0, e);
+      if (quotes && !simpleQuotes(buf, s0, e, delim)) {
         const cells = quotedRecord(s0, e);
         if (cells.length !== ncols) ragged(cells.length);
         for (let c = 0; c < ncols; c++) {
@@ -242,7 +243,18 @@ export function readTextFeatures(
           if (c >= ncols) ragged(c + 1 + countDelims(buf, s, e, delim));
           const m = map[c];
           let end: number;
-          if (m >= 0) {
+          if (quotes && s < e && buf[s] === 34) {
+            // A quoted cell without quotes or delimiters inside (R's and pyarrow's quoted ids).
+            const q = buf.indexOf(34, s + 1);
+            end = q + 1;
+            if (m === ID) addId(buf.toString('utf8', s + 1, q));
+            else if (m >= 0) {
+              const text = buf.toString('utf8', s + 1, q);
+              const v = parseCellText(text);
+              if (cell.status >= CELL_INVALID) badCell(cell.status, text, header[c]);
+              values[off + m] = v;
+            }
+          } else if (m >= 0) {
             const v = scanNumber(buf, s, e, delim);
             if (cell.status >= CELL_INVALID) badCell(cell.status, buf.toString('utf8', s, cell.end), header[c]);
             values[off + m] = v;
@@ -274,6 +286,20 @@ export function readTextFeatures(
   } finally {
     closeSync(fd);
   }
+}
+
+/** True when every quote on the line [s, e) wraps a whole cell with no quote or delimiter inside. */
+function simpleQuotes(b: Buffer, s: number, e: number, delim: number): boolean {
+  let p = b.indexOf(34, s);
+  while (p >= 0 && p < e) {
+    if (p !== s && b[p - 1] !== delim) return false;
+    const q = b.indexOf(34, p + 1);
+    if (q < 0 || q >= e || (q + 1 !== e && b[q + 1] !== delim)) return false;
+    const d = b.indexOf(delim, p + 1);
+    if (d >= 0 && d < q) return false;
+    p = b.indexOf(34, q + 1);
+  }
+  return true;
 }
 
 function countDelims(b: Uint8Array, s: number, e: number, delim: number): number {

@@ -94,6 +94,12 @@ json.dump({'missing': df.isna().sum().tolist(), 'rows': int(df.isna().any(axis=1
     expect(quoted.columns).toEqual(['a, the first', 'b']);
     expect(quoted.ids).toEqual(['x, 1', 'multi\nline']);
     expect(Array.from(quoted.values)).toEqual([2, 3, 4, 5]);
+    const mixed = await readFeatureFile({ path: textFile('m.csv', 'id,a,b\n"u3",6,"7"\n"say ""hi""",8,""\n"u5",,9\n') });
+    expect(mixed.ids).toEqual(['u3', 'say "hi"', 'u5']);
+    expect(Array.from(mixed.values)).toEqual([6, 7, 8, NaN, NaN, 9]);
+    // pyarrow's write_csv quotes every id (the fast path keeps simple quoted cells).
+    const dup = textFile('pq.csv', '"id","a"\n"u1",1\n"u2",2\n"u1",3\n');
+    expect((await catchEmofuse(() => readFeatureFile({ path: dup }))).where).toBe(`${dup}:4:id`);
   });
 
   it('reads a file far larger than its read buffer, rows split across reads, with its own id column name', async () => {
