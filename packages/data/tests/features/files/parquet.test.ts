@@ -28,6 +28,10 @@ describe.skipIf(!havePython)('readFeatureFile: Parquet written by pandas/pyarrow
     expectSameAs(await readFeatureFile({ path: f('groups.parquet') }), dir, 'groups');
   });
 
+  it('reads plain (no dictionary), data page v2 and byte-stream-split pages', async () => {
+    for (const name of ['plain', 'v2', 'v2-plain', 'bss']) expectSameAs(await readFeatureFile({ path: f(`${name}.parquet`) }), dir, 'snappy');
+  });
+
   it('reads integer columns, nullable ones too, and selects columns', async () => {
     const t = await readFeatureFile({ path: f('ints.parquet') });
     expect(t.columns).toEqual(['n', 'm']);

@@ -49,6 +49,13 @@ df.to_parquet(os.path.join(out, "gzip.parquet"), compression="gzip")
 df32 = df.set_index("id").astype("float32")
 df32.to_parquet(os.path.join(out, "float32-index.parquet"))
 expect("float32-index", df32.index, df32.columns, df32.to_numpy())
+# The page layouts the reader decodes itself or hands to hyparquet: plain (no dictionary),
+# data page v2, byte-stream-split floats; nulls from NaN in each.
+t = pa.Table.from_pandas(df, preserve_index=False)
+pq.write_table(t, os.path.join(out, "plain.parquet"), use_dictionary=False)
+pq.write_table(t, os.path.join(out, "v2.parquet"), data_page_version="2.0")
+pq.write_table(t, os.path.join(out, "v2-plain.parquet"), data_page_version="2.0", use_dictionary=False, compression="zstd")
+pq.write_table(t, os.path.join(out, "bss.parquet"), use_dictionary=False, use_byte_stream_split=[f"f{j}" for j in range(6)])
 # Several row groups (and pages), so rows land at the right offsets.
 big = frame(n=5000, d=3)
 pq.write_table(pa.Table.from_pandas(big, preserve_index=False), os.path.join(out, "groups.parquet"), row_group_size=700, data_page_size=2000)
