@@ -79,6 +79,15 @@ export function readTextFeatures(
           continue;
         }
         if (nl < 0 && pos >= len) return null;
+        if (nl < 0) {
+          // The last line has no newline: put one after it, so the row scanner stops there.
+          if (len === buf.length) {
+            const grown = Buffer.allocUnsafe(len + 1);
+            buf.copy(grown, 0, 0, len);
+            buf = grown;
+          }
+          buf[len] = 10;
+        }
         const end = nl < 0 ? len : nl;
         nextPos = nl < 0 ? len : nl + 1;
         lineNo++;
@@ -213,6 +222,42 @@ export function readTextFeatures(
       ids.push(id);
     };
 
+    /** A line with simple quoted cells, cell by cell (the slower path the row scanner hands back). */
+    const generalRow = (s0: number, e: number, off: number, values: Float32Array): void => {
+      let c = 0;
+      let s = s0;
+      for (;;) {
+        if (c >= ncols) ragged(c + 1 + countDelims(buf, s, e, delim));
+        const m = map[c];
+        let end: number;
+        if (s < e && buf[s] === 34) {
+          // A quoted cell without quotes or delimiters inside (R's and pyarrow's quoted ids).
+          const q = buf.indexOf(34, s + 1);
+          end = q + 1;
+          if (m === ID) addId(buf.toString('utf8', s + 1, q));
+          else if (m >= 0) {
+            const text = buf.toString('utf8', s + 1, q);
+            const v = parseCellText(text);
+            if (cell.status >= CELL_INVALID) badCell(cell.status, text, header[c]);
+            values[off + m] = v;
+          }
+        } else if (m >= 0) {
+          const v = scanNumber(buf, s, e, delim);
+          if (cell.status >= CELL_INVALID) badCell(cell.status, buf.toString('utf8', s, cell.end), header[c]);
+          values[off + m] = v;
+          end = cell.end;
+        } else {
+          end = buf.indexOf(delim, s);
+          if (end < 0 || end > e) end = e;
+          if (m === ID) addId(buf.toString('utf8', s, end));
+        }
+        c++;
+        if (end >= e) break;
+        s = end + 1;
+      }
+      if (c !== ncols) ragged(c);
+    };
+
     for (;;) {
       const l = nextLine();
       if (!l) break;
@@ -223,7 +268,8 @@ export function readTextFeatures(
       }
       const off = store.addRow();
       const values = store.values;
-      if (hasQuote(s0, e)) {
+      const quotes = hasQuote(s0, e);
+      if (quotes && !simpleQuotes(buf, s0, e, delim)) {
         const cells = quotedRecord(s0, e);
         if (cells.length !== ncols) ragged(cells.length);
         for (let c = 0; c < ncols; c++) {
@@ -236,27 +282,15 @@ export function readTextFeatures(
           }
         }
       } else {
-        let c = 0;
-        let s = s0;
-        for (;;) {
-          if (c >= ncols) ragged(c + 1 + countDelims(buf, s, e, delim));
-          const m = map[c];
-          let end: number;
-          if (m >= 0) {
-            const v = scanNumber(buf, s, e, delim);
-            if (cell.status >= CELL_INVALID) badCell(cell.status, buf.toString('utf8', s, cell.end), header[c]);
-            values[off + m] = v;
-            end = cell.end;
-          } else {
-            end = buf.indexOf(delim, s);
-            if (end < 0 || end > e) end = e;
-            if (m === ID) addId(buf.toString('utf8', s, end));
-          }
-          c++;
-          if (end >= e) break;
-          s = end + 1;
+        const r = scanRow(buf, s0, e, delim, map, ncols, values, off);
+        if (r === REDO) generalRow(s0, e, off, values);
+        else if (r < 0) {
+          const c = -r - 1;
+          badCell(cell.status, buf.toString('utf8', span[2], span[3]), header[c]);
+        } else {
+          if (r !== ncols) ragged(r);
+          addId(buf.toString('utf8', span[0], span[1]));
         }
-        if (c !== ncols) ragged(c);
       }
       store.countMissing(off);
       pos = nextPos;
@@ -274,6 +308,120 @@ export function readTextFeatures(
   } finally {
     closeSync(fd);
   }
+}
+
+/** What scanRow leaves behind: the id cell's [start, end), then a failed cell's [start, end). */
+const span = new Int32Array(4);
+/** scanRow's answer for a line it hands back to the cell-by-cell loop (a quoted number). */
+const REDO = -1 << 30;
+
+/**
+ * Fills one data line's feature cells into values[off..]: returns the number of cells (ncols when
+ * the line is whole), -(c + 1) when cell c is not a finite number (cell.status says why), or REDO.
+ * The line must be followed by a byte that is not a digit (its newline), so the digit loops need
+ * no bounds check. Plain decimals of up to 15 digits with an exponent within 1e±22 are exact in
+ * doubles, so mantissa * 10^e (or / 10^-e) is the correctly rounded value, as Number() gives;
+ * anything else goes through scanNumber.
+ */
+function scanRow(b: Buffer, s: number, e: number, delim: number, map: Int32Array, ncols: number, values: Float32Array, off: number): number {
+  let c = 0;
+  for (;;) {
+    if (c >= ncols) return c + 1 + countDelims(b, s, e, delim);
+    const m = map[c];
+    let end: number;
+    if (m >= 0) {
+      let i = s;
+      let ch = b[i];
+      let neg = false;
+      if (ch === 45) {
+        neg = true;
+        ch = b[++i];
+      }
+      let mant = 0;
+      let nd = 0;
+      let exp = 0;
+      while (ch >= 48 && ch <= 57) {
+        mant = mant * 10 + (ch - 48);
+        nd++;
+        ch = b[++i];
+      }
+      if (ch === 46) {
+        ch = b[++i];
+        while (ch >= 48 && ch <= 57) {
+          mant = mant * 10 + (ch - 48);
+          nd++;
+          exp--;
+          ch = b[++i];
+        }
+      }
+      if ((ch === 101 || ch === 69) && nd > 0) {
+        ch = b[++i];
+        let eneg = false;
+        if (ch === 45 || ch === 43) {
+          eneg = ch === 45;
+          ch = b[++i];
+        }
+        let ex = 0;
+        let ed = 0;
+        while (ch >= 48 && ch <= 57 && ed < 6) {
+          ex = ex * 10 + (ch - 48);
+          ed++;
+          ch = b[++i];
+        }
+        exp += eneg ? -ex : ex;
+        if (ed === 0) nd = 0;
+      }
+      let v: number;
+      if (nd > 0 && nd <= 15 && exp >= -22 && exp <= 22 && (i === e || ch === delim)) {
+        v = exp < 0 ? mant / POW10[-exp] : mant * POW10[exp];
+        if (neg) v = -v;
+        end = i;
+      } else {
+        if (b[s] === 34) return REDO;
+        v = scanNumber(b, s, e, delim);
+        if (cell.status >= CELL_INVALID) {
+          span[2] = s;
+          span[3] = cell.end;
+          return -(c + 1);
+        }
+        end = cell.end;
+      }
+      values[off + m] = v;
+    } else if (b[s] === 34 && s < e) {
+      // A quoted cell; simpleQuotes made sure it has no quote or delimiter inside.
+      end = b.indexOf(34, s + 1) + 1;
+      if (m === ID) {
+        span[0] = s + 1;
+        span[1] = end - 1;
+      }
+    } else {
+      end = b.indexOf(delim, s);
+      if (end < 0 || end > e) end = e;
+      if (m === ID) {
+        span[0] = s;
+        span[1] = end;
+      }
+    }
+    c++;
+    if (end >= e) return c;
+    s = end + 1;
+  }
+}
+
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/** True when every quote on the line [s, e) wraps a whole cell with no quote or delimiter inside. */
+function simpleQuotes(b: Buffer, s: number, e: number, delim: number): boolean {
+  let p = b.indexOf(34, s);
+  while (p >= 0 && p < e) {
+    if (p !== s && b[p - 1] !== delim) return false;
+    const q = b.indexOf(34, p + 1);
+    if (q < 0 || q >= e || (q + 1 !== e && b[q + 1] !== delim)) return false;
+    const d = b.indexOf(delim, p + 1);
+    if (d >= 0 && d < q) return false;
+    p = b.indexOf(34, q + 1);
+  }
+  return true;
 }
 
 function countDelims(b: Uint8Array, s: number, e: number, delim: number): number {
