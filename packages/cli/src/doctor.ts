@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './config/paths.ts';
+import { cloneRoot } from './config/paths.ts';
 import { gitInfo, packageVersion, pythonPath, pythonVersions } from './env.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -58,7 +58,7 @@ function versionCheck(name: string, pkg: string, required: boolean): Check {
   const v = packageVersion(pkg);
   return v
     ? { name, status: 'ok', value: v, detail: pkg }
-    : { name, status: required ? 'fail' : 'warn', value: 'missing', detail: `npm package ${pkg} not installed; run npm ci (scripts/setup.sh)` };
+    : { name, status: required ? 'fail' : 'warn', value: 'missing', detail: `npm package ${pkg} not installed; ${pkg === '@tensorflow/tfjs-node' ? 'emofuse setup backend builds it' : cloneRoot ? 'run npm ci (scripts/setup.sh)' : 'reinstall @emofuse/cli'}` };
 }
 
 function nodeCheck(): Check {
@@ -71,7 +71,7 @@ function pythonChecks(): Check[] {
   const python = pythonPath();
   const versions = pythonVersions(python);
   if (!versions) {
-    const missing = { status: 'warn' as const, value: 'missing', detail: `no usable Python at ${python}; run scripts/setup.sh or set EMOFUSE_PYTHON` };
+    const missing = { status: 'warn' as const, value: 'missing', detail: `no usable Python at ${python}; ${cloneRoot ? 'run scripts/setup.sh or set EMOFUSE_PYTHON' : 'pip install opensmile mlflow into the python3 on PATH, or set EMOFUSE_PYTHON'}` };
     return [{ name: 'python venv', ...missing }, { name: 'mlflow', ...missing }, { name: 'opensmile', ...missing }];
   }
   return [
@@ -86,7 +86,7 @@ function pythonChecks(): Check[] {
 }
 
 /** SMILExtract: on PATH, inside the opensmile package, or the data package's libSMILEapi shim; then `-h` must exit 0. */
-function smileCheck(): Check {
+function smileCheck(shim: string | null): Check {
   const python = pythonPath();
   const candidates: { cmd: string; args: string[]; label: string; test: string }[] = [];
   const onPath = spawnSync('sh', ['-c', 'command -v SMILExtract'], { encoding: 'utf8' });
@@ -99,11 +99,10 @@ function smileCheck(): Check {
       if (existsSync(bin)) candidates.push({ cmd: bin, args: ['-h'], label: bin, test: '-h exits 0' });
     }
     // opensmile 2.x on PyPI ships libSMILEapi.so but no SMILExtract; the data package wraps the library.
-    const shim = path.join(repoRoot, 'packages/data/src/features/speech/smilextract.py');
     // The shim has no -h; loading the library through ctypes, as the shim does, is the equivalent test.
     const load = 'import ctypes, os, platform, importlib.util as u; s = u.find_spec("opensmile"); ' +
       'ctypes.CDLL(os.path.join(list(s.submodule_search_locations)[0], "core", "bin", "manylinux_2_17_" + platform.machine().lower(), "libSMILEapi.so"))';
-    if (existsSync(shim)) candidates.push({ cmd: python, args: ['-c', load], label: `${path.relative(repoRoot, shim)} (shim over libSMILEapi)`, test: 'libSMILEapi loads' });
+    if (shim && existsSync(shim)) candidates.push({ cmd: python, args: ['-c', load], label: `${cloneRoot ? path.relative(cloneRoot, shim) : shim} (shim over libSMILEapi)`, test: 'libSMILEapi loads' });
   }
   if (candidates.length === 0) {
     return { name: 'SMILExtract', status: 'warn', value: 'missing', detail: 'not on PATH nor in the opensmile package; openSMILE features unavailable (pkl features still work)' };
@@ -151,7 +150,16 @@ function chromiumCheck(): Check {
       // try the next name
     }
   }
-  return { name: 'chromium', status: 'warn', value: 'missing', detail: 'report images and the browser test need it: scripts/setup.sh --browser' };
+  return { name: 'chromium', status: 'warn', value: 'missing', detail: cloneRoot ? 'report images and the browser test need it: scripts/setup.sh --browser' : 'report images need it (apt-get install chromium, or set CHROMIUM_PATH); the HTML report works without' };
+}
+
+/** The data package's SMILExtract shim, wherever that package is (src/ in the clone, dist/ installed). */
+async function shimPath(): Promise<string | null> {
+  try {
+    return ((await import('@emofuse/data')) as { SMILEXTRACT_SHIM?: string }).SMILEXTRACT_SHIM ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Everything `emofuse doctor` checks, in display order. */
@@ -166,7 +174,7 @@ export async function runDoctor(): Promise<DoctorReport> {
     versionCheck('arquero', 'arquero', true),
     versionCheck('vega-lite', 'vega-lite', true),
     ...pythonChecks(),
-    smileCheck(),
+    smileCheck(await shimPath()),
     await mlflowCheck(),
     gitCheck(),
     chromiumCheck(),

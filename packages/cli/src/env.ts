@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from './config/paths.ts';
+import { cloneRoot, repoRoot } from './config/paths.ts';
 
 /** Libraries whose version changes results or outputs; logged with every run. */
 export const TRACKED_LIBRARIES = [
@@ -32,9 +32,45 @@ export interface RunEnvironment {
   cpus: number;
 }
 
-/** The installed version of an npm package, read from its package.json (null if absent). */
-export function packageVersion(name: string, root = repoRoot): string | null {
-  const file = path.join(root, 'node_modules', name, 'package.json');
+/** Folders whose node_modules Node searches for a bare import made in `from`: `from` and every ancestor. */
+function lookupDirs(from: string): string[] {
+  const out: string[] = [];
+  for (let d = path.resolve(from); ; d = path.dirname(d)) {
+    out.push(d);
+    if (path.dirname(d) === d) return out;
+  }
+}
+
+/** The emofuse packages this CLI uses: @emofuse/x folders reachable from it (none in the clone, where tsconfig paths join them). */
+const EMOFUSE_PACKAGES = ['models', 'data', 'report', 'eval', 'tracking', 'fusion', 'core'];
+
+/**
+ * The package.json of an installed npm package as the code that imports it finds it: from this
+ * CLI's folder, then from each @emofuse package it uses (an install gives each its own
+ * dependencies; arquero and vega-lite belong to @emofuse/report, tfjs to @emofuse/models).
+ */
+export function findPackageJson(name: string, from = import.meta.dirname): string | null {
+  const starts = [from];
+  for (const p of EMOFUSE_PACKAGES) {
+    const dir = lookupDirs(from).map((d) => path.join(d, 'node_modules', '@emofuse', p)).find((d) => existsSync(path.join(d, 'package.json')));
+    if (dir) starts.push(dir);
+  }
+  for (const start of starts) {
+    for (const d of lookupDirs(start)) {
+      const file = path.join(d, 'node_modules', name, 'package.json');
+      if (existsSync(file)) return file;
+    }
+  }
+  return null;
+}
+
+/**
+ * The installed version of an npm package, read from its package.json (null if absent): under
+ * `root`/node_modules when given, else where this CLI's code resolves it (findPackageJson).
+ */
+export function packageVersion(name: string, root?: string): string | null {
+  const file = root ? path.join(root, 'node_modules', name, 'package.json') : findPackageJson(name);
+  if (!file) return null;
   try {
     return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? null;
   } catch {
