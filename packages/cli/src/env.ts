@@ -88,9 +88,33 @@ export function gitInfo(root = repoRoot): { commit: string | null; dirty: boolea
   }
 }
 
-/** The project's Python: env EMOFUSE_PYTHON, else <repo>/.venv/bin/python. */
-export function pythonPath(root = repoRoot): string {
-  return process.env.EMOFUSE_PYTHON ?? path.join(root, '.venv', 'bin', 'python');
+let pathPython: { opensmile: boolean; exe: string } | null | undefined;
+/** python3 on PATH (its sys.executable) and whether it imports opensmile; asked once per process. */
+function pathPython3(): { opensmile: boolean; exe: string } | null {
+  if (pathPython === undefined) {
+    try {
+      const out = execFileSync('python3', ['-c', "import importlib.util as u, sys; print(int(bool(u.find_spec('opensmile'))), sys.executable)"],
+        { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      pathPython = { opensmile: out.startsWith('1 '), exe: out.slice(2) };
+    } catch {
+      pathPython = null;
+    }
+  }
+  return pathPython;
+}
+
+/**
+ * The project's Python, in the order the data package uses for openSMILE: env EMOFUSE_PYTHON;
+ * python3 on PATH when it imports opensmile; the clone's .venv/bin/python; else python3 on PATH
+ * as it is (so doctor can say what it lacks), else the .venv path that is missing.
+ */
+export function pythonPath(root: string | null = cloneRoot): string {
+  if (process.env.EMOFUSE_PYTHON) return process.env.EMOFUSE_PYTHON;
+  const py3 = pathPython3();
+  if (py3?.opensmile) return py3.exe;
+  const venv = root ? path.join(root, '.venv', 'bin', 'python') : null;
+  if (venv && existsSync(venv)) return venv;
+  return py3?.exe ?? venv ?? 'python3';
 }
 
 /** Versions from the venv without importing the packages (importlib.metadata is fast). */
