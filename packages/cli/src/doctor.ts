@@ -30,7 +30,7 @@ async function backendCheck(): Promise<Check> {
     const models = (await import('@emofuse/models')) as Record<string, unknown>;
     if (typeof models.selectBackend === 'function') {
       const choice = (await (models.selectBackend as (p: string) => Promise<{ name: string; reason: string }>)('auto'));
-      return { name: 'tfjs backend', status: choice.name === 'tensorflow' ? 'ok' : 'warn', value: choice.name, detail: choice.reason };
+      return { name: 'tfjs backend', status: choice.name === 'tensorflow' ? 'ok' : 'warn', value: choice.name, detail: choice.name === 'tensorflow' ? choice.reason : `${choice.reason}; for the fast backend: emofuse setup backend` };
     }
   } catch (e) {
     return { name: 'tfjs backend', status: 'fail', value: 'none', detail: `backend selection failed: ${firstLine(e)}` };
@@ -67,6 +67,11 @@ function nodeCheck(): Check {
   return { name: 'node', status: ok ? 'ok' : 'fail', value: process.version, detail: ok ? 'needs >= 20.19' : 'needs >= 20.19 (import.meta.dirname, --import tsx)' };
 }
 
+/** How to add a Python package: the clone's requirements.txt into its venv, else pip for that python. */
+function pipHint(python: string, pkg: string): string {
+  return cloneRoot ? 'pip install -r requirements.txt into the venv' : `${python} -m pip install ${pkg} (or set EMOFUSE_PYTHON to a python that has it)`;
+}
+
 function pythonChecks(): Check[] {
   const python = pythonPath();
   const versions = pythonVersions(python);
@@ -78,10 +83,10 @@ function pythonChecks(): Check[] {
     { name: 'python venv', status: 'ok', value: versions.version, detail: python },
     versions.mlflow
       ? { name: 'mlflow', status: 'ok', value: versions.mlflow, detail: 'python package in the venv (server for tests, tracking)' }
-      : { name: 'mlflow', status: 'warn', value: 'missing', detail: 'pip install -r requirements.txt into the venv; local ./mlruns tracking still works' },
+      : { name: 'mlflow', status: 'warn', value: 'missing', detail: `${pipHint(python, 'mlflow')}; local ./mlruns tracking still works` },
     versions.opensmile
       ? { name: 'opensmile', status: 'ok', value: versions.opensmile, detail: 'python package in the venv (ComParE_2016 config, libSMILEapi)' }
-      : { name: 'opensmile', status: 'warn', value: 'missing', detail: 'pip install -r requirements.txt into the venv; speech features need it' },
+      : { name: 'opensmile', status: 'warn', value: 'missing', detail: `${pipHint(python, 'opensmile')}; speech features need it` },
   ];
 }
 
@@ -102,7 +107,7 @@ function smileCheck(shim: string | null): Check {
     // The shim has no -h; loading the library through ctypes, as the shim does, is the equivalent test.
     const load = 'import ctypes, os, platform, importlib.util as u; s = u.find_spec("opensmile"); ' +
       'ctypes.CDLL(os.path.join(list(s.submodule_search_locations)[0], "core", "bin", "manylinux_2_17_" + platform.machine().lower(), "libSMILEapi.so"))';
-    if (shim && existsSync(shim)) candidates.push({ cmd: python, args: ['-c', load], label: `${cloneRoot ? path.relative(cloneRoot, shim) : shim} (shim over libSMILEapi)`, test: 'libSMILEapi loads' });
+    if (dir && shim && existsSync(shim)) candidates.push({ cmd: python, args: ['-c', load], label: `${cloneRoot ? path.relative(cloneRoot, shim) : shim} (shim over libSMILEapi)`, test: 'libSMILEapi loads' });
   }
   if (candidates.length === 0) {
     return { name: 'SMILExtract', status: 'warn', value: 'missing', detail: 'not on PATH nor in the opensmile package; openSMILE features unavailable (pkl features still work)' };
