@@ -1,7 +1,7 @@
 // Builds one package for publishing: dist/ from scratch, tsc (tsconfig.build.json: JavaScript with
 // ./x.ts rewritten to ./x.js, plus .d.ts), then every non-TypeScript file under src/ that code reads
 // at runtime (e.g. data's smilextract.py) copied to the same place under dist/, then a check that
-// every path the package.json exports exists. Usage: node scripts/build-package.mjs <project root>
+// every path the package.json exports exists; a package's "emofuse.bundle" files are copied in too. Usage: node scripts/build-package.mjs <project root>
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -39,6 +39,19 @@ const assets = readdirSync(src, { recursive: true, withFileTypes: true })
   .filter((e) => e.isFile() && !e.name.endsWith('.ts') && !e.name.endsWith('.md'))
   .map((e) => path.relative(src, path.join(e.parentPath, e.name)));
 for (const a of assets) cpSync(path.join(src, a), path.join(dist, a));
+
+// Files from outside the package that it ships, named once in package.json "emofuse": { "bundle":
+// { "<dest in the package>": "<source, relative to the package>" } } (the CLI's example experiments
+// for `emofuse init`): copied at build time, never kept twice in git.
+for (const [dest, from] of Object.entries(manifest.emofuse?.bundle ?? {})) {
+  const source = path.resolve(dir, from);
+  if (!existsSync(source)) {
+    console.error(`build-package: ${manifest.name} bundles ${from}, which does not exist (check "emofuse.bundle" in ${path.relative(root, manifestFile)})`);
+    process.exit(1);
+  }
+  cpSync(source, path.join(dir, dest), { recursive: true });
+  assets.push(`${dest} (from ${path.relative(root, source)})`);
+}
 
 // Every export target must exist, or the tarball would install and then fail on import.
 const targets = [];

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './config/paths.ts';
+import { cloneRoot } from './config/paths.ts';
 import { gitInfo, packageVersion, pythonPath, pythonVersions } from './env.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -30,7 +30,7 @@ async function backendCheck(): Promise<Check> {
     const models = (await import('@emofuse/models')) as Record<string, unknown>;
     if (typeof models.selectBackend === 'function') {
       const choice = (await (models.selectBackend as (p: string) => Promise<{ name: string; reason: string }>)('auto'));
-      return { name: 'tfjs backend', status: choice.name === 'tensorflow' ? 'ok' : 'warn', value: choice.name, detail: choice.reason };
+      return { name: 'tfjs backend', status: choice.name === 'tensorflow' ? 'ok' : 'warn', value: choice.name, detail: choice.name === 'tensorflow' ? choice.reason : `${choice.reason}; for the fast backend: emofuse setup backend` };
     }
   } catch (e) {
     return { name: 'tfjs backend', status: 'fail', value: 'none', detail: `backend selection failed: ${firstLine(e)}` };
@@ -58,7 +58,7 @@ function versionCheck(name: string, pkg: string, required: boolean): Check {
   const v = packageVersion(pkg);
   return v
     ? { name, status: 'ok', value: v, detail: pkg }
-    : { name, status: required ? 'fail' : 'warn', value: 'missing', detail: `npm package ${pkg} not installed; run npm ci (scripts/setup.sh)` };
+    : { name, status: required ? 'fail' : 'warn', value: 'missing', detail: `npm package ${pkg} not installed; ${pkg === '@tensorflow/tfjs-node' ? 'emofuse setup backend builds it' : cloneRoot ? 'run npm ci (scripts/setup.sh)' : 'reinstall @emofuse/cli'}` };
 }
 
 function nodeCheck(): Check {
@@ -67,26 +67,31 @@ function nodeCheck(): Check {
   return { name: 'node', status: ok ? 'ok' : 'fail', value: process.version, detail: ok ? 'needs >= 20.19' : 'needs >= 20.19 (import.meta.dirname, --import tsx)' };
 }
 
+/** How to add a Python package: the clone's requirements.txt into its venv, else pip for that python. */
+function pipHint(python: string, pkg: string): string {
+  return cloneRoot ? 'pip install -r requirements.txt into the venv' : `${python} -m pip install ${pkg} (or set EMOFUSE_PYTHON to a python that has it)`;
+}
+
 function pythonChecks(): Check[] {
   const python = pythonPath();
   const versions = pythonVersions(python);
   if (!versions) {
-    const missing = { status: 'warn' as const, value: 'missing', detail: `no usable Python at ${python}; run scripts/setup.sh or set EMOFUSE_PYTHON` };
+    const missing = { status: 'warn' as const, value: 'missing', detail: `no usable Python at ${python}; ${cloneRoot ? 'run scripts/setup.sh or set EMOFUSE_PYTHON' : 'pip install opensmile mlflow into the python3 on PATH, or set EMOFUSE_PYTHON'}` };
     return [{ name: 'python venv', ...missing }, { name: 'mlflow', ...missing }, { name: 'opensmile', ...missing }];
   }
   return [
     { name: 'python venv', status: 'ok', value: versions.version, detail: python },
     versions.mlflow
       ? { name: 'mlflow', status: 'ok', value: versions.mlflow, detail: 'python package in the venv (server for tests, tracking)' }
-      : { name: 'mlflow', status: 'warn', value: 'missing', detail: 'pip install -r requirements.txt into the venv; local ./mlruns tracking still works' },
+      : { name: 'mlflow', status: 'warn', value: 'missing', detail: `${pipHint(python, 'mlflow')}; local ./mlruns tracking still works` },
     versions.opensmile
       ? { name: 'opensmile', status: 'ok', value: versions.opensmile, detail: 'python package in the venv (ComParE_2016 config, libSMILEapi)' }
-      : { name: 'opensmile', status: 'warn', value: 'missing', detail: 'pip install -r requirements.txt into the venv; speech features need it' },
+      : { name: 'opensmile', status: 'warn', value: 'missing', detail: `${pipHint(python, 'opensmile')}; speech features need it` },
   ];
 }
 
 /** SMILExtract: on PATH, inside the opensmile package, or the data package's libSMILEapi shim; then `-h` must exit 0. */
-function smileCheck(): Check {
+function smileCheck(shim: string | null): Check {
   const python = pythonPath();
   const candidates: { cmd: string; args: string[]; label: string; test: string }[] = [];
   const onPath = spawnSync('sh', ['-c', 'command -v SMILExtract'], { encoding: 'utf8' });
@@ -99,11 +104,10 @@ function smileCheck(): Check {
       if (existsSync(bin)) candidates.push({ cmd: bin, args: ['-h'], label: bin, test: '-h exits 0' });
     }
     // opensmile 2.x on PyPI ships libSMILEapi.so but no SMILExtract; the data package wraps the library.
-    const shim = path.join(repoRoot, 'packages/data/src/features/speech/smilextract.py');
     // The shim has no -h; loading the library through ctypes, as the shim does, is the equivalent test.
     const load = 'import ctypes, os, platform, importlib.util as u; s = u.find_spec("opensmile"); ' +
       'ctypes.CDLL(os.path.join(list(s.submodule_search_locations)[0], "core", "bin", "manylinux_2_17_" + platform.machine().lower(), "libSMILEapi.so"))';
-    if (existsSync(shim)) candidates.push({ cmd: python, args: ['-c', load], label: `${path.relative(repoRoot, shim)} (shim over libSMILEapi)`, test: 'libSMILEapi loads' });
+    if (dir && shim && existsSync(shim)) candidates.push({ cmd: python, args: ['-c', load], label: `${cloneRoot ? path.relative(cloneRoot, shim) : shim} (shim over libSMILEapi)`, test: 'libSMILEapi loads' });
   }
   if (candidates.length === 0) {
     return { name: 'SMILExtract', status: 'warn', value: 'missing', detail: 'not on PATH nor in the opensmile package; openSMILE features unavailable (pkl features still work)' };
@@ -151,7 +155,16 @@ function chromiumCheck(): Check {
       // try the next name
     }
   }
-  return { name: 'chromium', status: 'warn', value: 'missing', detail: 'report images and the browser test need it: scripts/setup.sh --browser' };
+  return { name: 'chromium', status: 'warn', value: 'missing', detail: cloneRoot ? 'report images and the browser test need it: scripts/setup.sh --browser' : 'report images need it (apt-get install chromium, or set CHROMIUM_PATH); the HTML report works without' };
+}
+
+/** The data package's SMILExtract shim, wherever that package is (src/ in the clone, dist/ installed). */
+async function shimPath(): Promise<string | null> {
+  try {
+    return ((await import('@emofuse/data')) as { SMILEXTRACT_SHIM?: string }).SMILEXTRACT_SHIM ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Everything `emofuse doctor` checks, in display order. */
@@ -166,7 +179,7 @@ export async function runDoctor(): Promise<DoctorReport> {
     versionCheck('arquero', 'arquero', true),
     versionCheck('vega-lite', 'vega-lite', true),
     ...pythonChecks(),
-    smileCheck(),
+    smileCheck(await shimPath()),
     await mlflowCheck(),
     gitCheck(),
     chromiumCheck(),

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from './config/paths.ts';
+import { cloneRoot, repoRoot } from './config/paths.ts';
 
 /** Libraries whose version changes results or outputs; logged with every run. */
 export const TRACKED_LIBRARIES = [
@@ -32,9 +32,45 @@ export interface RunEnvironment {
   cpus: number;
 }
 
-/** The installed version of an npm package, read from its package.json (null if absent). */
-export function packageVersion(name: string, root = repoRoot): string | null {
-  const file = path.join(root, 'node_modules', name, 'package.json');
+/** Folders whose node_modules Node searches for a bare import made in `from`: `from` and every ancestor. */
+function lookupDirs(from: string): string[] {
+  const out: string[] = [];
+  for (let d = path.resolve(from); ; d = path.dirname(d)) {
+    out.push(d);
+    if (path.dirname(d) === d) return out;
+  }
+}
+
+/** The emofuse packages this CLI uses: @emofuse/x folders reachable from it (none in the clone, where tsconfig paths join them). */
+const EMOFUSE_PACKAGES = ['models', 'data', 'report', 'eval', 'tracking', 'fusion', 'core'];
+
+/**
+ * The package.json of an installed npm package as the code that imports it finds it: from this
+ * CLI's folder, then from each @emofuse package it uses (an install gives each its own
+ * dependencies; arquero and vega-lite belong to @emofuse/report, tfjs to @emofuse/models).
+ */
+export function findPackageJson(name: string, from = import.meta.dirname): string | null {
+  const starts = [from];
+  for (const p of EMOFUSE_PACKAGES) {
+    const dir = lookupDirs(from).map((d) => path.join(d, 'node_modules', '@emofuse', p)).find((d) => existsSync(path.join(d, 'package.json')));
+    if (dir) starts.push(dir);
+  }
+  for (const start of starts) {
+    for (const d of lookupDirs(start)) {
+      const file = path.join(d, 'node_modules', name, 'package.json');
+      if (existsSync(file)) return file;
+    }
+  }
+  return null;
+}
+
+/**
+ * The installed version of an npm package, read from its package.json (null if absent): under
+ * `root`/node_modules when given, else where this CLI's code resolves it (findPackageJson).
+ */
+export function packageVersion(name: string, root?: string): string | null {
+  const file = root ? path.join(root, 'node_modules', name, 'package.json') : findPackageJson(name);
+  if (!file) return null;
   try {
     return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? null;
   } catch {
@@ -52,9 +88,33 @@ export function gitInfo(root = repoRoot): { commit: string | null; dirty: boolea
   }
 }
 
-/** The project's Python: env EMOFUSE_PYTHON, else <repo>/.venv/bin/python. */
-export function pythonPath(root = repoRoot): string {
-  return process.env.EMOFUSE_PYTHON ?? path.join(root, '.venv', 'bin', 'python');
+let pathPython: { opensmile: boolean; exe: string } | null | undefined;
+/** python3 on PATH (its sys.executable) and whether it imports opensmile; asked once per process. */
+function pathPython3(): { opensmile: boolean; exe: string } | null {
+  if (pathPython === undefined) {
+    try {
+      const out = execFileSync('python3', ['-c', "import importlib.util as u, sys; print(int(bool(u.find_spec('opensmile'))), sys.executable)"],
+        { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      pathPython = { opensmile: out.startsWith('1 '), exe: out.slice(2) };
+    } catch {
+      pathPython = null;
+    }
+  }
+  return pathPython;
+}
+
+/**
+ * The project's Python, in the order the data package uses for openSMILE: env EMOFUSE_PYTHON;
+ * python3 on PATH when it imports opensmile; the clone's .venv/bin/python; else python3 on PATH
+ * as it is (so doctor can say what it lacks), else the .venv path that is missing.
+ */
+export function pythonPath(root: string | null = cloneRoot): string {
+  if (process.env.EMOFUSE_PYTHON) return process.env.EMOFUSE_PYTHON;
+  const py3 = pathPython3();
+  if (py3?.opensmile) return py3.exe;
+  const venv = root ? path.join(root, '.venv', 'bin', 'python') : null;
+  if (venv && existsSync(venv)) return venv;
+  return py3?.exe ?? venv ?? 'python3';
 }
 
 /** Versions from the venv without importing the packages (importlib.metadata is fast). */

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { expandSweep, importPlugins, loadExperiment, loadSweep, repoRoot, toResolvedYaml } from './config/index.ts';
+import { initProject } from './init.ts';
 import { EXIT, UsageError, codeFor, printError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
@@ -31,9 +32,15 @@ function parseTags(tags: string[]): Record<string, string> {
   return out;
 }
 
+/** The data folder for this invocation: --data becomes EMOFUSE_DATA, so sweep workers inherit it. */
+function applyData(dir: string | undefined): void {
+  if (dir !== undefined) process.env.EMOFUSE_DATA = path.resolve(dir);
+}
+
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    // The CLI package's own manifest (src/ or dist/ sit beside it); released in lockstep with the rest.
+    return (JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
   }
@@ -50,6 +57,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `
 Examples:
+  $ emofuse init my-project && cd my-project       # the shipped examples in a folder of your own
   $ emofuse run                                    # the paper's defaults (text LSTM, IEMOCAP)
   $ emofuse run experiments/iemocap/late_fusion_weighted.yaml
   $ emofuse run experiments/iemocap/text_lstm.yaml --set train.epochs=5 --seed 1
@@ -60,7 +68,9 @@ Examples:
   $ emofuse doctor
 
 Exit codes: 0 ok, 1 failure, 2 bad input (configuration or usage; nothing was done), 130 interrupted.
-Configuration: defaults in packages/cli/src/config/defaults.ts; experiment YAML files hold overrides.`);
+Configuration: defaults in packages/cli/src/config/defaults.ts; experiment YAML files hold overrides.
+Data: $EMOFUSE_DATA/... in a path is the data folder: env EMOFUSE_DATA or --data (in the clone,
+../shared/data beside it).`);
 
   const runCmd = program
     .command('run')
@@ -69,10 +79,12 @@ Configuration: defaults in packages/cli/src/config/defaults.ts; experiment YAML 
     .option('--set <key=value>', 'override one config key, value as YAML (repeatable), e.g. --set train.batchSize=16', collect, [])
     .option('--seed <n>', 'run this seed only (replaces `seeds`)', parseSeed)
     .option('--dry-run', 'read and check the corpus and split, print the resolved configuration (every default filled) and the per-split class counts, and exit; nothing is trained or written')
+    .option('--data <dir>', 'the data folder that $EMOFUSE_DATA in paths means (default env EMOFUSE_DATA; in the clone ../shared/data)')
     .addHelpText('after', `
-Relative paths resolve where they were written: files inside the repository and the defaults against
+Relative paths resolve where they were written: files inside the clone and the defaults against
 the repository root (so ../shared/data/... is the shared data beside the clone); other YAML files
-against their own folder; --set values against the current directory.
+(a project made by emofuse init) against their own folder; the defaults outside the clone and
+--set values against the current directory.
 
 Each run writes runs/<experiment>/<run-id>/ (model, posteriors, split, metrics, config.resolved.yaml)
 into a temporary folder renamed at the end: an interrupted run leaves nothing that looks complete.
@@ -85,7 +97,8 @@ Examples:
   $ emofuse run experiments/emodb/speech_cnn.yaml --jobs 2  # seeds in 2 worker processes
 
 Seeds already complete in the run store with the same config fingerprint are skipped (--fresh redoes them).`)
-    .action(async (file: string | undefined, opts: { set: string[]; seed?: number; dryRun?: boolean } & LaunchFlags) => {
+    .action(async (file: string | undefined, opts: { set: string[]; seed?: number; dryRun?: boolean; data?: string } & LaunchFlags) => {
+      applyData(opts.data);
       let config;
       try {
         await importPlugins(file, opts.set);
@@ -123,6 +136,7 @@ Seeds already complete in the run store with the same config fingerprint are ski
     .option('--set <key=value>', 'override a config key at every point (repeatable)', collect, [])
     .option('--seed <n>', 'run this seed only at every point', parseSeed)
     .option('--dry-run', 'list the grid points and exit')
+    .option('--data <dir>', 'the data folder that $EMOFUSE_DATA in paths means (default env EMOFUSE_DATA)')
     .addHelpText('after', `
 The sweep chooses on validation only: a sweep file with "split: test" is refused. Every point is
 validated before the first one trains. Points run as experiment sweep-<name>, tagged with the point.
@@ -143,7 +157,8 @@ Examples:
   $ emofuse sweep resubmit runs/.sweeps/sweep-text_lstm_units-<time> --task 3
 
 Rerunning a sweep skips the (config, seed) pairs already complete in the run store.`)
-    .action(async (file: string, opts: { set: string[]; seed?: number; dryRun?: boolean } & LaunchFlags) => {
+    .action(async (file: string, opts: { set: string[]; seed?: number; dryRun?: boolean; data?: string } & LaunchFlags) => {
+      applyData(opts.data);
       let sweep, points;
       try {
         sweep = loadSweep(file);
@@ -163,6 +178,32 @@ Rerunning a sweep skips the (config, seed) pairs already complete in the run sto
     });
   addLaunchOptions(sweepCmd);
   addSweepSubcommands(sweepCmd, setCode);
+
+  program
+    .command('init')
+    .description('make a project folder: the shipped example experiments, a .gitignore for runs/, mlruns/ and .cache/, a README')
+    .argument('[dir]', 'the project folder (made if missing)', '.')
+    .option('--force', 'overwrite files of an earlier init')
+    .addHelpText('after', `
+The examples are copied so that their paths resolve from the project: files they ship with (the
+manifest example's CSV) beside them, shared data as $EMOFUSE_DATA/... (set EMOFUSE_DATA or --data).
+
+Examples:
+  $ emofuse init my-project
+  $ cd my-project && emofuse run experiments/manifest-example/cafe.yaml --set train.epochs=1`)
+    .action((dir: string, opts: { force?: boolean }) => {
+      try {
+        const r = initProject(dir, { force: opts.force });
+        process.stdout.write(`emofuse project in ${r.dir}: ${r.written.length} files written (experiments/, README.md), .gitignore ${r.gitignore}
+` +
+          `next: cd ${path.relative(process.cwd(), r.dir) || '.'} && emofuse run experiments/manifest-example/cafe.yaml --set train.epochs=1
+`);
+        setCode(EXIT.ok);
+      } catch (e) {
+        printError(e);
+        setCode(codeFor(e, 'input'));
+      }
+    });
 
   program
     .command('report')

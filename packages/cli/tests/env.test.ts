@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectRunEnvironment, packageVersion } from '../src/env.ts';
-import { repoRoot } from './helpers.ts';
+import { collectRunEnvironment, findPackageJson, packageVersion } from '../src/env.ts';
+import { repoRoot, tempDir, writeFile } from './helpers.ts';
 
 describe('collectRunEnvironment', () => {
   it('names the commit, the node version and the installed library versions', () => {
@@ -22,5 +22,26 @@ describe('collectRunEnvironment', () => {
     const meta = collectRunEnvironment();
     if (meta.python) expect(meta.python.version).toMatch(/^3\.\d+/);
     expect(packageVersion('no-such-package-emofuse')).toBeNull();
+  });
+});
+
+describe('findPackageJson', () => {
+  const tmp = tempDir();
+
+  it('finds a library where an installed @emofuse package resolves it, not under the package folder', () => {
+    // npm install -g: each tarball a top-level package with its own dependencies.
+    const lib = path.join(tmp, 'P', 'lib', 'node_modules');
+    const from = path.join(lib, '@emofuse', 'cli', 'dist');
+    writeFile(lib, '@emofuse/cli/package.json', '{"name":"@emofuse/cli","version":"0.1.0"}');
+    writeFile(lib, '@emofuse/cli/node_modules/@tensorflow/tfjs/package.json', '{"name":"@tensorflow/tfjs","version":"4.22.0"}');
+    writeFile(lib, '@emofuse/report/package.json', '{"name":"@emofuse/report","version":"0.1.0"}');
+    const arquero = writeFile(lib, '@emofuse/report/node_modules/arquero/package.json', '{"name":"arquero","version":"7.2.1"}');
+    expect(findPackageJson('@tensorflow/tfjs', from)).toBe(path.join(lib, '@emofuse/cli/node_modules/@tensorflow/tfjs/package.json'));
+    expect(findPackageJson('arquero', from)).toBe(arquero);
+    expect(findPackageJson('vega-lite', from)).toBeNull();
+  });
+
+  it('in the clone, finds the workspace node_modules', () => {
+    expect(findPackageJson('vega-lite')).toBe(path.join(repoRoot, 'node_modules/vega-lite/package.json'));
   });
 });

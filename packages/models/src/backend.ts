@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError } from '@emofuse/core';
 import { modelDescriptor, modelTypes } from './descriptor.ts';
@@ -14,12 +16,31 @@ export interface BackendChoice {
 
 let tfjsNode: Promise<boolean> | undefined;
 
+/**
+ * tfjs-node from the user's own project: `emofuse setup backend` builds it in the current folder's
+ * node_modules, which an installed emofuse (npm install -g) does not search. tfjs keeps its engine
+ * and kernel registry in one global, so a second copy of tfjs there registers into the same one.
+ */
+function requireFromCwd(): boolean {
+  createRequire(path.join(process.cwd(), 'package.json'))('@tensorflow/tfjs-node');
+  return true;
+}
+
 /** Loads tfjs-node once; false (never a crash) when it is missing or its native library fails. */
 async function loadTfjsNode(): Promise<{ ok: boolean; error?: string }> {
   let error: string | undefined;
   tfjsNode ??= import('@tensorflow/tfjs-node').then(() => true, (e: unknown) => {
-    error = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return false;
+    const first = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') {
+      error = first;
+      return false;
+    }
+    try {
+      return requireFromCwd();
+    } catch (e2) {
+      error = (e2 as { code?: string }).code === 'MODULE_NOT_FOUND' ? `${first}; none in ${path.join(process.cwd(), 'node_modules')} either` : (e2 instanceof Error ? e2.message.split('\n')[0] : String(e2));
+      return false;
+    }
   });
   const ok = await tfjsNode;
   return { ok: ok && tf.findBackend('tensorflow') !== null, error };
@@ -35,8 +56,24 @@ async function loadWasm(): Promise<string | undefined> {
   }
 }
 
+/**
+ * A backend's kernels are registered when its module is loaded, which selectBackend does. So that
+ * missingKernels answers before any backend is chosen, wasm's module (kernel registration only; the
+ * WebAssembly starts at setBackend) is loaded here when none of its kernels is registered yet.
+ */
+function ensureWasmKernels(): void {
+  if (tf.getKernelsForBackend('wasm').length > 0) return;
+  try {
+    createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    throw new EmofuseError(`cannot tell which kernels wasm has: @tensorflow/tfjs-backend-wasm does not load (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`,
+      { where: 'missingKernels', fix: 'install @tensorflow/tfjs-backend-wasm (an optional dependency of @emofuse/models)' });
+  }
+}
+
 /** Kernels the training of `models` needs that `backend` lacks (from each descriptor's list). */
 export function missingKernels(backend: string, models: readonly string[], extra: readonly string[] = []): string[] {
+  if (backend === 'wasm') ensureWasmKernels();
   const need = new Set([...models.flatMap((m) => modelDescriptor(m).kernels ?? []), ...extra]);
   return [...need].filter((k) => !tf.getKernel(k, backend)).sort();
 }
@@ -111,7 +148,7 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { mo
       return { name: 'tensorflow', reason: pref === 'auto' ? 'auto: tfjs-node (libtensorflow) loaded' : 'requested' };
     }
     const why = `tfjs-node unavailable (${node.error ?? 'backend did not register'})`;
-    if (pref === 'tensorflow') throw new EmofuseError(why, { where: 'train.backend', fix: 'run scripts/build-tfjs-node.sh (scripts/setup.sh does it), or set train.backend: auto' });
+    if (pref === 'tensorflow') throw new EmofuseError(why, { where: 'train.backend', fix: 'run `emofuse setup backend` (builds tfjs-node in this folder; in the clone scripts/setup.sh does it), or set train.backend: auto' });
     notes.push(why);
   }
   if (pref === 'auto' || pref === 'wasm') {

@@ -9,8 +9,8 @@ import type { Config } from './schema.ts';
  * packages/models/src/models/ (its `model.<slice>`), and packages/models/src/config.ts (the dense
  * head and `train:`); `emofuse run --dry-run` prints the whole resolved tree.
  *
- * Relative paths here resolve against the repository root (see paths.ts), so
- * `../shared/data/...` means the shared data folder beside the clone.
+ * Relative paths here resolve against the clone's root inside the clone, else the current
+ * directory (see paths.ts); `$EMOFUSE_DATA` is the data folder (../shared/data in the clone).
  */
 /** `features.<modality>.file` (source: file): your own per-utterance features. */
 const FEATURE_FILE = {
@@ -33,7 +33,7 @@ export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
   corpus: {
     // The metadata pickle is the one IEMOCAP file every clone has next to it (transcripts + labels + split).
     type: 'iemocap',
-    path: '../shared/data/iemocap/iemocap.pkl',
+    path: '$EMOFUSE_DATA/iemocap/iemocap.pkl', // the data folder: env EMOFUSE_DATA or --data; in the clone ../shared/data
     classes: null, // manifest only: null = the labels found, sorted
     name: null, // manifest only: null = the file name
   },

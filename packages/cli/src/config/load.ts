@@ -1,5 +1,4 @@
 import { readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic } from '@emofuse/core';
 import { closest, distance } from 'fastest-levenshtein';
@@ -7,7 +6,7 @@ import { modalitiesOf, modelDescriptor, modelTypes } from '@emofuse/models/confi
 import YAML, { LineCounter, isMap, isScalar, type Document } from 'yaml';
 import { configDefaults } from './defaults.ts';
 import { checkKeyPath, findUnknownKeys, isPlainObject } from './keys.ts';
-import { baseDirFor, displayPath, repoRoot } from './paths.ts';
+import { DATA_FIX, baseDirFor, cloneRoot, displayPath, hasDataVar, repoRoot, resolvePathValue } from './paths.ts';
 import { PATH_KEYS, configSchema, isPathValue, type Config } from './schema.ts';
 
 /** Where one layer of configuration came from; used to point error messages at the right line. */
@@ -78,7 +77,7 @@ export function readYamlLayer(file: string, what = 'experiment'): ConfigLayer {
       key: '',
       where: displayPath(abs),
       message: code === 'ENOENT' ? `${what} file not found` : code === 'EISDIR' ? `is a directory, expected a ${what} YAML file` : `cannot read ${what} file (${code})`,
-      fix: code === 'ENOENT' ? `check the path (relative to ${process.cwd()}); shipped experiments are under ${displayPath(path.join(repoRoot, 'experiments'))}/` : undefined,
+      fix: code === 'ENOENT' ? `check the path (relative to ${process.cwd()}); ${cloneRoot ? `shipped experiments are under ${displayPath(path.join(cloneRoot, 'experiments'))}/` : '`emofuse init` writes the shipped examples into experiments/'}` : undefined,
     }]);
   }
   const lines = new LineCounter();
@@ -305,7 +304,7 @@ function fileIssues(c: Config, origins: Map<string, { origin: Origin; written: u
       key,
       where: at ? whereOf(at.origin, key.split('.')) : 'config',
       message: `no such file: ${p}${written}`,
-      fix: `put the file there, or point to it: --set ${key}=/path/to/${path.basename(p)}`,
+      fix: hasDataVar(p) ? `EMOFUSE_DATA is not set: ${DATA_FIX}` : `put the file there, or point to it: --set ${key}=/path/to/${path.basename(p)}`,
     });
   }
   return out;
@@ -357,10 +356,10 @@ function getIn(obj: unknown, parts: string[]): unknown {
 
 function baseDescription(origin: Origin): string {
   switch (origin.kind) {
-    case 'defaults': return `the repository root ${repoRoot}`;
+    case 'defaults': return cloneRoot ? `the repository root ${cloneRoot}` : `the working directory ${repoRoot}`;
     case 'file': case 'sweep': {
       const base = baseDirFor({ file: origin.file });
-      return base === repoRoot ? `the repository root ${repoRoot}` : `the file's folder ${base}`;
+      return base === cloneRoot ? `the repository root ${cloneRoot}` : `the file's folder ${base}`;
     }
     case 'set': return `the working directory ${origin.cwd}`;
     default: return 'the working directory';
@@ -388,8 +387,7 @@ function resolvePaths(layer: ConfigLayer): Record<string, unknown> {
     if (!isPlainObject(parent) || typeof parent[leaf] !== 'string') continue;
     const v = parent[leaf] as string;
     if (!isPathValue(key, v)) continue;
-    const expanded = v === '~' || v.startsWith('~/') ? path.join(os.homedir(), v.slice(1)) : v;
-    parent[leaf] = path.resolve(base, expanded);
+    parent[leaf] = resolvePathValue(v, base);
   }
   return values;
 }

@@ -8,8 +8,12 @@ import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../config/paths.ts';
 import type { PlanTask } from './plan.ts';
 
-/** node and its arguments for running the CLI from source (as the `emofuse` launcher does). */
+/**
+ * node and its arguments for running this CLI: the built dist/main.js when this code is the built
+ * package (an install), else the sources through tsx (as the clone's `emofuse` launcher does).
+ */
 export function cliInvocation(): { node: string; args: string[]; env: Record<string, string> } {
+  if (import.meta.filename.endsWith('.js')) return { node: process.execPath, args: [path.resolve(import.meta.dirname, '..', 'main.js')], env: {} };
   return {
     node: process.execPath,
     args: ['--import', pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, path.join(repoRoot, 'packages/cli/src/main.ts')],

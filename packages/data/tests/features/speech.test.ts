@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { extractOpensmile, readWavHeader, locateOpensmile, SMILEXTRACT_SHIM } from '../../src/features/index.ts';
+import { defaultPython, extractOpensmile, readWavHeader, locateOpensmile, SMILEXTRACT_SHIM } from '../../src/features/index.ts';
+import { REPO_ROOT } from '../../src/features/speech/opensmile.ts';
 import type { ExtractProgress } from '../../src/features/index.ts';
 import { catchEmofuse, emodbWavDir, python, removeTempDirs, tempDir, utt } from './helpers.ts';
 
@@ -109,5 +110,30 @@ describe('extractOpensmile (ComParE_2016 through libSMILEapi from .venv)', () =>
     expect((await catchEmofuse(() => extractOpensmile(real, { config: 'NoSuchSet' }))).fix).toContain('ComParE_2016');
     expect((await catchEmofuse(() => extractOpensmile(real, { workers: 0 }))).where).toBe('features.speech.workers');
     expect((await catchEmofuse(() => extractOpensmile(real, { python: '/no/python' }))).fix).toContain('setup.sh');
+  });
+});
+
+describe('defaultPython', () => {
+  it('takes EMOFUSE_PYTHON first, else python3 with opensmile, else the clone .venv', () => {
+    const saved = process.env.EMOFUSE_PYTHON;
+    try {
+      process.env.EMOFUSE_PYTHON = '/opt/elsewhere/python';
+      expect(defaultPython()).toBe('/opt/elsewhere/python');
+      delete process.env.EMOFUSE_PYTHON;
+      const py3 = spawnSync('python3', ['-c', "import importlib.util as u, sys; print(sys.executable if u.find_spec('opensmile') else '')"], { encoding: 'utf8' }).stdout?.trim();
+      expect(defaultPython()).toBe(py3 || path.join(REPO_ROOT, '.venv', 'bin', 'python'));
+    } finally {
+      if (saved === undefined) delete process.env.EMOFUSE_PYTHON;
+      else process.env.EMOFUSE_PYTHON = saved;
+    }
+  });
+
+  it('names all three places when there is no such Python', () => {
+    expect(() => locateOpensmile(path.join(REPO_ROOT, 'no-such-python'))).toThrow(/no Python interpreter here/);
+    try {
+      locateOpensmile(path.join(REPO_ROOT, 'no-such-python'));
+    } catch (e) {
+      expect((e as { fix?: string }).fix).toMatch(/EMOFUSE_PYTHON.*python3 on PATH.*\.venv/);
+    }
   });
 });

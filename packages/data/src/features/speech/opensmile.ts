@@ -9,8 +9,17 @@ import type { FeatureMatrix, Utterance } from '@emofuse/core';
 import { readWavHeader } from './wav.ts';
 import { contentHash } from '../cache.ts';
 
-/** packages/data/src/features/speech -> the repository root. */
+/** packages/data/{src,dist}/features/speech -> the repository root (in an install: a folder under node_modules' parent). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../../../..');
+/** The clone's .venv python, when this code runs from an emofuse clone (its root package.json is "emofuse"). */
+function cloneVenvPython(): string | null {
+  try {
+    const name = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name?: string }).name;
+    return name === 'emofuse' && existsSync(path.join(REPO_ROOT, 'packages')) ? path.join(REPO_ROOT, '.venv', 'bin', 'python') : null;
+  } catch {
+    return null;
+  }
+}
 /** Our SMILExtract-compatible command over libSMILEapi (the PyPI package has no SMILExtract). */
 export const SMILEXTRACT_SHIM = path.join(import.meta.dirname, 'smilextract.py');
 /** Our output include: the functionals level as CSV (works for every config of the package). */
@@ -32,15 +41,39 @@ export interface OpensmileInstall {
 
 const installs = new Map<string, OpensmileInstall>();
 
-export function defaultPython(): string {
-  return process.env.EMOFUSE_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python');
+/** How to get a Python with opensmile, naming the three places looked at in order. */
+export const PYTHON_FIX = 'set EMOFUSE_PYTHON to a python that has opensmile, or `pip install opensmile` for the python3 on PATH' +
+  ' (in the emofuse clone, `bash scripts/setup.sh` makes .venv with it)';
+
+let pathPython: string | null | undefined;
+/** python3 on PATH when it can import opensmile (asked once per process). */
+function pathPythonWithOpensmile(): string | null {
+  if (pathPython === undefined) {
+    const r = spawnSync('python3', ['-c', "import importlib.util as u, sys; print(sys.executable) if u.find_spec('opensmile') else sys.exit(3)"], { encoding: 'utf8', timeout: 20_000 });
+    pathPython = r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+  }
+  return pathPython;
 }
 
-/** Finds the `opensmile` Python package of `python` (default `<repoRoot>/.venv/bin/python`). */
+/**
+ * The Python that runs openSMILE, in order: env EMOFUSE_PYTHON; python3 on PATH when it imports
+ * opensmile; the clone's .venv/bin/python. Throws naming all three when none applies.
+ */
+export function defaultPython(): string {
+  if (process.env.EMOFUSE_PYTHON) return process.env.EMOFUSE_PYTHON;
+  const onPath = pathPythonWithOpensmile();
+  if (onPath) return onPath;
+  const venv = cloneVenvPython();
+  if (venv && existsSync(venv)) return venv;
+  throw new EmofuseError('no Python with opensmile: EMOFUSE_PYTHON is not set, python3 on PATH cannot import opensmile' +
+    `${venv ? `, and ${venv} does not exist` : ', and this is not an emofuse clone with a .venv'}`, { where: 'openSMILE features', fix: PYTHON_FIX });
+}
+
+/** Finds the `opensmile` Python package of `python` (default: defaultPython()). */
 export function locateOpensmile(python = defaultPython()): OpensmileInstall {
   const known = installs.get(python);
   if (known) return known;
-  const fix = 'run `bash scripts/setup.sh` (creates .venv with opensmile), or set EMOFUSE_PYTHON to a python that has it';
+  const fix = PYTHON_FIX;
   if (!existsSync(python)) throw new EmofuseError('no Python interpreter here', { where: python, fix });
   const code = [
     'import importlib.util, importlib.metadata, json',
@@ -119,7 +152,7 @@ export interface ExtractFailure {
 export interface OpensmileOptions {
   /** A SMILExtract executable; default: one inside the opensmile package, else our libSMILEapi shim. */
   binary?: string;
-  /** Python with the opensmile package (default EMOFUSE_PYTHON or <repoRoot>/.venv/bin/python). */
+  /** Python with the opensmile package (default: defaultPython(), EMOFUSE_PYTHON, python3 on PATH, the clone's .venv). */
   python?: string;
   /** Config name or .conf path; default ComParE_2016 (the paper's 6373 functionals). */
   config?: string;
@@ -193,7 +226,7 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
   const workers = opts.workers ?? 2;
   if (!Number.isInteger(workers) || workers < 1) throw new EmofuseError(`workers must be a positive integer, got ${workers}`, { where: 'features.speech.workers' });
   const binary = opts.binary ?? install.binary;
-  if (binary && !existsSync(binary)) throw new EmofuseError('the SMILExtract binary does not exist', { where: binary, fix: 'set features.speech.smileBinary to null to use the one from .venv' });
+  if (binary && !existsSync(binary)) throw new EmofuseError('the SMILExtract binary does not exist', { where: binary, fix: 'set features.speech.smileBinary to null to use the opensmile Python package' });
   const program = binary ?? install.python;
   const prefix = binary ? [] : [SMILEXTRACT_SHIM];
   const timeoutMs = opts.timeoutMs ?? 120_000;
