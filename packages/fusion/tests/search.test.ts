@@ -74,8 +74,11 @@ describe('searchWeights: two systems', () => {
     expect(choice.score).toBe(scoreAt([text, joint], choice.weights));
     expect(choice.weights[0] + choice.weights[1]).toBeCloseTo(1, 15);
     expect(choice.systems).toEqual(['text-lstm', 'joint-cnn']);
-    // Fusing two useful systems must not be worse than either alone (w1 = 0 and w1 = 1 are on the grid).
-    expect(choice.score).toBeGreaterThanOrEqual(Math.max(choice.curve[0].score, choice.curve[20].score));
+    // Two useful systems with independent errors: the chosen mix is strictly better than either
+    // alone (the curve's ends, w1 = 0 and w1 = 1), so the search found an interior weight.
+    expect(choice.score).toBeGreaterThan(Math.max(choice.curve[0].score, choice.curve[20].score));
+    expect(choice.weights[0]).toBeGreaterThan(0);
+    expect(choice.weights[0]).toBeLessThan(1);
   });
 
   it('is deterministic and independent of utterance order', () => {

@@ -8,9 +8,10 @@ import { buildModel, loadModel, loadPosteriors, predict, saveModel, savePosterio
 import { CLASSES, SMALL, synthetic } from './helpers.ts';
 
 let tmp = '';
-let backend = '';
-beforeAll(async () => {
-  backend = (await selectBackend('auto')).name;
+// Chosen before the tests are collected, so a test that needs tfjs-node is skipped with a reason, not passed.
+const backend = (await selectBackend('auto')).name;
+if (backend !== 'tensorflow') console.warn(`io.test.ts: backend ${backend}, not tensorflow: the tfjs-node file-format test is skipped (build tfjs-node with scripts/setup.sh)`);
+beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'emofuse-models-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -44,8 +45,8 @@ describe('saveModel / loadModel', () => {
     });
   }
 
-  it('writes the tfjs layers format that tfjs-node itself reads', async () => {
-    if (backend !== 'tensorflow') return; // tfjs-node's file:// loader exists only with tfjs-node
+  // tfjs-node's file:// loader exists only with tfjs-node.
+  it.skipIf(backend !== 'tensorflow')('writes the tfjs layers format that tfjs-node itself reads', async () => {
     const m = buildModel({ type: 'speech-cnn', classes: CLASSES, input: { speech: { dim: 40 } }, model: SMALL, seed: 2 });
     const dir = path.join(tmp, 'speech');
     await saveModel(m, dir);
