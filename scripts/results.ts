@@ -54,7 +54,7 @@ for (const experiment of experiments) {
   // latest finished run counts. Invocations at different commits are refused: they are different code.
   const parent = parents[0];
   const commits = new Set(parents.map((r) => `${r.params['meta.git_commit']}${r.params['meta.git_dirty'] === 'true' ? '+dirty' : ''}`));
-  // Invocations at commits that differ outside the code that computes (packages/, apps/) compute the
+  // Invocations at commits whose package sources and lockfile are equal (tests or docs changed) compute the
   // same numbers: the block says so; commits that differ there are refused.
   const sameCode = commits.size > 1 && ![...commits].some((c) => c.endsWith('+dirty')) && codeDiff([...commits]).length === 0;
   if (commits.size > 1 && !sameCode) throw new EmofuseError(`experiment ${experiment} has finished invocations at several commits (${[...commits].join(', ')})`, { where: stores.join(', '), fix: 'rerun it at one commit' });
@@ -71,7 +71,7 @@ for (const experiment of experiments) {
   const minutes = parents.reduce((m, r) => m + ((r.endTime ?? r.startTime) - r.startTime) / 60000, 0);
   const p = parent.params;
   out.push(`### ${experiment}`, '');
-  out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; ${sameCode ? `commits ${[...commits].map((c) => c.slice(0, 12)).join(', ')} (they differ only outside packages/ and apps/: the same code computed every seed)` : `commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}`}; invocation${invocations.size > 1 ? 's' : ''} ${inv}${stopped.length ? ` (${stopped.map((r) => r.tags['emofuse.invocation']).join(', ')} stopped before its last seed: ${stopped.map((r) => r.status).join(', ')})` : ''}`, '');
+  out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; ${sameCode ? `commits ${[...commits].map((c) => c.slice(0, 12)).join(', ')} (their package sources and lockfile are identical: the same code computed every seed)` : `commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}`}; invocation${invocations.size > 1 ? 's' : ''} ${inv}${stopped.length ? ` (${stopped.map((r) => r.tags['emofuse.invocation']).join(', ')} stopped before its last seed: ${stopped.map((r) => r.status).join(', ')})` : ''}`, '');
   out.push('| system | n | UA | WA | F1 | paper UA / WA / F1 | valid UA |', '|:-|-:|-:|-:|-:|:-|-:|');
   for (const system of systems) {
     const rs = children.filter((r) => r.tags['emofuse.system'] === system);
@@ -129,9 +129,9 @@ function isFused(system: string): boolean {
   return m.text && m.speech;
 }
 
-/** Files under packages/ and apps/ that differ between the first commit and any other. */
+/** Source files of the packages (and the lockfile) that differ between the first commit and any other. */
 function codeDiff(commits: string[]): string[] {
-  return commits.slice(1).flatMap((c) => execFileSync('git', ['diff', '--name-only', commits[0], c, '--', 'packages', 'apps'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean));
+  return commits.slice(1).flatMap((c) => execFileSync('git', ['diff', '--name-only', commits[0], c, '--', ':(glob)packages/*/src/**', ':(glob)apps/*/src/**', 'package-lock.json'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean));
 }
 
 function ofSystem(runs: RunRecord[], system: string): RunRecord[] {
