@@ -27,10 +27,16 @@ baselines=(
   experiments/emodb/linear.yaml
   experiments/emodb/tfn.yaml
 )
+# Real speech on IEMOCAP (16 prosodic features from prosody.csv, not ComParE): the "prosody" block.
+prosody=(
+  experiments/iemocap-prosody/table2.yaml
+  experiments/iemocap-prosody/linear.yaml
+  experiments/iemocap-prosody/bc_lstm.yaml
+)
 name_of() { ./emofuse run "$1" --dry-run 2>/dev/null | sed -n 's/^experiment: //p'; }
 run_all() { for f in "$@"; do echo "== $f"; ./emofuse run "$f"; done; }
 if [ $# -gt 0 ]; then run_all "$@"; exit 0; fi
-run_all "${paper[@]}" "${baselines[@]}"
+run_all "${paper[@]}" "${baselines[@]}" "${prosody[@]}"
 ./emofuse sweep experiments/sweeps/emodb_speech_select.yaml  # D_S for speech-cnn on EmoDB, chosen on valid
 results() { TSX_TSCONFIG_PATH="$root/tsconfig.json" node --import tsx scripts/results.ts "$@"; }
 names=(); for f in "${paper[@]}"; do names+=("$(name_of "$f")"); done
@@ -39,5 +45,7 @@ names=(); for f in "${baselines[@]}"; do names+=("$(name_of "$f")"); done
 # Utterance-level text systems, the best chosen by mean validation UA (test not looked at).
 text=iemocap-bc_lstm:text-lstm,iemocap-ablation-monitor_valid_ua:text-lstm,iemocap-ablation-embeddings_trainable:text-lstm,iemocap-ablation-trainable_monitor_valid_ua:text-lstm,iemocap-text_cnn:text-cnn,iemocap-ablation-text_cnn_trainable:text-cnn
 results --section baselines --baseline iemocap-bc_lstm:text-lstm --choose "$text" "${names[@]}"
+names=(); for f in "${prosody[@]}"; do names+=("$(name_of "$f")"); done
+results --section prosody "${names[@]}"
 echo "== diagnostic text baselines (quoted in RESULTS.md, 'Reading the numbers')"
 .venv/bin/python scripts/text_baselines.py
