@@ -20,7 +20,7 @@ const store = path.join(dir, 'mlruns');
 const iemocap = path.join(sharedData, 'iemocap/utterances.csv');
 
 function emofuse(args: string[]) {
-  const r = spawnSync(launcher, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, EMOFUSE_MLRUNS: store }, timeout: 300_000 });
+  const r = spawnSync(launcher, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, EMOFUSE_MLRUNS: store }, timeout: 600_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -65,7 +65,7 @@ describe('docs/features.md example 2: a .npy of per-utterance vectors with its i
     expect(r.err).toContain('  test  1623 of 1623 utterances matched, 13 with missing cells\n');
     expect(r.err).toContain('  ids in the file unknown to the corpus: 0\n');
     expect(r.err).toContain('  missing values: 54 utterance(s), filled with the training median (fitted per fold)\n');
-  });
+  }, 300_000);
 
   it('runs linear on every utterance, missing cells imputed, above chance', () => {
     const r = emofuse(['run', example('iemocap_npy.yaml'), ...npy, ...small]);
@@ -75,7 +75,7 @@ describe('docs/features.md example 2: a .npy of per-utterance vectors with its i
     expect(meta.featureFiles.speech).toMatchObject({ format: 'npy', columns: 16, missing: 'impute', withMissing: 54, dropped: 0 });
     // Chance is 1/6; the scikit-learn reference on these 16 values reaches 36.4 UA.
     expect(metrics.linear.test.ua).toBeGreaterThan(0.3);
-  }, 300_000);
+  }, 600_000);
 });
 
 describe('docs/features.md example 3: a Parquet table written by pandas, missing: drop | refuse (IEMOCAP)', () => {
@@ -88,7 +88,7 @@ describe('docs/features.md example 3: a Parquet table written by pandas, missing
     expect(r.err).toMatch(/\n {2}fix: .*missing: impute/);
     expect(r.err).not.toMatch(/\n\s+at /);
     expect(existsSync(path.join(runs, 'iemocap-parquet_file'))).toBe(false);
-  });
+  }, 300_000);
 
   it('missing: drop takes the 54 utterances out of the run (13 of them test) and says so', () => {
     const r = emofuse(['run', example('iemocap_parquet.yaml'), ...parquet, ...small]);
@@ -99,7 +99,7 @@ describe('docs/features.md example 3: a Parquet table written by pandas, missing
     expect(meta.featureFiles.speech).toMatchObject({ format: 'parquet', missing: 'drop', dropped: 54 });
     expect(meta.featureFiles.speech.folds.main.test.utterances).toBe(1610);
     expect(metrics.linear.test.ua).toBeGreaterThan(0.3);
-  }, 300_000);
+  }, 600_000);
 });
 
 describe('docs/features.md example 1: an opensmile-python eGeMAPS CSV (EmoDB, leave one speaker out)', () => {
@@ -121,7 +121,7 @@ describe('docs/features.md example 1: an opensmile-python eGeMAPS CSV (EmoDB, le
     expect(r.err).toContain('  test  49 of 49 utterances matched, 0 with missing cells\n');
     expect(r.err).toContain('  ids in the file unknown to the corpus: 0\n');
     expect(r.err).toContain('  constant columns: 0\n');
-  });
+  }, 300_000);
 
   it('runs linear on two folds, above chance', () => {
     const r = emofuse(['run', example('emodb_egemaps.yaml'), ...csv, ...small, '--set', "split.folds=['03','08']"]);
@@ -131,5 +131,5 @@ describe('docs/features.md example 1: an opensmile-python eGeMAPS CSV (EmoDB, le
     expect(meta.featureFiles.speech).toMatchObject({ format: 'opensmile-csv', columns: 88, unknownIds: 0, noRow: 0 });
     // Chance is 1/7 (14.3%).
     expect(metrics.linear.test.ua).toBeGreaterThan(0.3);
-  }, 300_000);
+  }, 600_000);
 });
