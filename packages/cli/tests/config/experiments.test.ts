@@ -15,8 +15,9 @@ const root = path.join(repoRoot, 'experiments');
 const experiments = yamlFiles(root).filter((f) => !f.includes(`${path.sep}sweeps${path.sep}`));
 const sweeps = yamlFiles(path.join(root, 'sweeps'));
 
-// Data users bring themselves (not on these machines): only these may be missing.
-const userData = ['IEMOCAP_features_raw.pkl', 'IEMOCAP_full_release', 'crawl-300d-2M.vec'];
+// Data users bring themselves (not on these machines): only these may be missing. Feature files of
+// experiments/feature-files/ are written by its make_examples.py into .cache/feature-files/.
+const userData = ['IEMOCAP_features_raw.pkl', 'IEMOCAP_full_release', 'crawl-300d-2M.vec', `.cache${path.sep}feature-files${path.sep}`];
 
 describe('shipped experiments', () => {
   it('include the paper\'s systems and fusion rules for IEMOCAP and the EmoDB set', () => {

@@ -46,7 +46,9 @@ export interface FileFeatures {
 export async function fileFeatures(corpusIds: readonly string[], cfg: FeatureFileConfig, where: string): Promise<FileFeatures> {
   if (!cfg.path) throw new InputError('source is file but no file is named', { where: `${where}.path`, fix: `set ${where}.path` });
   const table = await readFeatureFile({
-    path: cfg.path, format: cfg.format, idColumn: cfg.id, columns: cfg.columns, ids: cfg.ids, array: cfg.array,
+    // 'id' (the config's default) is the reader's default too: left unset, an openSMILE CSV keys
+    // its rows by the `file` column as documented, instead of asking for a column named id.
+    path: cfg.path, format: cfg.format, idColumn: cfg.id === 'id' ? undefined : cfg.id, columns: cfg.columns, ids: cfg.ids, array: cfg.array,
   });
   return alignTable(table, corpusIds, cfg.missing, where);
 }
