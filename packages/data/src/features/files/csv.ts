@@ -282,6 +282,7 @@ export function readTextFeatures(
           }
         }
       } else {
+        const slowBefore = slowCells;
         const r = scanRow(buf, s0, e, delim, map, ncols, values, off);
         if (r === REDO) generalRow(s0, e, off, values);
         else if (r < 0) {
@@ -290,6 +291,10 @@ export function readTextFeatures(
         } else {
           if (r !== ncols) ragged(r);
           addId(buf.toString('utf8', span[0], span[1]));
+          if (slowCells === slowBefore) {
+            pos = nextPos;
+            continue;
+          }
         }
       }
       store.countMissing(off);
@@ -314,6 +319,8 @@ export function readTextFeatures(
 const span = new Int32Array(4);
 /** scanRow's answer for a line it hands back to the cell-by-cell loop (a quoted number). */
 const REDO = -1 << 30;
+/** Cells scanRow sent to scanNumber: only those can be NaN, so a row without any needs no missing count. */
+let slowCells = 0;
 
 /**
  * Fills one data line's feature cells into values[off..]: returns the number of cells (ncols when
@@ -378,6 +385,7 @@ function scanRow(b: Buffer, s: number, e: number, delim: number, map: Int32Array
         end = i;
       } else {
         if (b[s] === 34) return REDO;
+        slowCells++;
         v = scanNumber(b, s, e, delim);
         if (cell.status >= CELL_INVALID) {
           span[2] = s;

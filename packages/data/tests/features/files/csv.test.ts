@@ -128,6 +128,19 @@ json.dump({'missing': df.isna().sum().tolist(), 'rows': int(df.isna().any(axis=1
     expect(diff).toBe(0);
     expect(t.values.buffer.byteLength).toBeLessThanOrEqual(expected.byteLength * 1.13);
   });
+  it('grows the store when the first lines make the file look shorter than it is', async () => {
+    // 64 long lines set the size estimate; 5000 short ones follow, so the store doubles (twice).
+    const lines = ['id,a,b'];
+    for (let r = 0; r < 64; r++) lines.push(`long_id_${r},1.2345678901234,-9.8765432109876`);
+    for (let r = 0; r < 5000; r++) lines.push(`s${r},${r},-${r}`);
+    const t = await readFeatureFile({ path: textFile('grow.csv', lines.join('\n')) });
+    expect(t.ids.length).toBe(5064);
+    expect(t.values.length).toBe(5064 * 2);
+    expect(t.values[64 * 2]).toBe(0);
+    expect(t.values[5063 * 2]).toBe(4999);
+    expect(t.values[5063 * 2 + 1]).toBe(-4999);
+    expect(t.values[1]).toBe(Math.fround(-9.8765432109876));
+  });
 });
 
 describe('readFeatureFile: CSV checks', () => {
