@@ -66,6 +66,7 @@ function readFloatColumn(
     };
     let dict: DecodedArray | undefined;
     let levels = new Uint8Array(0);
+    const noNulls = md.statistics?.null_count !== undefined && Number(md.statistics.null_count) === 0;
     let row = 0;
     while (row < groupRows) {
       if (reader.offset >= bytes.length) throw new Error(`column ${name} ends after ${row} of ${groupRows} rows`);
@@ -92,7 +93,10 @@ function readFloatColumn(
           const r = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
           let nulls = 0;
           def = undefined;
-          if (maxDef > 0) {
+          if (maxDef > 0 && noNulls) {
+            // The chunk's statistics say no nulls: skip the levels (pyarrow bit-packs them, slow to decode).
+            r.offset += 4 + r.view.getUint32(0, true);
+          } else if (maxDef > 0) {
             if (levels.length < n) levels = new Uint8Array(n);
             const lv = levels.subarray(0, n);
             readRleBitPackedHybrid(r, 1, lv);
