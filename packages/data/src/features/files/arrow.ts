@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { DataType, makeVector, tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import { InputError } from '@emofuse/core';
-import { IdSet, countMissing, listNames, selectColumns } from './common.ts';
+import { IdSet, countMissing, fillByColumns, listNames, selectColumns } from './common.ts';
 import type { FeatureFileOptions, FeatureTable } from './common.ts';
 
 const FILE_MAGIC = Buffer.from('ARROW1');
@@ -76,7 +76,8 @@ export function readArrowFeatures(file: string, shown: string, opts: FeatureFile
   }
 
   const values = new Float32Array(rows * dim);
-  columns.forEach((name, j) => {
+  fillByColumns(values, rows, dim, columns.map((_, j) => j), (j, out) => {
+    const name = columns[j];
     const where = (r: number) => `${shown}: row ${r}, column ${name}`;
     let r0 = 0;
     for (const d of table.getChild(name)!.data) {
@@ -84,16 +85,16 @@ export function readArrowFeatures(file: string, shown: string, opts: FeatureFile
       const nulls = d.nullCount > 0;
       if (plain) {
         const a = d.values as Float64Array;
-        for (let i = 0, k = r0 * dim + j; i < d.length; i++, k += dim) {
+        for (let i = 0, k = r0; i < d.length; i++, k++) {
           const v = nulls && !d.getValid(i) ? NaN : a[i];
           if (v === Infinity || v === -Infinity) {
             throw new InputError(`value ${v} is infinite`, { where: where(r0 + i), fix: 'replace infinities with finite numbers, or null/NaN where the value is missing' });
           }
-          values[k] = v;
+          out[k] = v;
         }
       } else {
         const vec = makeVector(d);
-        for (let i = 0, k = r0 * dim + j; i < d.length; i++, k += dim) {
+        for (let i = 0, k = r0; i < d.length; i++, k++) {
           const v: unknown = vec.get(i);
           let x: number;
           if (v === null || v === undefined) x = NaN;
@@ -108,7 +109,7 @@ export function readArrowFeatures(file: string, shown: string, opts: FeatureFile
           if (x === Infinity || x === -Infinity) {
             throw new InputError(`value ${x} is infinite`, { where: where(r0 + i), fix: 'replace infinities with finite numbers, or null/NaN where the value is missing' });
           }
-          values[k] = x;
+          out[k] = x;
         }
       }
       r0 += d.length;

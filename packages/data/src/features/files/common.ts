@@ -199,6 +199,29 @@ export class RowStore {
   }
 }
 
+/**
+ * Fills row-major values column by column without writing one column straight into the rows
+ * (a new cache line per value, ~80 ns each on 100k x 1024): `fill` writes column j into a
+ * contiguous buffer, and BLOCK columns at a time are copied into the rows.
+ */
+export function fillByColumns(
+  values: Float32Array, rows: number, dim: number, targets: number[], fill: (k: number, out: Float32Array) => void,
+): void {
+  const BLOCK = 32;
+  const block = Array.from({ length: Math.min(BLOCK, targets.length) }, () => new Float32Array(rows));
+  for (let k0 = 0; k0 < targets.length; k0 += BLOCK) {
+    const n = Math.min(BLOCK, targets.length - k0);
+    for (let b = 0; b < n; b++) fill(k0 + b, block[b]);
+    const js = targets.slice(k0, k0 + n);
+    const contiguous = js.every((j, b) => j === js[0] + b);
+    for (let r = 0; r < rows; r++) {
+      const base = r * dim;
+      if (contiguous) for (let b = 0, at = base + js[0]; b < n; b++, at++) values[at] = block[b][r];
+      else for (let b = 0; b < n; b++) values[base + js[b]] = block[b][r];
+    }
+  }
+}
+
 /** Counts missing cells column by column over a filled row-major matrix. */
 export function countMissing(values: Float32Array, rows: number, dim: number): { missingPerColumn: number[]; rowsWithMissing: number } {
   const missingPerColumn = new Array<number>(dim).fill(0);

@@ -282,6 +282,7 @@ export function readTextFeatures(
           }
         }
       } else {
+        const slowBefore = slowCells;
         const r = scanRow(buf, s0, e, delim, map, ncols, values, off);
         if (r === REDO) generalRow(s0, e, off, values);
         else if (r < 0) {
@@ -290,6 +291,10 @@ export function readTextFeatures(
         } else {
           if (r !== ncols) ragged(r);
           addId(buf.toString('utf8', span[0], span[1]));
+          if (slowCells === slowBefore) {
+            pos = nextPos;
+            continue;
+          }
         }
       }
       store.countMissing(off);
@@ -314,6 +319,8 @@ export function readTextFeatures(
 const span = new Int32Array(4);
 /** scanRow's answer for a line it hands back to the cell-by-cell loop (a quoted number). */
 const REDO = -1 << 30;
+/** Cells scanRow sent to scanNumber: only those can be NaN, so a row without any needs no missing count. */
+let slowCells = 0;
 
 /**
  * Fills one data line's feature cells into values[off..]: returns the number of cells (ncols when
@@ -328,7 +335,7 @@ function scanRow(b: Buffer, s: number, e: number, delim: number, map: Int32Array
   for (;;) {
     if (c >= ncols) return c + 1 + countDelims(b, s, e, delim);
     const m = map[c];
-    let end: number;
+    let end = e;
     if (m >= 0) {
       let i = s;
       let ch = b[i];
@@ -371,13 +378,18 @@ function scanRow(b: Buffer, s: number, e: number, delim: number, map: Int32Array
         exp += eneg ? -ex : ex;
         if (ed === 0) nd = 0;
       }
-      let v: number;
-      if (nd > 0 && nd <= 15 && exp >= -22 && exp <= 22 && (i === e || ch === delim)) {
+      let v = NaN;
+      if (nd > 0 && nd <= 19 && exp >= -22 && exp <= 22 && (i === e || ch === delim)) {
         v = exp < 0 ? mant / POW10[-exp] : mant * POW10[exp];
         if (neg) v = -v;
+        // 16-19 digits (float64 written in full): v is within a few ulps, which decides the
+        // float32 unless v lies next to the midpoint between two float32s.
+        if (nd > 15 && nearFloat32Midpoint(v)) v = NaN;
         end = i;
-      } else {
+      }
+      if (v !== v) {
         if (b[s] === 34) return REDO;
+        slowCells++;
         v = scanNumber(b, s, e, delim);
         if (cell.status >= CELL_INVALID) {
           span[2] = s;
@@ -409,6 +421,25 @@ function scanRow(b: Buffer, s: number, e: number, delim: number, map: Int32Array
 }
 
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+
+/**
+ * True when a double computed with a few ulps of error (a 16-19 digit mantissa times a power of
+ * ten) may round to another float32 than the exact decimal does: within 32 ulps of the midpoint
+ * between its two nearest float32s (about 1 number in 2^23), or outside float32's normal range.
+ */
+function nearFloat32Midpoint(v: number): boolean {
+  const a = Math.abs(v);
+  if (!(a >= 1.2e-38 && a <= 3.4e38)) return v !== 0;
+  f32[0] = v;
+  const f = f32[0];
+  if (f === v) return false;
+  // The float32 on the other side of v: one step away from f, towards v.
+  i32[0] += (v > f) === (f > 0) ? 1 : -1;
+  const mid = (f + f32[0]) / 2;
+  return Math.abs(v - mid) <= a * 2 ** -47;
+}
 
 /** True when every quote on the line [s, e) wraps a whole cell with no quote or delimiter inside. */
 function simpleQuotes(b: Buffer, s: number, e: number, delim: number): boolean {

@@ -9,7 +9,7 @@ import { readPlain } from 'hyparquet/src/plain.js';
 import { getMaxDefinitionLevel, getMaxRepetitionLevel } from 'hyparquet/src/schema.js';
 import { compressors } from 'hyparquet-compressors';
 import { InputError, isEmofuseError } from '@emofuse/core';
-import { IdSet, countMissing, hashFile, listNames, selectColumns } from './common.ts';
+import { IdSet, countMissing, fillByColumns, hashFile, listNames, selectColumns } from './common.ts';
 import type { FeatureFileOptions, FeatureTable } from './common.ts';
 
 /** Compressed bytes of feature columns decoded per parquetRead call, to bound memory on wide files. */
@@ -66,6 +66,7 @@ function readFloatColumn(
     };
     let dict: DecodedArray | undefined;
     let levels = new Uint8Array(0);
+    const noNulls = md.statistics?.null_count !== undefined && Number(md.statistics.null_count) === 0;
     let row = 0;
     while (row < groupRows) {
       if (reader.offset >= bytes.length) throw new Error(`column ${name} ends after ${row} of ${groupRows} rows`);
@@ -92,7 +93,10 @@ function readFloatColumn(
           const r = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
           let nulls = 0;
           def = undefined;
-          if (maxDef > 0) {
+          if (maxDef > 0 && noNulls) {
+            // The chunk's statistics say no nulls: skip the levels (pyarrow bit-packs them, slow to decode).
+            r.offset += 4 + r.view.getUint32(0, true);
+          } else if (maxDef > 0) {
             if (levels.length < n) levels = new Uint8Array(n);
             const lv = levels.subarray(0, n);
             readRleBitPackedHybrid(r, 1, lv);
@@ -255,32 +259,19 @@ export async function readParquetFeatures(file: string, shown: string, opts: Fea
       }
     }
     await read([idColumn]);
-    // Float columns are decoded BLOCK at a time into column buffers, then copied into the rows
-    // a block-wide strip at a time: writing one column straight into the row-major matrix
-    // touches a new cache line per value (80 ns each on 100k x 1024).
+    // Float columns are decoded into column buffers and copied into the rows a block at a time.
     const other: string[] = [];
     // The schema path of a top-level column: [root, column] (hyparquet's getSchemaPath rebuilds the tree per call).
     const pathOf = new Map(schema.children.map((n) => [n.element.name, [schema, n]]));
     const floats = columns.map((c, j) => [c, j] as const).filter(([c]) => isFlatFloat(pathOf.get(c)!) || (other.push(c), false));
-    const BLOCK = 32;
-    const block = Array.from({ length: Math.min(BLOCK, floats.length) }, () => new Float32Array(rows));
-    for (let b0 = 0; b0 < floats.length; b0 += BLOCK) {
-      const part = floats.slice(b0, b0 + BLOCK);
-      part.forEach(([c], b) => {
-        try {
-          readFloatColumn(buffer, metadata, pathOf.get(c)!, block[b], (row, v) => badValue(row, c, v, 'is infinite'));
-        } catch (e) {
-          throw isEmofuseError(e) ? e : corrupt(shown, e);
-        }
-      });
-      const js = part.map(([, j]) => j);
-      const contiguous = js.every((j, b) => j === js[0] + b);
-      for (let r = 0; r < rows; r++) {
-        const base = r * dim;
-        if (contiguous) for (let b = 0, at = base + js[0]; b < part.length; b++, at++) values[at] = block[b][r];
-        else for (let b = 0; b < part.length; b++) values[base + js[b]] = block[b][r];
+    fillByColumns(values, rows, dim, floats.map(([, j]) => j), (k, out) => {
+      const c = floats[k][0];
+      try {
+        readFloatColumn(buffer, metadata, pathOf.get(c)!, out, (row, v) => badValue(row, c, v, 'is infinite'));
+      } catch (e) {
+        throw isEmofuseError(e) ? e : corrupt(shown, e);
       }
-    }
+    });
     for (let s = 0; s < other.length;) {
       let e = s;
       let bytes = 0;

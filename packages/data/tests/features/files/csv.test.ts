@@ -66,6 +66,18 @@ json.dump({'missing': df.isna().sum().tolist(), 'rows': int(df.isna().any(axis=1
       const forms = [String(v), v.toExponential(Math.floor(rng() * 12)), v.toFixed(Math.floor(rng() * 8)), v.toPrecision(1 + Math.floor(rng() * 20)), String(Math.fround(v))];
       cells.push(forms[i % forms.length]);
     }
+    // Float64 written in full (16-19 digits), the fast path's near-midpoint guard, and float32 midpoints themselves.
+    for (let i = 0; i < 20000; i++) {
+      const v = (rng() - 0.5) * 10 ** Math.floor(rng() * 16 - 8);
+      cells.push(i % 2 ? String(v) : v.toPrecision(16 + (i % 4)));
+    }
+    const f = new Float32Array(2);
+    for (let i = 0; i < 200; i++) {
+      f[0] = (rng() - 0.5) * 1000;
+      f[1] = f[0] + Math.sign(f[0]) * Math.abs(f[0]) * 2 ** -23;
+      const mid = (f[0] + f[1]) / 2;
+      cells.push(mid.toPrecision(17), (mid * (1 + 2 ** -52)).toPrecision(19), (mid * (1 - 2 ** -52)).toPrecision(19));
+    }
     cells.push('0', '-0', '+1.5', '.5', '5.', '1E5', '1e+5', '1e-5', '00012', '123456789012345678901234567890', '0.000000000000000000000000000001', ' 2.5 ', '3.4028235e38', '1e-50');
     const dim = 10;
     while (cells.length % dim) cells.push('1');
@@ -127,6 +139,19 @@ json.dump({'missing': df.isna().sum().tolist(), 'rows': int(df.isna().any(axis=1
     expect(t.values.length).toBe(expected.length);
     expect(diff).toBe(0);
     expect(t.values.buffer.byteLength).toBeLessThanOrEqual(expected.byteLength * 1.13);
+  });
+  it('grows the store when the first lines make the file look shorter than it is', async () => {
+    // 64 long lines set the size estimate; 5000 short ones follow, so the store doubles (twice).
+    const lines = ['id,a,b'];
+    for (let r = 0; r < 64; r++) lines.push(`long_id_${r},1.2345678901234,-9.8765432109876`);
+    for (let r = 0; r < 5000; r++) lines.push(`s${r},${r},-${r}`);
+    const t = await readFeatureFile({ path: textFile('grow.csv', lines.join('\n')) });
+    expect(t.ids.length).toBe(5064);
+    expect(t.values.length).toBe(5064 * 2);
+    expect(t.values[64 * 2]).toBe(0);
+    expect(t.values[5063 * 2]).toBe(4999);
+    expect(t.values[5063 * 2 + 1]).toBe(-4999);
+    expect(t.values[1]).toBe(Math.fround(-9.8765432109876));
   });
 });
 
