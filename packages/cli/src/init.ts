@@ -30,6 +30,12 @@ export function examplesDir(): string | null {
  * experiments/, e.g. `sweeps/text_lstm_units.yaml`.
  */
 export function projectCopy(text: string, rel: string): string {
+  if (/\.md$/i.test(rel)) {
+    // The clone's notes on these files, with the one rule that differs here said first.
+    return `> Copied by \`emofuse init\`. In this project, relative paths in these files resolve against each file's own folder,\n` +
+      `> and \`$EMOFUSE_DATA/...\` (the clone's \`../shared/data/...\`) is your data folder (env EMOFUSE_DATA or --data).\n\n` +
+      text.replace(/\.\/emofuse /g, 'emofuse ');
+  }
   if (!/\.ya?ml$/i.test(rel)) return text;
   const from = path.posix.dirname(path.posix.join('experiments', rel));
   return text.split('\n').map((line) => {

@@ -76,6 +76,9 @@ describe('emofuse init', () => {
       '  path: ../manifest-example/cafe.csv   # relative to this file',
     ]);
     expect(projectCopy('x: experiments/a.csv', 'a.csv')).toBe('x: experiments/a.csv'); // data files are copied as they are
+    const notes = projectCopy('See `./emofuse run x.yaml --dry-run`.', 'README.md');
+    expect(notes).toMatch(/^> Copied by `emofuse init`.*own folder/);
+    expect(notes.endsWith('See `emofuse run x.yaml --dry-run`.')).toBe(true);
   });
 
   // The proof that the rewrite is right: each copy resolves to the same configuration as the
