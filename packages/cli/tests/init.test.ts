@@ -32,6 +32,7 @@ describe('emofuse init', () => {
     expect(readFileSync(path.join(r.dir, '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['runs/', 'mlruns/', '.cache/']));
     expect(readFileSync(path.join(r.dir, 'README.md'), 'utf8')).toContain('emofuse run experiments/');
     expect(r.gitignore).toBe('written');
+    expect(JSON.parse(readFileSync(path.join(r.dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'p1', private: true });
   });
 
   it('refuses to overwrite an earlier init (exit 2, nothing changed) unless --force', async () => {
