@@ -2,6 +2,8 @@
 # Builds @tensorflow/tfjs-node's native binding offline, against the TensorFlow C library
 # inside PyPI's tensorflow-cpu wheel (its own installer downloads from a host we cannot reach).
 # Idempotent: a working binding is left alone. Exit 0 = tfjs-node loads; non-zero = it does not.
+# The installed CLI ships the same steps for a user's project: `emofuse setup backend`
+# (packages/cli/src/backend-setup.ts); change both together.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pkg="$root/node_modules/@tensorflow/tfjs-node"

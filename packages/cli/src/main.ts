@@ -314,6 +314,32 @@ Examples:
     });
 
   program
+    .command('setup')
+    .description('set up an optional part in your project folder: `setup backend` builds the fast tfjs backend (tfjs-node)')
+    .command('backend')
+    .description("build tfjs-node's native binding in ./node_modules from PyPI's tensorflow-cpu wheel (its own installer's download often fails)")
+    .option('--dir <dir>', 'the project folder whose node_modules gets tfjs-node (default: the current folder)', '.')
+    .addHelpText('after', `
+Needs Python with pip (EMOFUSE_PYTHON or python3), a C++ compiler, make and Node's headers; all
+are checked before anything is written. Downloads the tensorflow-cpu wheel (about 274 MB) into
+<dir>/.cache/tensorflow, links its C library into node_modules/@tensorflow/tfjs-node/deps and
+compiles the binding with node-gyp. Run emofuse from that folder and 'auto' picks 'tensorflow'.
+
+Example:
+  $ cd my-project && emofuse setup backend && emofuse doctor`)
+    .action(async (opts: { dir: string }) => {
+      const { setupBackend } = await import('./backend-setup.ts');
+      try {
+        const r = setupBackend({ dir: opts.dir });
+        process.stdout.write(`tfjs-node ${r.built ? 'built' : 'already built'}: ${r.tfjsNode}\n`);
+        setCode(EXIT.ok);
+      } catch (e) {
+        printError(e);
+        setCode(EXIT.failure);
+      }
+    });
+
+  program
     .command('doctor')
     .description('check the setup: tfjs backend and why, library versions, Python venv, openSMILE, MLflow, git, chromium')
     .option('--json', 'print JSON (for machines)')

