@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
+import { redactUri } from '@emofuse/tracking';
 import { toResolvedYaml } from '../config/load.ts';
 import type { Config, MetricName } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
@@ -73,8 +74,9 @@ export function targetSystem(config: Config): string {
   return config.fusion.rules.length ? `late-${config.fusion.rules.at(-1)!}` : config.systems.at(-1)!;
 }
 
+// Credentials never go into plan.json: a reader of the plan (aggregate) takes them from MLFLOW_TRACKING_URI.
 function trackingOf(config: Config): Plan['tracking'] {
-  return { uri: config.tracking.uri ?? process.env.MLFLOW_TRACKING_URI ?? null, store: localStoreDir() };
+  return { uri: redactUri(config.tracking.uri ?? process.env.MLFLOW_TRACKING_URI ?? null), store: localStoreDir() };
 }
 
 function tasksOf(points: { name: string; config: Config }[]): Omit<PlanTask, 'config'>[] {
