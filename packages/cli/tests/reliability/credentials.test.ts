@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowRestClient, redactUri } from '@emofuse/tracking';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the tracking tests' real-server helper
 import { startMlflowServer, type MlflowServer } from '../../../tracking/tests/helpers.ts';
+import { mlflowCheck } from '../../src/doctor.ts';
 import { repoRoot, tempDir } from '../helpers.ts';
 
 const launcher = path.join(repoRoot, 'emofuse');
@@ -49,6 +50,27 @@ describe('credentials in MLFLOW_TRACKING_URI', () => {
     const { mlflowOptionsFromEnv } = await import('@emofuse/tracking');
     const borrowed = new MlflowRestClient({ ...mlflowOptionsFromEnv({ MLFLOW_TRACKING_URI: secretUri }, redactUri(secretUri)), maxRetries: 0 });
     expect((await borrowed.getExperimentByName('creds-client'))?.name).toBe('creds-client');
+  });
+
+  it('doctor logs in with URI credentials or MLFLOW_TRACKING_USERNAME/PASSWORD, says when the login is refused, and shows no secret', async () => {
+    const saved = { ...process.env };
+    try {
+      const viaUri = await mlflowCheck(secretUri);
+      expect(viaUri.status, JSON.stringify(viaUri)).toBe('ok');
+      expect(JSON.stringify(viaUri)).not.toContain(SECRET);
+      Object.assign(process.env, { MLFLOW_TRACKING_USERNAME: 'admin', MLFLOW_TRACKING_PASSWORD: SECRET });
+      const viaEnv = await mlflowCheck(server.url);
+      expect(viaEnv.status, JSON.stringify(viaEnv)).toBe('ok');
+      process.env.MLFLOW_TRACKING_PASSWORD = 'wrong';
+      const refused = await mlflowCheck(server.url);
+      expect(refused.status, JSON.stringify(refused)).toBe('warn');
+      expect(refused.detail).toMatch(/401/);
+    } finally {
+      for (const k of ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
   });
 
   it('a run and a run --jobs 2 reach the server, and no file they write nor anything they print holds the secret', async () => {
