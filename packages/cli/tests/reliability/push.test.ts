@@ -92,4 +92,13 @@ describe('runs push', () => {
     expect(w.err).toContain(`(pid ${process.pid} on ${os.hostname()}`);
     expect(w.out).toContain('pushed 0 run(s), skipped 2');
   }, 180_000);
+
+  it('pushes the store EMOFUSE_MLRUNS names when --store is not given', async () => {
+    const work = tempDir();
+    const store = path.join(work, 'elsewhere', 'mlruns');
+    await makeStore(store, 3, 'push-env');
+    const r = await emofuse(['runs', 'push', '--to', server.url], { cwd: work, env: { EMOFUSE_MLRUNS: store } }).done;
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('pushed 3 run(s)');
+  }, 120_000);
 });
