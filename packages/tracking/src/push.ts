@@ -54,8 +54,9 @@ export async function pushRuns(opts: PushOptions): Promise<PushedRun[]> {
   if (!store.exists()) {
     throw new EmofuseError(`no local run store at ${store.root}`, { where: store.root, fix: 'pass --from the directory that holds meta.yaml files (usually ./mlruns)' });
   }
-  const client =
+  let client =
     opts.to instanceof MlflowRestClient ? opts.to : new MlflowRestClient(typeof opts.to === 'string' ? mlflowOptionsFromEnv(process.env, opts.to) : opts.to);
+  if (opts.signal) client = client.withSignal(opts.signal);
   // One push of a store at a time: each looks a run up and then creates it, so two at once duplicate runs.
   const lock = await takeLock(store.root, PUSH_LOCK, {
     signal: opts.signal,
@@ -105,6 +106,7 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
   const conflicts: PushConflict[] = [];
   const blocked = new Set<string>(); // local ids in conflict, and their descendants
   for (const { exp, run, tags } of ordered) {
+    opts.signal?.throwIfAborted();
     let expId = expIds.get(exp.name);
     if (!expId) {
       expId = (await client.getOrCreateExperiment(exp.name)).experimentId;

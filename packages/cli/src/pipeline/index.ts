@@ -108,7 +108,7 @@ export async function pushStore(opts: PushOptions, ctx: RunContext): Promise<{ p
   let pushed = 0;
   let skipped = 0;
   await pushRuns({
-    from: opts.store, to: opts.to, onWait: ctx.warn,
+    from: opts.store, to: opts.to, signal: ctx.signal, onWait: ctx.warn,
     onRun: (r) => {
       if (r.action === 'unchanged') skipped++;
       else pushed++;

@@ -2,6 +2,7 @@
 // Two pushes of one store at once, the store EMOFUSE_MLRUNS names, Ctrl-C against a server that never answers.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFileTracker, MlflowRestClient, SOURCE_RUN_TAG } from '@emofuse/tracking';
@@ -100,5 +101,35 @@ describe('runs push', () => {
     const r = await emofuse(['runs', 'push', '--to', server.url], { cwd: work, env: { EMOFUSE_MLRUNS: store } }).done;
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('pushed 3 run(s)');
+  }, 120_000);
+
+  it('Ctrl-C stops a push to a server that never answers within seconds: exit 130', async () => {
+    const work = tempDir();
+    const store = path.join(work, 'mlruns');
+    await makeStore(store, 2, 'push-sigint');
+    // A blackhole on 127.0.0.1: accepts connections, never answers.
+    const sockets: net.Socket[] = [];
+    let connected!: () => void;
+    const reached = new Promise<void>((r) => { connected = r; });
+    const hole = net.createServer((s) => { sockets.push(s); connected(); });
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(hole.address() as net.AddressInfo).port}`;
+    try {
+      const p = emofuse(['runs', 'push', '--to', url, '--store', store], { cwd: work });
+      await reached;
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      p.child.kill('SIGINT');
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
+      const r = await p.done;
+      clearTimeout(timer);
+      const seconds = (Date.now() - t0) / 1000;
+      expect(r.code, r.err).toBe(130);
+      expect(seconds).toBeLessThan(5);
+      expect(existsSync(path.join(store, '.emofuse-push.lock'))).toBe(false);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => hole.close(r));
+    }
   }, 120_000);
 });
