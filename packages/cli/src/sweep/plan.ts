@@ -13,7 +13,7 @@ import { toResolvedYaml } from '../config/load.ts';
 import type { Config, MetricName } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import { localStoreDir } from '../pipeline/tracking.ts';
-import { configFingerprint, taskKey, type CompletedRun } from './store.ts';
+import { configFingerprint, fingerprintOfYaml, taskKey, type CompletedRun } from './store.ts';
 
 export interface PlanTask {
   index: number;
@@ -157,6 +157,14 @@ export function readPlan(dir: string): Plan {
     });
   }
   if (plan.version !== 1 || !Array.isArray(plan.tasks)) throw new EmofuseError(`${file} is not an emofuse plan`, { where: file });
+  // An older emofuse fingerprinted whole configs: take each task's from its config file, by today's rule.
+  for (const t of plan.tasks) {
+    try {
+      t.fingerprint = fingerprintOfYaml(readFileSync(t.config, 'utf8'));
+    } catch {
+      // no task file (moved): keep the recorded one
+    }
+  }
   return plan;
 }
 
