@@ -47,3 +47,19 @@ describe('YAML input at scale', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('manifest line numbers with CRLF', () => {
+  it('a CRLF manifest with a quoted line break names the physical line of the bad record', () => {
+    const rows = ['id,text,label,speaker'];
+    for (let i = 0; i < 12; i++) rows.push(`u${i},${i === 2 ? '"two\r\nlines"' : `sentence ${i}`},${i % 2 ? 'a' : 'b'},s${i % 4}`);
+    rows.push('u3,a repeated id,a,s1'); // physical line 15: the header, 12 rows, one of them two lines
+    const file = path.join(dir, 'crlf.csv');
+    writeFileSync(file, rows.join('\r\n') + '\r\n');
+    const exp = path.join(dir, 'crlf.yaml');
+    writeFileSync(exp, `experiment: crlf\ncorpus: { type: manifest, path: ${file} }\nsplit: { protocol: loso }\n`);
+    const r = emofuse(['run', exp, '--dry-run']);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toContain('duplicate id "u3" (first on line 6)');
+    expect(r.err).toContain('crlf.csv:15 ');
+  });
+});
