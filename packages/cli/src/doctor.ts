@@ -121,21 +121,41 @@ function smileCheck(shim: string | null): Check {
   return { name: 'SMILExtract', status: 'warn', value: 'broken', detail: failures.join('; ') };
 }
 
-/** MLflow server at MLFLOW_TRACKING_URI (3 s timeout), else the local store. */
+/**
+ * MLflow server at MLFLOW_TRACKING_URI (3 s timeout), else the local store. Sends the credentials the
+ * client would (URI user info, MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_TOKEN), and checks
+ * the API too: /health answers without them, so a refused login shows only there.
+ */
 export async function mlflowCheck(uri = process.env.MLFLOW_TRACKING_URI): Promise<Check> {
   if (!uri) return { name: 'mlflow tracking', status: 'ok', value: 'local store ./mlruns', detail: 'MLFLOW_TRACKING_URI not set; runs are logged to files (push later with `emofuse runs push`)' };
-  if (!/^https?:\/\//.test(uri)) return { name: 'mlflow tracking', status: 'ok', value: uri, detail: 'not an HTTP server; used as given' };
-  const base = uri.replace(/\/+$/, '');
+  const { mlflowOptionsFromEnv, redactUri, splitCredentials } = await import('@emofuse/tracking');
+  if (!/^https?:\/\//.test(uri)) return { name: 'mlflow tracking', status: 'ok', value: redactUri(uri), detail: 'not an HTTP server; used as given' };
+  const o = mlflowOptionsFromEnv(process.env, uri);
+  const cred = splitCredentials(o.uri);
+  const user = cred.username ?? o.username;
+  const pass = cred.username !== undefined ? (cred.password ?? '') : o.password;
+  const headers: Record<string, string> = {};
+  if (user !== undefined && pass !== undefined) headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  else if (o.token) headers.Authorization = `Bearer ${o.token}`;
+  const auth = headers.Authorization ? (headers.Authorization.startsWith('Basic') ? ', basic auth' : ', token') : '';
+  const base = cred.uri.replace(/\/+$/, '');
   const tried: string[] = [];
+  let up = false;
   for (const probe of ['/health', '/api/2.0/mlflow/experiments/search?max_results=1']) {
+    const name = probe.split('?')[0];
     try {
-      const res = await fetch(base + probe, { signal: AbortSignal.timeout(3000) });
-      if (res.ok) return { name: 'mlflow tracking', status: 'ok', value: 'reachable', detail: `${base} (GET ${probe.split('?')[0]} -> ${res.status})` };
-      tried.push(`${probe.split('?')[0]} -> HTTP ${res.status}`);
+      // A server whose /health answered gets longer for the login (a password hash is checked per request).
+      const res = await fetch(base + probe, { headers, signal: AbortSignal.timeout(up ? 10_000 : 3000) });
+      tried.push(`${name} -> ${res.status}`);
+      if (res.status === 401 || res.status === 403) {
+        return { name: 'mlflow tracking', status: 'warn', value: 'login refused', detail: `${base} (GET ${tried.join(', GET ')}${auth}): set MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN (or user:password@ in the URI)` };
+      }
+      up ||= res.ok;
     } catch (e) {
-      tried.push(`${probe.split('?')[0]} -> ${e instanceof Error && e.name === 'TimeoutError' ? 'no answer in 3 s' : firstLine((e as Error).cause ?? e)}`);
+      tried.push(`${name} -> ${e instanceof Error && e.name === 'TimeoutError' ? `no answer in ${up ? 10 : 3} s` : firstLine((e as Error).cause ?? e)}`);
     }
   }
+  if (up) return { name: 'mlflow tracking', status: 'ok', value: 'reachable', detail: `${base} (GET ${tried.join(', GET ')}${auth})` };
   return { name: 'mlflow tracking', status: 'warn', value: 'unreachable', detail: `${base}: ${tried.join('; ')}; unset MLFLOW_TRACKING_URI to log locally` };
 }
 

@@ -240,14 +240,15 @@ Examples:
     .command('push')
     .description('push runs from the local store (./mlruns) to an MLflow tracking server')
     .requiredOption('--to <url>', 'MLflow server URL, e.g. http://127.0.0.1:5000')
-    .option('--store <dir>', 'local store folder', 'mlruns')
+    .option('--store <dir>', 'local store folder (default: EMOFUSE_MLRUNS, else ./mlruns)')
     .addHelpText('after', `
 Runs already on the server are skipped, so pushing twice is safe.
 
 Example:
   $ emofuse runs push --to http://127.0.0.1:5000 --store mlruns`)
-    .action(async (opts: { to: string; store: string }) => {
-      const store = path.resolve(opts.store);
+    .action(async (opts: { to: string; store?: string }) => {
+      // The store `run` and `report` use.
+      const store = path.resolve(opts.store ?? process.env.EMOFUSE_MLRUNS ?? 'mlruns');
       try {
         checkUrl(opts.to, '--to');
         if (!existsSync(store) || !statSync(store).isDirectory()) {

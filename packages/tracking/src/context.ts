@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { NOTE_TAG, USER_TAG, type StartRunOptions } from './types.ts';
 import { safeUser } from './filestore.ts';
+import { withoutCredentials } from './uri.ts';
 
 /**
  * The tags MLflow's own client sets on every run from its "context providers" (source name and type,
@@ -30,18 +31,7 @@ function git(dir: string, args: string[]): string | undefined {
 }
 
 /** A remote URL without credentials (https://user:token@host/... would leak a token into the run). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '';
-      u.password = '';
-    }
-    return u.href;
-  } catch {
-    return url; // scp-like git@host:org/repo.git carries no secret
-  }
-}
+export const redactUrl = withoutCredentials;
 
 /** The entry script, as MLflow takes `sys.argv[0]`; its folder decides which repository's commit is recorded. */
 function entryPoint(): string | undefined {

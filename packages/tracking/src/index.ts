@@ -1,6 +1,7 @@
 export type { Tracker, TrackerRun, StartRunOptions, MetricInput, ParamValue, EndStatus, DatasetInput, LoggedDataset, FlushResult } from './types.ts';
 export { SOURCE_RUN_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, CLIENT_RUN_TAG, NOTE_TAG, DATASET_CONTEXT_TAG } from './types.ts';
 export { runContextTags, redactUrl } from './context.ts';
+export { redactUri, splitCredentials } from './uri.ts';
 export { LIMITS } from './validate.ts';
 export { SQL_STORE_INFINITY, doubleToJsonToken, doubleFromJson, doubleToFileText, parseDoubleText } from './numbers.ts';
 export { MlflowRestClient, MlflowApiError, mlflowOptionsFromEnv, splitBatch } from './rest.ts';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, type MetricPoint } from '@emofuse/core';
 import { LocalStore, type ExperimentMeta, type RunMeta } from './filestore.ts';
+import { takeLock } from './lock.ts';
 import { SQL_STORE_INFINITY } from './numbers.ts';
 import { MlflowRestClient, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
 import { PARENT_RUN_TAG, SOURCE_RUN_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
@@ -15,7 +16,14 @@ export interface PushOptions {
   experiments?: string[];
   /** Told about each run as it is pushed. */
   onRun?: (r: PushedRun) => void;
+  /** Ctrl-C: cancels the request in flight and stops the push (what was sent stays, a later push completes it). */
+  signal?: AbortSignal;
+  /** Told once when another push of this store holds its lock (this one waits for it). */
+  onWait?: (message: string) => void;
 }
+
+/** The lock file in a store that one push at a time holds (two at once would each create a run). */
+export const PUSH_LOCK = '.emofuse-push.lock';
 
 export interface PushedRun {
   experiment: string;
@@ -46,8 +54,22 @@ export async function pushRuns(opts: PushOptions): Promise<PushedRun[]> {
   if (!store.exists()) {
     throw new EmofuseError(`no local run store at ${store.root}`, { where: store.root, fix: 'pass --from the directory that holds meta.yaml files (usually ./mlruns)' });
   }
-  const client =
+  let client =
     opts.to instanceof MlflowRestClient ? opts.to : new MlflowRestClient(typeof opts.to === 'string' ? mlflowOptionsFromEnv(process.env, opts.to) : opts.to);
+  if (opts.signal) client = client.withSignal(opts.signal);
+  // One push of a store at a time: each looks a run up and then creates it, so two at once duplicate runs.
+  const lock = await takeLock(store.root, PUSH_LOCK, {
+    signal: opts.signal,
+    onWait: (o, file) => opts.onWait?.(`another push of this store is running${o ? ` (pid ${o.pid} on ${o.host}, since ${new Date(o.start).toISOString()})` : ''}; waiting for it to end (lock ${file})`),
+  });
+  try {
+    return await pushLocked(opts, store, client);
+  } finally {
+    lock.release();
+  }
+}
+
+async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRestClient): Promise<PushedRun[]> {
 
   const wanted = opts.experiments ? new Set(opts.experiments) : undefined;
   const all: { exp: ExperimentMeta; run: RunMeta; tags: Record<string, string> }[] = [];
@@ -84,6 +106,7 @@ export async function pushRuns(opts: PushOptions): Promise<PushedRun[]> {
   const conflicts: PushConflict[] = [];
   const blocked = new Set<string>(); // local ids in conflict, and their descendants
   for (const { exp, run, tags } of ordered) {
+    opts.signal?.throwIfAborted();
     let expId = expIds.get(exp.name);
     if (!expId) {
       expId = (await client.getOrCreateExperiment(exp.name)).experimentId;

@@ -8,10 +8,14 @@ import { EmofuseError, type MetricPoint } from '@emofuse/core';
 import { doubleFromJson, doubleToJsonToken, intFromJson } from './numbers.ts';
 import { CLIENT_RUN_TAG, DATASET_CONTEXT_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
 import { LIMITS, checkDataset, checkKey, checkParamValue, checkTagValue } from './validate.ts';
+import { redactUri, sameOrigin, splitCredentials } from './uri.ts';
 
 /** Connection settings; `mlflowOptionsFromEnv` reads them the way MLflow's own clients do. */
 export interface MlflowClientOptions {
-  /** Tracking server URL, e.g. http://127.0.0.1:5000 (a path prefix such as /mlflow is kept). */
+  /**
+   * Tracking server URL, e.g. http://127.0.0.1:5000 (a path prefix such as /mlflow is kept). User
+   * info in it (http://user:secret@host) is basic auth and wins over the other settings, as in MLflow.
+   */
   uri: string;
   /** Bearer token (MLFLOW_TRACKING_TOKEN). */
   token?: string;
@@ -35,11 +39,26 @@ export interface MlflowClientOptions {
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 
-/** Read MLFLOW_TRACKING_URI and the auth variables; `uri` overrides the environment's URI. */
+/**
+ * Read MLFLOW_TRACKING_URI and the auth variables; `uri` overrides the environment's URI. A `uri`
+ * without credentials (or with redacted ones: a plan.json, a printed push command) for the server
+ * MLFLOW_TRACKING_URI names borrows that URI's credentials.
+ */
 export function mlflowOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, uri?: string): MlflowClientOptions {
-  const u = uri ?? env.MLFLOW_TRACKING_URI;
+  let u = uri ?? env.MLFLOW_TRACKING_URI;
   if (!u) {
     throw new EmofuseError('no MLflow tracking URI', { where: 'MLFLOW_TRACKING_URI', fix: 'set MLFLOW_TRACKING_URI=http://host:port or tracking.uri in the config' });
+  }
+  const given = splitCredentials(u);
+  if ((given.redacted || given.username === undefined) && env.MLFLOW_TRACKING_URI && sameOrigin(env.MLFLOW_TRACKING_URI, given.uri)) {
+    const own = splitCredentials(env.MLFLOW_TRACKING_URI);
+    if (own.username !== undefined && !own.redacted) {
+      const b = new URL(given.uri);
+      const e = new URL(env.MLFLOW_TRACKING_URI);
+      b.username = e.username;
+      b.password = e.password;
+      u = b.href;
+    }
   }
   return {
     uri: u,
@@ -245,16 +264,21 @@ export class MlflowRestClient {
     try {
       base = new URL(opts.uri);
     } catch (e) {
-      throw new EmofuseError(`tracking URI is not a URL: ${opts.uri}`, { where: 'tracking.uri', fix: 'use http://host:port or https://host/prefix', cause: e });
+      throw new EmofuseError(`tracking URI is not a URL: ${redactUri(opts.uri)}`, { where: 'tracking.uri', fix: 'use http://host:port or https://host/prefix', cause: e });
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new EmofuseError(`tracking URI must be http(s), got ${opts.uri}`, { where: 'tracking.uri', fix: 'use an http(s) MLflow server, or leave tracking.uri empty for the local ./mlruns store' });
+      throw new EmofuseError(`tracking URI must be http(s), got ${redactUri(opts.uri)}`, { where: 'tracking.uri', fix: 'use an http(s) MLflow server, or leave tracking.uri empty for the local ./mlruns store' });
     }
+    // User info is basic auth and never part of the base (so no message or file shows it).
+    const cred = splitCredentials(opts.uri);
+    base = new URL(cred.uri);
+    if (cred.username !== undefined) opts = { ...opts, uri: cred.uri, username: cred.username, password: cred.password ?? '' };
+    else if (cred.redacted) opts = { ...opts, uri: cred.uri };
     this.base = base;
     this.opts = { maxRetries: 4, backoffMs: 250, maxBackoffMs: 10_000, timeoutMs: 60_000, ...opts };
     const headers: Record<string, string> = {};
     let auth: { username: string; password: string } | undefined;
-    if (opts.username && opts.password) auth = { username: opts.username, password: opts.password };
+    if (opts.username && opts.password !== undefined) auth = { username: opts.username, password: opts.password };
     else if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
     this.http = axios.create({
       timeout: this.opts.timeoutMs,

@@ -39,17 +39,33 @@ export interface MlflowServer {
   stop(): Promise<void>;
 }
 
-/** A real `mlflow server` on a free port with a fresh SQLite store and proxied artifacts. */
-export async function startMlflowServer(): Promise<MlflowServer> {
+/**
+ * A real `mlflow server` on a free port with a fresh SQLite store and proxied artifacts. With
+ * `basicAuth`, MLflow's own basic-auth app (`--app-name basic-auth`, needs `mlflow[auth]`) with
+ * these admin credentials; anonymous requests get 401.
+ */
+export async function startMlflowServer(opts: { basicAuth?: { username: string; password: string } } = {}): Promise<MlflowServer> {
   if (!existsSync(python)) throw new Error(`no Python at ${python}: run scripts/setup.sh (or set EMOFUSE_PYTHON)`);
   const dir = tmpDir('server');
   const port = await freePort();
   const log: string[] = [];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const auth: string[] = [];
+  if (opts.basicAuth) {
+    const ini = path.join(dir, 'basic_auth.ini');
+    writeFileSync(ini, [
+      '[mlflow]', 'default_permission = READ', `database_uri = sqlite:///${dir}/auth.db`,
+      `admin_username = ${opts.basicAuth.username}`, `admin_password = ${opts.basicAuth.password}`,
+      'authorization_function = mlflow.server.auth:authenticate_request_basic_auth', '',
+    ].join('\n'));
+    Object.assign(env, { MLFLOW_AUTH_CONFIG_PATH: ini, MLFLOW_FLASK_SERVER_SECRET_KEY: 'emofuse-tests' });
+    auth.push('--app-name', 'basic-auth');
+  }
   const child: ChildProcess = spawn(
     python,
-    ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1',
+    ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1', ...auth,
       '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--serve-artifacts'],
-    { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
   );
   child.stdout?.on('data', (d) => log.push(String(d)));
   child.stderr?.on('data', (d) => log.push(String(d)));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EmofuseError, writeFileAtomic } from '@emofuse/core';
 import { closest, distance } from 'fastest-levenshtein';
 import { modalitiesOf, modelDescriptor, modelTypes } from '@emofuse/models/config';
-import YAML, { LineCounter, isMap, isScalar, type Document } from 'yaml';
+import YAML, { LineCounter, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { configDefaults } from './defaults.ts';
 import { checkKeyPath, findUnknownKeys, isPlainObject } from './keys.ts';
 import { DATA_FIX, baseDirFor, cloneRoot, displayPath, hasDataVar, repoRoot, resolvePathValue } from './paths.ts';
@@ -81,7 +81,17 @@ export function readYamlLayer(file: string, what = 'experiment'): ConfigLayer {
     }]);
   }
   const lines = new LineCounter();
-  const doc = YAML.parseDocument(src, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  // uniqueKeys is checked below in linear time (the library's own check compares every pair of keys).
+  const doc = YAML.parseDocument(src, { lineCounter: lines, prettyErrors: true, uniqueKeys: false });
+  if (doc.errors.length === 0) {
+    const dup = firstDuplicateKey(doc.contents);
+    if (dup) {
+      throw new ConfigError([{
+        key: '', where: `${displayPath(abs)}:${lines.linePos(dup.offset).line}`,
+        message: `duplicate key '${dup.key}' (written earlier on line ${lines.linePos(dup.first).line})`, fix: 'keep one of the two',
+      }]);
+    }
+  }
   if (doc.errors.length > 0) {
     // The first error is the cause; later ones are usually its echoes.
     const err = doc.errors[0];
@@ -93,7 +103,17 @@ export function readYamlLayer(file: string, what = 'experiment'): ConfigLayer {
       fix: 'check indentation, colons and quotes around that line',
     }]);
   }
-  const values = doc.toJS() ?? {};
+  let values: unknown;
+  try {
+    values = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    // yaml refuses an alias bomb (aliases that expand exponentially) with a ReferenceError.
+    throw new ConfigError([{
+      key: '', where: displayPath(abs),
+      message: `refused: ${(e as Error).message.split('\n')[0]}`,
+      fix: 'write the values out instead of through many nested aliases (*name); a config needs at most a few',
+    }]);
+  }
   if (!isPlainObject(values)) {
     throw new ConfigError([{ key: '', where: displayPath(abs), message: `expected a mapping of keys (e.g. \`train: { epochs: 10 }\`), got ${describeValue(values)}` }]);
   }
@@ -335,6 +355,30 @@ function nest(parts: string[], value: unknown): Record<string, unknown> {
   return out as Record<string, unknown>;
 }
 
+/** The first key written twice in one mapping (anywhere in the document), with both offsets. */
+function firstDuplicateKey(root: unknown): { key: string; offset: number; first: number } | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const k = String(pair.key.value);
+          const at = pair.key.range?.[0] ?? 0;
+          const prev = seen.get(k);
+          if (prev !== undefined) return { key: k, offset: at, first: prev };
+          seen.set(k, at);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      stack.push(...node.items);
+    }
+  }
+  return undefined;
+}
+
 /** Objects merge key by key; lists and scalars replace (a list in an override is the whole list). */
 export function deepMerge(base: unknown, over: unknown): Record<string, unknown> {
   if (!isPlainObject(base) || !isPlainObject(over)) return over as Record<string, unknown>;
@@ -400,8 +444,9 @@ function recordOrigins(values: unknown, layer: ConfigLayer, at: string[], out: M
       // (a later `--set train.epochs=1` does not take the blame for the file's train.batchSize).
       if (!out.has(key)) out.set(key, { origin: layer.origin, written: getIn(layer.values, at) });
     } else {
-      // A scalar or a list replaces: it owns everything under it.
-      for (const k of [...out.keys()]) if (k === key || k.startsWith(`${key}.`)) out.delete(k);
+      // A scalar or a list replaces: it owns everything under it. (Only a key an earlier layer
+      // wrote can have keys under it: checking first keeps the walk linear in the number of keys.)
+      if (out.has(key)) for (const k of [...out.keys()]) if (k === key || k.startsWith(`${key}.`)) out.delete(k);
       out.set(key, { origin: layer.origin, written: getIn(layer.values, at) });
     }
   }

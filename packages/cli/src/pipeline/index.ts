@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
-import { pushRuns } from '@emofuse/tracking';
+import { pushRuns, redactUri, splitCredentials } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import type { RunContext } from '../context.ts';
@@ -85,7 +85,9 @@ export interface ReportOptions {
 export async function makeReport(opts: ReportOptions, ctx: RunContext): Promise<{ file: string }> {
   const { reportFromStore } = await import('@emofuse/report');
   const uri = opts.uri ?? (opts.store ? undefined : process.env.MLFLOW_TRACKING_URI);
-  const from = uri ? { uri } : { store: opts.store ?? localStoreDir() };
+  // The report shows its source: the URI goes in redacted, its credentials beside it.
+  const cred = uri ? splitCredentials(uri) : undefined;
+  const from = uri ? { uri: redactUri(uri), ...(cred?.username !== undefined ? { username: cred.username, password: cred.password ?? '' } : {}) } : { store: opts.store ?? localStoreDir() };
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const outDir = opts.out ?? path.resolve('reports', `${opts.experiment ?? 'runs'}-${stamp}`);
   const paths = await reportFromStore({
@@ -108,7 +110,7 @@ export async function pushStore(opts: PushOptions, ctx: RunContext): Promise<{ p
   let pushed = 0;
   let skipped = 0;
   await pushRuns({
-    from: opts.store, to: opts.to,
+    from: opts.store, to: opts.to, signal: ctx.signal, onWait: ctx.warn,
     onRun: (r) => {
       if (r.action === 'unchanged') skipped++;
       else pushed++;

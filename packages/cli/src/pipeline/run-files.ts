@@ -11,13 +11,15 @@ import { saveModel, type EmofuseModel, type TrainResult } from '@emofuse/models'
 import { PARTS, type Part, type Scores, type SystemSummary } from '@emofuse/eval';
 import type { Config } from '../config/schema.ts';
 import { toResolvedYaml } from '../config/index.ts';
+import { inputFingerprints } from '../sweep/inputs.ts';
 
 export class RunFiles {
   constructor(readonly dir: string, private readonly corpus: Corpus) {}
 
   header(config: Config, meta: Record<string, unknown>): void {
     writeFileSync(path.join(this.dir, 'config.resolved.yaml'), toResolvedYaml(config));
-    writeJsonAtomic(path.join(this.dir, 'meta.json'), { ...meta, startedAt: new Date().toISOString() });
+    // The data's fingerprints, so a resume can tell the run was made from other data.
+    writeJsonAtomic(path.join(this.dir, 'meta.json'), { ...meta, inputs: inputFingerprints(config), startedAt: new Date().toISOString() });
   }
 
   splitFingerprint(split: Split): string {

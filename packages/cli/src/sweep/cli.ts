@@ -13,7 +13,8 @@ import './inline.ts';
 import './local.ts';
 import './slurm.ts';
 import { aggregate } from './aggregate.ts';
-import { defaultPlanDir, keyOf, readPlan, runPlan, sweepPlan, writePlan, type Plan, type SlurmResources } from './plan.ts';
+import { changedInputs, inputFingerprints } from './inputs.ts';
+import { defaultPlanDir, keyOf, readPlan, runPlan, sweepPlan, writePlan, type Plan, type PlanTask, type SlurmResources } from './plan.ts';
 import { executorNames, getExecutor } from './registry.ts';
 import { completedRuns } from './store.ts';
 import { haveSbatch, formatStatus, resubmit, sweepStatus } from './slurm.ts';
@@ -105,7 +106,23 @@ async function launch(plan: Plan & { configs: Map<string, Config> }, flags: Laun
   if (executor.needsDir || plan.kind === 'sweep') saved = writePlan(plan, flags.sweepDir ?? defaultPlanDir(plan));
   const withConfigs = Object.assign(saved, { configs: plan.configs });
   const done = completedRuns(saved.outputDir, saved.tasks.map((t) => t.experiment));
-  const pending = flags.fresh ? saved.tasks : saved.tasks.filter((t) => !done.has(keyOf(t)));
+  // A complete run made from other data (a relabelled manifest, new feature files) is redone.
+  const inputsNow = new Map([...plan.configs].map(([point, c]) => [point, inputFingerprints(c)]));
+  const stale = new Map<PlanTask, string>();
+  const unchecked: PlanTask[] = [];
+  for (const t of saved.tasks) {
+    const run = done.get(keyOf(t));
+    if (!run || flags.fresh) continue;
+    if (!run.inputs) {
+      unchecked.push(t);
+      continue;
+    }
+    const changed = changedInputs(run.inputs, inputsNow.get(t.point) ?? {});
+    if (changed.length) stale.set(t, `data changed since run ${run.runId} (${changed.join(', ')}); redoing ${saved.kind === 'sweep' ? `${t.point} ` : ''}seed ${t.seed}`);
+  }
+  for (const why of stale.values()) process.stderr.write(`${why}\n`);
+  for (const t of unchecked) process.stderr.write(`note: run ${done.get(keyOf(t))!.runId} predates data fingerprints: reused without checking its data (--fresh redoes it)\n`);
+  const pending = flags.fresh ? saved.tasks : saved.tasks.filter((t) => !done.has(keyOf(t)) || stale.has(t));
   const skipped = saved.tasks.length - pending.length;
   if (skipped) {
     process.stderr.write(`resume: ${skipped} of ${saved.tasks.length} task(s) already complete in ${saved.outputDir} (same config fingerprint and seed); skipping them (--fresh to redo)\n`);

@@ -8,11 +8,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
+import { redactUri } from '@emofuse/tracking';
 import { toResolvedYaml } from '../config/load.ts';
 import type { Config, MetricName } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import { localStoreDir } from '../pipeline/tracking.ts';
-import { configFingerprint, taskKey, type CompletedRun } from './store.ts';
+import { configFingerprint, fingerprintOfYaml, taskKey, type CompletedRun } from './store.ts';
 
 export interface PlanTask {
   index: number;
@@ -73,8 +74,9 @@ export function targetSystem(config: Config): string {
   return config.fusion.rules.length ? `late-${config.fusion.rules.at(-1)!}` : config.systems.at(-1)!;
 }
 
+// Credentials never go into plan.json: a reader of the plan (aggregate) takes them from MLFLOW_TRACKING_URI.
 function trackingOf(config: Config): Plan['tracking'] {
-  return { uri: config.tracking.uri ?? process.env.MLFLOW_TRACKING_URI ?? null, store: localStoreDir() };
+  return { uri: redactUri(config.tracking.uri ?? process.env.MLFLOW_TRACKING_URI ?? null), store: localStoreDir() };
 }
 
 function tasksOf(points: { name: string; config: Config }[]): Omit<PlanTask, 'config'>[] {
@@ -155,6 +157,14 @@ export function readPlan(dir: string): Plan {
     });
   }
   if (plan.version !== 1 || !Array.isArray(plan.tasks)) throw new EmofuseError(`${file} is not an emofuse plan`, { where: file });
+  // An older emofuse fingerprinted whole configs: take each task's from its config file, by today's rule.
+  for (const t of plan.tasks) {
+    try {
+      t.fingerprint = fingerprintOfYaml(readFileSync(t.config, 'utf8'));
+    } catch {
+      // no task file (moved): keep the recorded one
+    }
+  }
   return plan;
 }
 

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
+import { redactUri } from '@emofuse/tracking';
 import type { RunContext } from '../context.ts';
 import { cliInvocation } from './command.ts';
 import { keyOf, readPlan, savePlan, type Plan, type PlanTask, type SlurmResources } from './plan.ts';
@@ -50,7 +51,8 @@ function sbatchLines(res: SlurmResources, cpus: number): string[] {
 function environment(plan: Plan): string[] {
   const cli = cliInvocation();
   const env: Record<string, string> = { ...cli.env, EMOFUSE_MLRUNS: plan.tracking.store, PATH: `${path.dirname(cli.node)}:$PATH` };
-  if (plan.tracking.uri) env.MLFLOW_TRACKING_URI = plan.tracking.uri;
+  // A redacted URI (it had credentials) is not exported: sbatch hands the job the submitter's own MLFLOW_TRACKING_URI.
+  if (plan.tracking.uri && plan.tracking.uri === redactUri(plan.tracking.uri)) env.MLFLOW_TRACKING_URI = plan.tracking.uri;
   return Object.entries(env).map(([k, v]) => `export ${k}=${k === 'PATH' ? `"${v}"` : q(v)}`);
 }
 

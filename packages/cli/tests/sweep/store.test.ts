@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadExperiment, toResolvedYaml } from '../../src/config/index.ts';
-import { completedRuns, configFingerprint, partialDirs, taskKey } from '../../src/sweep/store.ts';
+import YAML from 'yaml';
+import { completedRuns, configFingerprint, fingerprintOfYaml, partialDirs, taskKey } from '../../src/sweep/store.ts';
 import { tempDir } from '../helpers.ts';
 
 const base = loadExperiment(undefined, { checkFiles: false });
@@ -19,9 +20,42 @@ describe('config fingerprint', () => {
 
   it('changes with anything that changes what is computed', () => {
     const fp = configFingerprint(base);
-    expect(configFingerprint({ ...base, model: { ...base.model, speech: { ...base.model.speech, filters: base.model.speech.filters + 1 } } })).not.toBe(fp);
+    const speech = { ...base, systems: ['speech-cnn'] };
+    expect(configFingerprint({ ...speech, model: { ...base.model, speech: { ...base.model.speech, filters: base.model.speech.filters + 1 } } })).not.toBe(configFingerprint(speech));
     expect(configFingerprint({ ...base, train: { ...base.train, epochs: 3 } })).not.toBe(fp);
     expect(configFingerprint({ ...base, split: { ...base.split, folds: ['03'] } })).not.toBe(fp);
+  });
+});
+
+describe('config fingerprint: only the slices the run reads (issue 25)', () => {
+  const fp = (c: typeof base) => configFingerprint(c);
+  it('a text-lstm run ignores the speech and joint slices, the speech features and fusion without rules', () => {
+    const text = { ...base, systems: ['text-lstm'] };
+    const other = {
+      ...text,
+      model: { ...base.model, speech: { ...base.model.speech, filters: base.model.speech.filters + 1 }, joint: { ...base.model.joint, textBranch: 'frozen' } },
+      features: { ...base.features, speech: { ...base.features.speech, select: 7 }, cacheDir: '/elsewhere' },
+      fusion: { ...base.fusion, step: 0.1 },
+    } as typeof base;
+    expect(fp(other)).toBe(fp(text));
+    expect(fp({ ...text, model: { ...base.model, text: { ...base.model.text, lstmUnits: 7 } } })).not.toBe(fp(text));
+    expect(fp({ ...text, model: { ...base.model, dense: [3] } })).not.toBe(fp(text));
+  });
+
+  it('joint-cnn with a frozen text branch takes the text LSTM, so the text slice counts for it', () => {
+    const lstm7 = (c: typeof base) => ({ ...c, model: { ...c.model, text: { ...base.model.text, lstmUnits: 7 } } });
+    const frozen = { ...base, systems: ['joint-cnn'], model: { ...base.model, joint: { ...base.model.joint, textBranch: 'frozen' } } } as typeof base;
+    expect(fp(lstm7(frozen))).not.toBe(fp(frozen));
+    const own = { ...base, systems: ['joint-cnn'], model: { ...base.model, joint: { ...base.model.joint, textBranch: 'joint' } } } as typeof base;
+    expect(fp(lstm7(own))).toBe(fp(own));
+  });
+
+  it('an older run whose config.resolved.yaml lacks a key added since (with its default) keeps its fingerprint', () => {
+    const plain = YAML.parse(toResolvedYaml(base));
+    delete plain.split.speakerLeakage; // as if written before the key existed
+    expect(fingerprintOfYaml(YAML.stringify(plain))).toBe(fp(base));
+    plain.split.speakerLeakage = 'warn'; // a value other than the default does count
+    expect(fingerprintOfYaml(YAML.stringify(plain))).not.toBe(fp(base));
   });
 });
 

@@ -44,14 +44,47 @@ interface Row {
   col(col: string): string;
 }
 
+/** The 1-based line each record starts on, from the byte offsets where records end (csv-parse's info.bytes). */
+function startLines(text: string, ends: number[]): number[] {
+  const buf = Buffer.from(text, 'utf8');
+  const lineStarts = [0];
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 0x0d) {
+      if (buf[i + 1] === 0x0a) i++;
+      lineStarts.push(i + 1);
+    } else if (buf[i] === 0x0a) lineStarts.push(i + 1);
+  }
+  const lineAt = (off: number) => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+  let prev = 0;
+  return ends.map((end) => {
+    let off = prev;
+    while (off < buf.length && (buf[off] === 0x0d || buf[off] === 0x0a)) off++; // skipped empty lines
+    prev = end;
+    return lineAt(off);
+  });
+}
+
 function csvRows(file: string, text: string): Row[] {
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: { record: string[]; info: { lines: number; bytes: number } }[];
   try {
     records = parse(text, { info: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
   } catch (e) {
     throw new InputError(`not valid CSV: ${(e as Error).message}`, { where: file, fix: 'fix the quoting on the line named above' });
   }
   if (records.length === 0) throw new InputError('the manifest is empty', { where: file, fix: `add a header line: ${MANIFEST_REQUIRED.join(',')}` });
+  // csv-parse's info.lines counts \r and \n apart inside quotes and names a record's last line:
+  // number lines here (\r\n, \r or \n is one break) and name the line a record starts on.
+  const starts = startLines(text, records.map((r) => r.info.bytes));
+  records.forEach((r, i) => { r.info.lines = starts[i]; });
   const header = records[0].record.map((h) => h.trim());
   const missing = MANIFEST_REQUIRED.filter((c) => !header.includes(c));
   if (missing.length) {
