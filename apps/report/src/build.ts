@@ -5,9 +5,10 @@ import type { TopLevelSpec } from 'vega-lite';
 import { buildDirAtomic, EmofuseError } from '@emofuse/core';
 import { checkReportInput, type ConfusionArtifact, type ReportInputLike } from './input.ts';
 import { decidePaperComparison, loadReference, REFERENCE_FILE, type PaperDecision, type Reference } from './reference.ts';
-import { ablationDisplayRows, ablationMarkdown, ablationTable, resultEntries, resultTableRows, selectRuns, seedRows, spreadNote, summarise, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
+import { ablationDisplayRows, ablationMarkdown, ablationTable, fusionChoiceDisplayRows, fusionChoices, resultEntries, resultTableRows, selectRuns, seedRows, spreadNote, summarise, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
 import { labelRuns, repeatedSeeds, type LabelledRun } from './configs.ts';
 import { chanceRows, type ChanceRow } from './chance.ts';
+import { conditionRows, conditionsMarkdown, diffRows, experimentConditions, loadPaperConfig, type PaperConfig } from './conditions.ts';
 import { ablationSpec, comparisonSpec, confusionSpec, fusionCurveSpec, trainingCurvesSpec, type ConfusionEntry, type Spread } from './charts.ts';
 import { renderSvg, toVega } from './render.ts';
 import { escapeHtml, renderHtml, type HtmlChart, type HtmlSection } from './html.ts';
@@ -37,6 +38,8 @@ export interface BuildReportOptions {
   comparePaper?: boolean;
   /** Fixed timestamp for reproducible output in tests. */
   now?: Date;
+  /** The paper's Table 1 and the corpus caveats (default: data/paper-config.json). */
+  paperConfig?: PaperConfig;
 }
 
 export interface ReportPaths {
@@ -116,8 +119,8 @@ function charts(runs: LabelledRun[], labels: string[], summary: SummaryRow[], ro
   if (curves.length > 0) {
     out.push({
       name: 'fusion-weight',
-      title: 'Late fusion weight (w1) chosen on validation',
-      caption: 'The curve is scored on the validation split only; the test score is computed once, at the chosen w1.',
+      title: 'Late fusion weights (w1) chosen on validation, every fold and seed',
+      caption: 'Every curve is scored on one fold\'s validation split only; each fold applies its own choice to its test utterances, and the pooled test set is scored once.',
       spec: fusionCurveSpec(curves, units),
     });
   } else notes.push('No run has a fusion weight curve (no weighted late fusion in these runs).');
@@ -181,18 +184,39 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const compiled = named.map((c) => ({ ...c, vega: toVega(c.spec, c.name) }));
   const svgs = await Promise.all(compiled.map((c) => renderSvg(c.vega, c.name)));
 
-  const summaryMd = `# ${title}\n\n${summaryMarkdown(summary, reference, split, { chance, paperReason: decision.reason })}${ablationMd ? `\n## Ablation\n\n${ablationMd}\n` : ''}`;
+  const conditions = experimentConditions(runs, opts.paperConfig ?? loadPaperConfig());
+  const summaryMd = `# ${title}\n\n${conditionsMarkdown(conditions)}\n${summaryMarkdown(summary, reference, split, { chance, paperReason: decision.reason })}${ablationMd ? `\n## Ablation\n\n${ablationMd}\n` : ''}`;
   const captions = [
     `${spreadNote(summary)} F1 is support-weighted.`,
     chance.length ? 'Majority class and chance are computed from the test labels: the majority-class classifier always answers the most frequent class (UA = 1/k); chance guesses uniformly (UA = WA = 1/k).' : '',
     summary.some((s) => s.context === 'dialogue') || reference.rows.some((r) => r.dialogLevel) ? 'Rows marked * are dialogue-level: they use the conversation around each utterance.' : '',
   ].filter(Boolean);
+  const paperColumns = decision.applies
+    ? `The "cited" rows and the "UA − cited" column are shown: ${decision.reason}.`
+    : `There are no "cited" rows and no "UA − cited" column: ${decision.reason}.`;
   const sections: HtmlSection[] = [
+    {
+      heading: 'Run conditions',
+      html: conditions.map((c) => [
+        `<h3>${escapeHtml(c.experiment)}</h3>`,
+        htmlTable(conditionRows(c)),
+        c.differs.length
+          ? `<div class="caption">${escapeHtml("Where the resolved config differs from the paper's Table 1:")}</div>${htmlTable(diffRows(c))}`
+          : `<div class="caption">${escapeHtml("The logged config matches the paper's Table 1 on every key the runs logged.")}</div>`,
+      ].join('')).join('') + `<div class="caption" id="paper-columns">${escapeHtml(paperColumns)}</div>`,
+    },
     {
       heading: `Results (${split} split, %)`,
       html: htmlTable(resultTableRows(resultEntries(summary, reference, chance), { seeds: true })) + captions.map((c) => `<div class="caption">${escapeHtml(c)}</div>`).join(''),
     },
   ];
+  const choices = fusionChoices(runs);
+  if (choices.length) {
+    sections.push({
+      heading: 'Late fusion weights chosen on validation',
+      html: htmlTable(fusionChoiceDisplayRows(choices)) + `<div class="caption">${escapeHtml('Each fold of each seed chooses its weights on its own validation split; w1 weights the first fused system, w2 = 1 − w1. A wide spread means the choice is not stable across folds.')}</div>`,
+    });
+  }
   if (ablationRows) sections.push({ heading: 'Ablation table', html: htmlTable(ablationDisplayRows(ablationRows, ablationBaseline)) });
   if (notes.length > 0) sections.push({ heading: 'Not shown', html: `<ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` });
 
@@ -219,7 +243,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
     const out: ReportPaths = { dir, html: path.join(dir, 'report.html'), summary: path.join(dir, 'summary.md'), json: path.join(dir, 'report.json'), svgs: {}, specs: {} };
     writeFileSync(path.join(tmp, 'report.html'), html);
     writeFileSync(path.join(tmp, 'summary.md'), summaryMd);
-    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, ablation: ablationRows ?? null }, null, 2) + '\n');
+    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, conditions, fusionChoices: choices, ablation: ablationRows ?? null }, null, 2) + '\n');
     if (ablationMd) {
       writeFileSync(path.join(tmp, 'ablation.md'), `# Ablation\n\n${ablationMd}\n`);
       out.ablation = path.join(dir, 'ablation.md');

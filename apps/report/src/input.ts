@@ -16,14 +16,26 @@ export const epochRowSchema = z.object({
   valid_acc: finite.optional(),
 });
 
-/** The late-fusion weight search artifact: validation score per w1, the w1 chosen, and the test scores at it. */
-export const fusionCurveSchema = z.object({
-  metric: z.string().min(1),
-  step: z.number().positive(),
-  curve: z.array(z.object({ w1: z.number().min(0).max(1), score: finite })).min(1),
-  chosen: z.object({ w1: z.number().min(0).max(1) }),
-  test: z.record(z.string(), finite).optional().default({}),
-});
+const searchCurve = z.array(z.object({ w1: z.number().min(0).max(1), score: finite })).min(1);
+const foldChoiceSchema = z.object({ fold: z.string().min(1), curve: searchCurve, chosen: z.object({ w1: z.number().min(0).max(1), weights: z.array(finite).optional() }) });
+
+/**
+ * The late-fusion weight search artifact: per fold, the validation score per w1 and the w1 chosen;
+ * the test scores at the chosen weights. Files of the one-fold layout (top-level `curve` and
+ * `chosen` only) read as a single fold.
+ */
+export const fusionCurveSchema = z
+  .object({
+    metric: z.string().min(1),
+    step: z.number().positive(),
+    systems: z.array(z.string()).optional(),
+    fold: z.string().optional(),
+    curve: searchCurve,
+    chosen: z.object({ w1: z.number().min(0).max(1) }),
+    folds: z.array(foldChoiceSchema).min(1).optional(),
+    test: z.record(z.string(), finite).optional().default({}),
+  })
+  .transform((c) => ({ ...c, folds: c.folds ?? [{ fold: c.fold ?? 'main', curve: c.curve, chosen: c.chosen }] }));
 
 /** A confusion matrix artifact: counts[true][predicted], rows and columns in `classes` order. */
 export const confusionSchema = z

@@ -76,7 +76,9 @@ describe('fromRunRecords', () => {
       for (const [k, v] of Object.entries(want[i].metrics)) expect(r.metrics[k], `${r.id} ${k}`).toBe(v);
       expect(r.history).toEqual(want[i].history ?? []);
       expect(r.confusion?.counts).toEqual(want[i].confusion?.counts);
-      expect(r.fusionCurve).toEqual(want[i].fusionCurve ? { ...want[i].fusionCurve } : undefined);
+      // The one-fold layout (top-level curve and chosen) reads as a single fold.
+      const c = want[i].fusionCurve;
+      expect(r.fusionCurve).toEqual(c ? { ...c, folds: [{ fold: 'main', curve: c.curve, chosen: c.chosen }] } : undefined);
     });
     expect(input.runs[0].tags).toEqual({ 'emofuse.corpus': 'iemocap-features', 'split.protocol': 'paper', lstmInput: 'words', 'emofuse.system': 'text-lstm' });
     expect(input.runs[0].params).toEqual(fx[0].params);

@@ -143,6 +143,6 @@ describe('reportFromStore on an MLflow server', () => {
     const json = JSON.parse(readFileSync(p.json, 'utf8'));
     expect(json.summary.map((s: { system: string; n: number }) => [s.system, s.n])).toEqual([['text-lstm', 2], ['late-weighted', 2]]);
     expect(Object.keys(p.svgs).sort()).toEqual(['ablation', 'comparison', 'confusion', 'fusion-weight', 'training']);
-    expect(readFileSync(p.svgs['fusion-weight'], 'utf8')).toContain('seed 2: test UA');
+    expect(readFileSync(p.svgs['fusion-weight'], 'utf8')).toContain('seed: 2; fold: main; chosen w1');
   });
 });

@@ -90,12 +90,22 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     const weighted = children.find((r) => r.tags['emofuse.system'] === 'late-weighted')!;
     const curve = JSON.parse(readFileSync(path.join(weighted.localArtifactDir!, 'fusion_curve.json'), 'utf8'));
     expect(curve.chosen.w1).toBe(choice.weights[0]);
+    // Every fold's choice, not the first fold's only: in the artifact and as one metric key with step = fold.
+    expect(curve.folds.map((f: { fold: string }) => f.fold)).toEqual(['03', '11']);
+    for (const [i, fold] of ['03', '11'].entries()) {
+      const chosen = JSON.parse(readFileSync(path.join(dir, `fusion/weighted/${fold}.json`), 'utf8'));
+      expect(curve.folds[i].chosen.weights).toEqual(chosen.weights);
+      expect(curve.folds[i].curve).toHaveLength(11);
+      expect(weighted.metricHistory['fusion_weight.text-lstm'].find((p) => p.step === i)!.value).toBe(chosen.weights[0]);
+      expect(weighted.metricHistory['fusion_weight.speech-cnn'].find((p) => p.step === i)!.value).toBe(chosen.weights[1]);
+    }
     expect(curve.test.ua).toBeCloseTo(metrics['late-weighted'].test.ua, 12);
     // Test is pooled over the folds: every utterance of speakers 03 and 11 scored once.
     const testPosteriors = loadPosteriors(path.join(text.localArtifactDir!, 'posteriors_test.json'));
     const heldOut = readFileSync(config.corpus.path, 'utf8').split('\n').filter((l) => /,(03|11),/.test(l)).length;
     expect(testPosteriors.ids).toHaveLength(heldOut);
 
+    expect(ctx.lines.filter((l) => l.startsWith('warning: the report')), 'report warnings').toEqual([]);
     expect(result.report && existsSync(result.report)).toBe(true);
 
     // A second run of the same corpus reads the ComParE features from the cache.

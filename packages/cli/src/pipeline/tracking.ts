@@ -9,6 +9,7 @@ import { createTracker, type DatasetInput, type Tracker, type TrackerRun } from 
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
 import type { RunEnvironment } from '../env.ts';
+import type { FoldChoice } from './run-files.ts';
 
 /**
  * With a tracking URI (config or MLFLOW_TRACKING_URI) runs go to the server and are journaled to
@@ -143,9 +144,15 @@ export class SystemRuns {
   }
 
   /** Final scores per split, then the system's folder (and its models) as artifacts. */
-  async finish(name: string, scores: Partial<Record<string, Scores>>, dirs: { system: string; models: string }): Promise<void> {
+  async finish(name: string, scores: Partial<Record<string, Scores>>, dirs: { system: string; models: string }, choices: FoldChoice[] = []): Promise<void> {
     const run = this.get(name).run;
     await run.logMetrics(Object.entries(scores).flatMap(([part, s]) => Object.entries(s!).map(([k, v]) => ({ key: `${part}_${k}`, value: v }))));
+    // Every fold's chosen weights under one key per input system, step = fold index.
+    const weights = choices.flatMap((c) => {
+      const p = c.params as { weights?: number[]; systems?: string[] } | undefined;
+      return p?.weights && p.systems ? p.weights.map((w, i) => ({ key: `fusion_weight.${p.systems![i]}`, value: w, step: c.index })) : [];
+    });
+    if (weights.length) await run.logMetrics(weights);
     await run.logArtifactDir(dirs.system);
     // Trained models under model/<fold>/, the layout loadModel reads back from a downloaded artifact folder.
     if (existsSync(dirs.models)) await run.logArtifactDir(dirs.models, 'model');
