@@ -6,8 +6,11 @@ import { buildDirAtomic, EmofuseError } from '@emofuse/core';
 import { checkReportInput, type ConfusionArtifact, type ReportInputLike } from './input.ts';
 import { decidePaperComparison, loadReference, REFERENCE_FILE, type PaperDecision, type Reference } from './reference.ts';
 import { ablationDisplayRows, ablationMarkdown, ablationTable, fusionChoiceDisplayRows, fusionChoices, resultEntries, resultTableRows, selectRuns, seedRows, spreadNote, summarise, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
-import { labelRuns, repeatedSeeds, type LabelledRun } from './configs.ts';
+import { labelRuns, latestPerSeed, type LabelledRun } from './configs.ts';
 import { chanceRows, type ChanceRow } from './chance.ts';
+import { perClassDisplayRows, perClassRows } from './perclass.ts';
+import { significance, significanceDisplayRows, type SignificanceOptions } from './significance.ts';
+import { collapseWarnings } from './warnings.ts';
 import { conditionRows, conditionsMarkdown, diffRows, experimentConditions, loadPaperConfig, type PaperConfig } from './conditions.ts';
 import { ablationSpec, comparisonSpec, confusionSpec, fusionCurveSpec, trainingCurvesSpec, type ConfusionEntry, type Spread } from './charts.ts';
 import { renderSvg, toVega } from './render.ts';
@@ -38,6 +41,8 @@ export interface BuildReportOptions {
   comparePaper?: boolean;
   /** Fixed timestamp for reproducible output in tests. */
   now?: Date;
+  /** Pairs of systems (or row labels) to test against each other, beside every fused system against its parts; bootstrap settings. */
+  significance?: SignificanceOptions;
   /** The paper's Table 1 and the corpus caveats (default: data/paper-config.json). */
   paperConfig?: PaperConfig;
 }
@@ -151,7 +156,8 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const input = checkReportInput(opts.input, opts.input.source ?? 'report input');
   const split = opts.split ?? 'test';
   const fullReference = loadReference(opts.referenceFile ?? REFERENCE_FILE);
-  const runs = labelRuns(selectRuns(input, opts.systems));
+  const latest = latestPerSeed(labelRuns(selectRuns(input, opts.systems)));
+  const runs = latest.runs;
   // Decided from what the runs record; without the comparison the paper's rows are dropped everywhere, the citation stays.
   const decision: PaperDecision = decidePaperComparison(runs, fullReference, split, opts.comparePaper);
   const reference: Reference = decision.applies ? fullReference : { ...fullReference, rows: [] };
@@ -163,9 +169,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const title = opts.title ?? 'emofuse report';
 
   const { charts: named, notes } = charts(runs, labels, summary, bySeed, reference, chance, opts, input.metricUnits);
-  for (const r of repeatedSeeds(runs)) {
-    notes.push(`${r.label}: seed ${r.seed} occurs ${r.runs.length} times with one configuration (runs ${r.runs.join(', ')}); each is counted, but they are repeats, not independent seeds.`);
-  }
+  notes.push(...latest.notes, ...input.skipped);
 
   let ablationMd: string | undefined;
   let ablationRows: AblationRow[] | undefined;
@@ -210,6 +214,25 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
       html: htmlTable(resultTableRows(resultEntries(summary, reference, chance), { seeds: true })) + captions.map((c) => `<div class="caption">${escapeHtml(c)}</div>`).join(''),
     },
   ];
+  const warnings = collapseWarnings(runs, summary, split);
+  if (warnings.length) {
+    sections.push({ heading: 'Warnings', html: `<ul class="warnings">${warnings.map((w) => `<li>${escapeHtml(w.text)}</li>`).join('')}</ul>` });
+  }
+  const perClass = perClassRows(runs, split);
+  if (perClass.length) {
+    sections.push({
+      heading: `Per class (${split} split, %)`,
+      html: htmlTable(perClassDisplayRows(perClass)) + `<div class="caption">${escapeHtml("Recall, precision and F1 of each class from each seed's confusion matrix, mean ± sample sd over seeds; support = the class's test utterances.")}</div>`,
+    });
+  } else notes.push(`No run has a ${split} confusion matrix, so there is no per-class table.`);
+  const sig = significance(runs, opts.significance);
+  notes.push(...sig.notes);
+  sections.push({
+    heading: 'Significance',
+    html: sig.tests.length
+      ? htmlTable(significanceDisplayRows(sig.tests)) + `<div class="caption">${escapeHtml(`Each fused system against each system it fuses${opts.significance?.pairs?.length ? ', and the pairs named' : ''}, on the same test utterances, seed by seed: the paired bootstrap ${Math.round(100 * (opts.significance?.level ?? 0.95))}% interval of ΔUA (B = ${opts.significance?.B ?? 1000}, resampling utterances) and McNemar's exact two-sided p. The pooled row gives the mean ± sd of ΔUA over seeds and in how many seeds the interval excludes 0; seeds are not concatenated, since they score the same utterances.`)}</div>`
+      : `<p class="caption">${escapeHtml(sig.notes.length ? 'No pair could be tested (see "Not shown").' : 'No pair to test: no fused system with its components, and no pair named.')}</p>`,
+  });
   const choices = fusionChoices(runs);
   if (choices.length) {
     sections.push({
@@ -243,7 +266,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
     const out: ReportPaths = { dir, html: path.join(dir, 'report.html'), summary: path.join(dir, 'summary.md'), json: path.join(dir, 'report.json'), svgs: {}, specs: {} };
     writeFileSync(path.join(tmp, 'report.html'), html);
     writeFileSync(path.join(tmp, 'summary.md'), summaryMd);
-    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, conditions, fusionChoices: choices, ablation: ablationRows ?? null }, null, 2) + '\n');
+    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, conditions, warnings, perClass, significance: sig.tests, fusionChoices: choices, ablation: ablationRows ?? null }, null, 2) + '\n');
     if (ablationMd) {
       writeFileSync(path.join(tmp, 'ablation.md'), `# Ablation\n\n${ablationMd}\n`);
       out.ablation = path.join(dir, 'ablation.md');

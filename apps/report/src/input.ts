@@ -55,6 +55,20 @@ export const confusionSchema = z
     });
   });
 
+/** Per test utterance: its label and the system's prediction (class names), in one order. */
+export const predictionsSchema = z
+  .object({
+    classes: z.array(z.string().min(1)).min(2),
+    ids: z.array(z.string()),
+    truth: z.array(z.string()),
+    pred: z.array(z.string()),
+  })
+  .superRefine((p, ctx) => {
+    for (const k of ['truth', 'pred'] as const) {
+      if (p[k].length !== p.ids.length) ctx.addIssue({ code: 'custom', message: `${p[k].length} ${k} values for ${p.ids.length} ids`, path: [k] });
+    }
+  });
+
 export const reportRunSchema = z.object({
   /** Unique per entry; a run that holds several systems gives one entry per system (e.g. "<run>/text-lstm"). */
   id: z.string().min(1),
@@ -70,6 +84,10 @@ export const reportRunSchema = z.object({
   history: z.array(epochRowSchema).optional().default([]),
   fusionCurve: fusionCurveSchema.optional(),
   confusion: confusionSchema.optional(),
+  /** When the run started (ms since 1970): the latest of a repeated seed is the one reported. */
+  startTime: z.number().optional(),
+  /** The test predictions, for paired tests between systems (absent in runs logged before they were kept). */
+  predictions: predictionsSchema.optional(),
 });
 
 export const reportInputSchema = z.object({
@@ -78,11 +96,14 @@ export const reportInputSchema = z.object({
   metricUnits: z.enum(['fraction', 'percent']).optional().default('fraction'),
   /** Where the runs came from (a store path or tracking URI), for the report header. */
   source: z.string().optional(),
+  /** Runs the reader left out, each with the reason (a deleted or damaged run must not sink the report). */
+  skipped: z.array(z.string()).optional().default([]),
 });
 
 export type EpochRow = z.output<typeof epochRowSchema>;
 export type FusionCurve = z.output<typeof fusionCurveSchema>;
 export type ConfusionArtifact = z.output<typeof confusionSchema>;
+export type Predictions = z.output<typeof predictionsSchema>;
 export type ReportRun = z.output<typeof reportRunSchema>;
 export type ReportInput = z.output<typeof reportInputSchema>;
 /** What callers may pass: optional fields may be left out. */

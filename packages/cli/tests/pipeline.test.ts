@@ -107,6 +107,14 @@ describe('emofuse run, end to end on EmoDB audio', () => {
 
     expect(ctx.lines.filter((l) => l.startsWith('warning: the report')), 'report warnings').toEqual([]);
     expect(result.report && existsSync(result.report)).toBe(true);
+    // The report tests every fused system against both systems it fuses, from the kept test predictions.
+    const preds = JSON.parse(readFileSync(path.join(text.localArtifactDir!, 'predictions_test.json'), 'utf8'));
+    expect(preds.ids).toEqual(testPosteriors.ids);
+    const labels = new Map(readFileSync(config.corpus.path, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split(',')).map((f) => [f[0], f]));
+    expect(preds.truth.every((t: string, i: number) => labels.get(preds.ids[i])![2] === t)).toBe(true);
+    const reportJson = JSON.parse(readFileSync(path.join(path.dirname(result.report!), 'report.json'), 'utf8'));
+    expect(reportJson.significance.map((t: { a: string; b: string }) => `${t.a} - ${t.b}`).sort()).toEqual(['late-product - speech-cnn', 'late-product - text-lstm', 'late-weighted - speech-cnn', 'late-weighted - text-lstm']);
+    expect(reportJson.fusionChoices[0].choices).toBe(2);
 
     // A second run of the same corpus reads the ComParE features from the cache.
     const again = await runExperiment(loadExperiment(experiment('e2e-cache', 'report: { enabled: false }'), { set: ['systems=[speech-cnn]', 'fusion.rules=[]', 'train.epochs=1'] }), silentContext());

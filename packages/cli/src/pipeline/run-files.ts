@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { savePosteriors, subsetPosteriors, writeJsonAtomic, type Corpus, type Posteriors, type Split } from '@emofuse/core';
 import { splitFingerprint, splitToJson, summariseSplit, type PipelineJSON } from '@emofuse/data';
 import { saveModel, type EmofuseModel, type TrainResult } from '@emofuse/models';
-import { PARTS, type Part, type Scores, type SystemSummary } from '@emofuse/eval';
+import { PARTS, predictions, type Part, type Scores, type SystemSummary } from '@emofuse/eval';
 import type { Config } from '../config/schema.ts';
 import { toResolvedYaml } from '../config/index.ts';
 
@@ -33,6 +33,7 @@ export function fusionCurveOf(fitted: FoldChoice[] | undefined) {
 }
 
 export class RunFiles {
+  private labels?: Map<string, string>;
   constructor(readonly dir: string, private readonly corpus: Corpus) {}
 
   header(config: Config, meta: Record<string, unknown>): void {
@@ -79,6 +80,10 @@ export class RunFiles {
     writeJsonAtomic(path.join(dir, 'confusion_test.json'), { classes: s.testReport.classes, counts: s.testReport.confusion });
     writeJsonAtomic(path.join(dir, 'metrics.json'), { ...s.scores, perClass: s.testReport.perClass });
     savePosteriors(s.test, path.join(dir, 'posteriors_test.json'));
+    // Label and prediction per test utterance: what paired tests between systems need, without the corpus.
+    const label = this.labels ??= new Map(this.corpus.utterances.map((u) => [u.id, u.label]));
+    const pred = predictions(s.test, `${name} test`);
+    writeJsonAtomic(path.join(dir, 'predictions_test.json'), { classes: s.test.classes, ids: s.test.ids, truth: s.test.ids.map((id) => label.get(id)), pred: Array.from(pred, (i) => s.test.classes[i]) });
     const curve = fusionCurveOf(fitted);
     if (curve) writeJsonAtomic(path.join(dir, 'fusion_curve.json'), { ...curve, test: s.scores.test });
   }
