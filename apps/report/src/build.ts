@@ -11,6 +11,7 @@ import { chanceRows, type ChanceRow } from './chance.ts';
 import { perClassDisplayRows, perClassRows } from './perclass.ts';
 import { significance, significanceDisplayRows, type SignificanceOptions } from './significance.ts';
 import { collapseWarnings } from './warnings.ts';
+import { sweepDisplayRows, sweepPoints, sweepRuns, type SweepOptions } from './sweep.ts';
 import { conditionRows, conditionsMarkdown, diffRows, experimentConditions, loadPaperConfig, type PaperConfig } from './conditions.ts';
 import { ablationSpec, comparisonSpec, confusionSpec, fusionCurveSpec, trainingCurvesSpec, type ConfusionEntry, type Spread } from './charts.ts';
 import { renderSvg, toVega } from './render.ts';
@@ -43,6 +44,8 @@ export interface BuildReportOptions {
   now?: Date;
   /** Pairs of systems (or row labels) to test against each other, beside every fused system against its parts; bootstrap settings. */
   significance?: SignificanceOptions;
+  /** A sweep's report: every point's validation score, the chosen point's test score (the others' only with showTestAll). */
+  sweep?: SweepOptions;
   /** The paper's Table 1 and the corpus caveats (default: data/paper-config.json). */
   paperConfig?: PaperConfig;
 }
@@ -156,7 +159,9 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const input = checkReportInput(opts.input, opts.input.source ?? 'report input');
   const split = opts.split ?? 'test';
   const fullReference = loadReference(opts.referenceFile ?? REFERENCE_FILE);
-  const latest = latestPerSeed(labelRuns(selectRuns(input, opts.systems)));
+  const selected = selectRuns(input, opts.systems);
+  const points = opts.sweep ? sweepPoints(selected, opts.sweep, input.metricUnits) : [];
+  const latest = latestPerSeed(labelRuns(opts.sweep ? sweepRuns(selected, opts.sweep) : selected));
   const runs = latest.runs;
   // Decided from what the runs record; without the comparison the paper's rows are dropped everywhere, the citation stays.
   const decision: PaperDecision = decidePaperComparison(runs, fullReference, split, opts.comparePaper);
@@ -214,6 +219,13 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
       html: htmlTable(resultTableRows(resultEntries(summary, reference, chance), { seeds: true })) + captions.map((c) => `<div class="caption">${escapeHtml(c)}</div>`).join(''),
     },
   ];
+  if (opts.sweep) {
+    const o = opts.sweep;
+    sections.push({
+      heading: 'Sweep points',
+      html: htmlTable(sweepDisplayRows(points, o)) + `<div class="caption">${escapeHtml(`The point is chosen by the validation ${o.metric.toUpperCase()} of ${o.target} (mean over seeds); test was not looked at to choose. ${o.showTestAll ? 'Every point\'s test score is shown; only the chosen point\'s is a result, the others were not used for the choice.' : 'Only the chosen point\'s test score is shown, and the tables and charts below hold only its runs (--show-test-all shows every point, marked "not used for the choice").'}`)}</div>`,
+    });
+  }
   const warnings = collapseWarnings(runs, summary, split);
   if (warnings.length) {
     sections.push({ heading: 'Warnings', html: `<ul class="warnings">${warnings.map((w) => `<li>${escapeHtml(w.text)}</li>`).join('')}</ul>` });
@@ -266,7 +278,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
     const out: ReportPaths = { dir, html: path.join(dir, 'report.html'), summary: path.join(dir, 'summary.md'), json: path.join(dir, 'report.json'), svgs: {}, specs: {} };
     writeFileSync(path.join(tmp, 'report.html'), html);
     writeFileSync(path.join(tmp, 'summary.md'), summaryMd);
-    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, conditions, warnings, perClass, significance: sig.tests, fusionChoices: choices, ablation: ablationRows ?? null }, null, 2) + '\n');
+    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, sweepPoints: opts.sweep ? points : null, conditions, warnings, perClass, significance: sig.tests, fusionChoices: choices, ablation: ablationRows ?? null }, null, 2) + '\n');
     if (ablationMd) {
       writeFileSync(path.join(tmp, 'ablation.md'), `# Ablation\n\n${ablationMd}\n`);
       out.ablation = path.join(dir, 'ablation.md');
