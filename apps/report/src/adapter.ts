@@ -141,11 +141,15 @@ export async function fromRunRecords(records: RunRecord[], readArtifact: ReadArt
       // Final metrics: every latest value except the per-epoch curves (they go to history).
       for (const [k, v] of Object.entries(r.metrics)) {
         const name = perSystem ? k : k.startsWith(`${system}.`) ? k.slice(system.length + 1) : undefined;
-        if (name !== undefined && !(HISTORY_KEYS as readonly string[]).includes(name)) metrics[name] = v;
+        if (name !== undefined && !(HISTORY_KEYS as readonly string[]).includes(name.replace(/^fold_[^/]+\//, ''))) metrics[name] = v;
       }
       const byEpoch = new Map<number, Record<string, number>>();
+      // A run of several folds logs every fold under fold_<name>/; the report draws the first fold's curves.
+      const foldPrefix = r.metricHistory[key('train_loss')] ? '' : Object.keys(r.metricHistory)
+        .map((k) => new RegExp(`^${perSystem ? '' : `${system.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.`}(fold_[^/]+/)train_loss$`).exec(k)?.[1])
+        .filter((x): x is string => x !== undefined).sort()[0] ?? '';
       for (const h of HISTORY_KEYS) {
-        for (const p of r.metricHistory[key(h)] ?? []) {
+        for (const p of r.metricHistory[key(`${foldPrefix}${h}`)] ?? []) {
           const row = byEpoch.get(p.step) ?? { epoch: p.step };
           if (Number.isFinite(p.value)) row[h] = p.value;
           byEpoch.set(p.step, row);

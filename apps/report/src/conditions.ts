@@ -81,7 +81,7 @@ function epochsOf(runs: RunFacts[]): string {
   const lo = Math.min(...ran);
   const hi = Math.max(...ran);
   const askedText = asked.length ? `train.epochs = ${asked.join(' / ')}` : 'train.epochs not recorded';
-  return ran.length ? `${askedText}; ${lo === hi ? lo : `${lo}–${hi}`} epoch(s) run (last fold's history)` : askedText;
+  return ran.length ? `${askedText}; ${lo === hi ? lo : `${lo}–${hi}`} epoch(s) run (first fold's history)` : askedText;
 }
 
 function stoppingOf(runs: RunFacts[]): string {

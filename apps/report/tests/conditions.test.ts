@@ -19,7 +19,7 @@ describe('run conditions', () => {
     const [c] = experimentConditions(checkReportInput({ runs }).runs);
     expect(c).toMatchObject({ experiment: 'emodb-speech', corpus: 'emodb', protocol: 'loso-speaker', folds: '2 (03, 08)', seeds: [1, 2], backend: 'tensorflow', commit: '0123456789ab' });
     expect(c.caveats[0]).toMatch(/22050 Hz.*2\.0 s/);
-    expect(c.epochs).toBe("train.epochs = 1; 1 epoch(s) run (last fold's history)");
+    expect(c.epochs).toBe("train.epochs = 1; 1 epoch(s) run (first fold's history)");
     expect(c.stopping).toBe("early stopping on valid_loss, patience 6; the best epoch's weights are restored");
   });
 

@@ -76,14 +76,27 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     expect(text.tags['mlflow.note.content']).toMatch(/^text-lstm, seed 1 \(utterance-level\)/);
     expect(text.tags['emofuse.context']).toBe('utterance');
     // The restored epoch's validation figures, not the last epoch's.
-    const best = text.metrics.best_epoch;
-    expect(text.metrics.best_valid_loss).toBe(text.metricHistory.valid_loss.find((p) => p.step === best)!.value);
+    const best = text.metrics['fold_03/best_epoch'];
+    expect(text.metrics['fold_03/best_valid_loss']).toBe(text.metricHistory['fold_03/valid_loss'].find((p) => p.step === best)!.value);
     // The trained model travels with the run, in the layout loadModel reads back.
     expect(existsSync(path.join(text.localArtifactDir!, 'model', '03', 'model.json'))).toBe(true);
     expect(text.params['meta.backend']).toMatch(/tensorflow|wasm|cpu/);
-    // Fold 03's curves under the plain keys, fold 11's under their own, each with step = epoch.
-    expect(text.metricHistory.train_loss.map((p) => p.step)).toEqual([1, 2]);
+    // One key scheme for every fold: fold_<name>/<quantity>, step = epoch; no fold under the plain keys.
+    expect(text.metricHistory['fold_03/train_loss'].map((p) => p.step)).toEqual([1, 2]);
     expect(text.metricHistory['fold_11/valid_loss'].map((p) => p.step)).toEqual([1, 2]);
+    expect(text.metricHistory.train_loss).toBeUndefined();
+    // Per-class test metrics, and the confusion matrix as an image.
+    const perClass = JSON.parse(readFileSync(path.join(text.localArtifactDir!, 'metrics.json'), 'utf8')).perClass as { class: string; recall: number; support: number }[];
+    for (const c of perClass) {
+      expect(text.metrics[`test_recall_by_class/${c.class}`]).toBe(c.recall);
+      expect(text.metrics[`test_support_by_class/${c.class}`]).toBe(c.support);
+    }
+    expect(readFileSync(path.join(text.localArtifactDir!, 'confusion_test.svg'), 'utf8')).toMatch(/^<svg/);
+    // The parent's row in the MLflow runs table: each system's mean test and validation scores.
+    const parentRun = runs.find((r) => r.tags['emofuse.kind'] === 'invocation')!;
+    expect(parentRun.metrics['text-lstm.test_ua']).toBe(metrics['text-lstm'].test.ua);
+    expect(parentRun.metrics['late-weighted.valid_ua']).toBe(metrics['late-weighted'].valid.ua);
+    expect(parentRun.metrics['text-lstm.test_ua_sd']).toBeUndefined(); // one seed: no sd
     expect(text.metricHistory.fold_test_ua.map((p) => p.step)).toEqual([0, 1]);
     expect(text.metrics.test_ua).toBeCloseTo(metrics['text-lstm'].test.ua, 12);
     expect(existsSync(path.join(text.localArtifactDir!, 'confusion_test.json'))).toBe(true);

@@ -26,7 +26,7 @@ import { collectRunEnvironment, type RunEnvironment } from '../env.ts';
 import { checkInputsAvailable, corpusFeatures, dialogueIndex, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
 import { gcPartials } from '../runs.ts';
 import { RunFiles, type FoldChoice } from './run-files.ts';
-import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore } from './tracking.ts';
+import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore, summaryMetrics } from './tracking.ts';
 
 /** Name of a late-fusion system in runs, reports and reference.json. */
 export const fusionSystemName = (rule: string) => `late-${rule}`;
@@ -102,6 +102,7 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
       checkAborted(ctx);
       result.runs.push(await runSeed(inv, seed, open));
     }
+    await parent.logMetrics(summaryMetrics(result.runs));
     if (config.report.enabled) result.report = await reportFor(inv, result);
     await parent.endRun('FINISHED');
     return result;
@@ -156,7 +157,8 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
       const s = pool.summary(name);
       out[name] = s.scores;
       files.system(name, s, fitted.get(name));
-      await tracked.finish(name, s.scores, files.systemDir(name), fitted.get(name));
+      await files.confusionSvg(name, s);
+      await tracked.finish(name, s.scores, files.systemDir(name), fitted.get(name), s.testReport.perClass);
       ctx.log(`${name}: test UA ${pct(s.scores.test!.ua)}  WA ${pct(s.scores.test!.wa)}  F1 ${pct(s.scores.test!.f1)}${s.scores.valid ? `   (valid UA ${pct(s.scores.valid.ua)})` : ''}`);
     }
     files.metrics(out);

@@ -88,6 +88,13 @@ export class RunFiles {
     if (curve) writeJsonAtomic(path.join(dir, 'fusion_curve.json'), { ...curve, test: s.scores.test });
   }
 
+  /** The pooled test confusion matrix drawn as SVG beside its JSON, so the MLflow UI shows it as an image. */
+  async confusionSvg(name: string, s: SystemSummary): Promise<void> {
+    const { confusionSpec, renderSvg, toVega } = await import('@emofuse/report');
+    const spec = confusionSpec([{ system: name, confusion: { split: 'test', classes: s.testReport.classes, counts: s.testReport.confusion }, seeds: 1 }]);
+    writeFileSync(path.join(this.systemDir(name).system, 'confusion_test.svg'), await renderSvg(toVega(spec, `${name} confusion`), `${name} confusion`));
+  }
+
   /** Scores of every system; per-class figures and confusion matrices are in systems/<system>/. */
   metrics(m: Record<string, Partial<Record<Part, Scores>>>): void {
     writeJsonAtomic(path.join(this.dir, 'metrics.json'), m);
