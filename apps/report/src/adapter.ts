@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EmofuseError, type RunRecord } from '@emofuse/core';
-import { confusionSchema, fusionCurveSchema, type ConfusionArtifact, type FusionCurve, type ReportInputLike, type ReportRunLike } from './input.ts';
+import { confusionSchema, fusionCurveSchema, predictionsSchema, type ConfusionArtifact, type FusionCurve, type Predictions, type ReportInputLike, type ReportRunLike } from './input.ts';
 
 /**
  * From tracked runs (RunRecord, read back by packages/tracking) to the report's plain input.
@@ -11,7 +11,7 @@ import { confusionSchema, fusionCurveSchema, type ConfusionArtifact, type Fusion
  * - one system per run: tag `emofuse.system` or param `system`; final metrics `<split>_<metric>`
  *   (test_ua, test_wa, test_f1, valid_ua, ...); per-epoch metrics `train_loss`, `valid_loss`,
  *   `train_acc`, `valid_acc` with step = epoch; artifacts `confusion_<split>.json` (or
- *   `confusion.json`) and `fusion_curve.json`.
+ *   `confusion.json`), `fusion_curve.json` and `predictions_<split>.json`.
  * - several systems in one run: everything above prefixed by the system name and a dot
  *   (`late-weighted.test_ua`, `text-lstm.train_loss`) and artifacts under a folder named after
  *   the system (`late-weighted/confusion_test.json`, `late-weighted/fusion_curve.json`).
@@ -67,15 +67,11 @@ function systemsOf(r: RunRecord): { systems: string[]; perSystem: boolean } {
   return { systems: [r.runName || r.runId], perSystem: true };
 }
 
-function seedOf(r: RunRecord): number {
+/** The run's seed, or why it has none (the run is then skipped and named, never fatal for the rest). */
+function seedOf(r: RunRecord): number | string {
   const raw = r.tags['emofuse.seed'] ?? r.params.seed;
   const seed = raw === undefined ? NaN : Number(raw);
-  if (!Number.isInteger(seed)) {
-    throw new EmofuseError(raw === undefined ? 'has no seed' : `has seed ${JSON.stringify(raw)}, not an integer`, {
-      where: `run ${r.runId} (${r.runName}, experiment ${r.experimentName})`,
-      fix: 'log the seed as param `seed` or tag `emofuse.seed`',
-    });
-  }
+  if (!Number.isInteger(seed)) return raw === undefined ? 'it has no seed (log it as param `seed` or tag `emofuse.seed`)' : `its seed ${JSON.stringify(raw)} is not an integer`;
   return seed;
 }
 
@@ -121,12 +117,23 @@ export async function fromRunRecords(records: RunRecord[], readArtifact: ReadArt
   const split = opts.split ?? 'test';
   const parents = new Set(records.map((r) => r.parentRunId).filter((p): p is string => p !== null));
   const runs: ReportRunLike[] = [];
+  const skipped: string[] = [];
   for (const r of records) {
     if (!opts.includeUnfinished && r.status !== 'FINISHED') continue;
+    // An invocation's own run holds summaries of its system runs (reported one by one), whether or not
+    // its children are still there: a child deleted in the MLflow UI leaves it childless.
+    if (r.tags['emofuse.kind'] === 'invocation') {
+      if (!parents.has(r.runId)) skipped.push(`run ${r.runId} (${r.runName}) is an invocation whose system runs are all missing (deleted in the MLflow UI?); it is skipped.`);
+      continue;
+    }
     const hasOwnMetrics = Object.keys(r.metrics).some((k) => SPLIT_METRIC.test(k) || PREFIXED.test(k));
     if (parents.has(r.runId) && !hasOwnMetrics) continue;
     const { systems, perSystem } = systemsOf(r);
     const seed = seedOf(r);
+    if (typeof seed === 'string') {
+      skipped.push(`run ${r.runId} (${r.runName}, experiment ${r.experimentName}) is skipped: ${seed}.`);
+      continue;
+    }
     const tags = Object.fromEntries(Object.entries(r.tags).filter(([k]) => !k.startsWith('mlflow.')));
     for (const system of systems) {
       const key = (name: string) => (perSystem ? name : `${system}.${name}`);
@@ -134,11 +141,15 @@ export async function fromRunRecords(records: RunRecord[], readArtifact: ReadArt
       // Final metrics: every latest value except the per-epoch curves (they go to history).
       for (const [k, v] of Object.entries(r.metrics)) {
         const name = perSystem ? k : k.startsWith(`${system}.`) ? k.slice(system.length + 1) : undefined;
-        if (name !== undefined && !(HISTORY_KEYS as readonly string[]).includes(name)) metrics[name] = v;
+        if (name !== undefined && !(HISTORY_KEYS as readonly string[]).includes(name.replace(/^fold_[^/]+\//, ''))) metrics[name] = v;
       }
       const byEpoch = new Map<number, Record<string, number>>();
+      // A run of several folds logs every fold under fold_<name>/; the report draws the first fold's curves.
+      const foldPrefix = r.metricHistory[key('train_loss')] ? '' : Object.keys(r.metricHistory)
+        .map((k) => new RegExp(`^${perSystem ? '' : `${system.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.`}(fold_[^/]+/)train_loss$`).exec(k)?.[1])
+        .filter((x): x is string => x !== undefined).sort()[0] ?? '';
       for (const h of HISTORY_KEYS) {
-        for (const p of r.metricHistory[key(h)] ?? []) {
+        for (const p of r.metricHistory[key(`${foldPrefix}${h}`)] ?? []) {
           const row = byEpoch.get(p.step) ?? { epoch: p.step };
           if (Number.isFinite(p.value)) row[h] = p.value;
           byEpoch.set(p.step, row);
@@ -152,19 +163,24 @@ export async function fromRunRecords(records: RunRecord[], readArtifact: ReadArt
       if (cmFound) confusion = parseArtifact(r, { ...cmFound, value: asConfusion(cmFound.value, split) }, confusionSchema);
       let fusionCurve: FusionCurve | undefined;
       if (curveFound) fusionCurve = parseArtifact(r, curveFound, fusionCurveSchema);
+      const predFound = await readJsonArtifact(r, [`${dir}predictions_${split}.json`], readArtifact);
+      let predictions: Predictions | undefined;
+      if (predFound) predictions = parseArtifact(r, predFound, predictionsSchema);
       runs.push({
         id: systems.length > 1 ? `${r.runId}/${system}` : r.runId,
         experiment: r.experimentName,
         system,
         seed,
+        startTime: r.startTime,
         tags,
         params: { ...r.params },
         metrics,
         history,
         confusion,
         fusionCurve,
+        predictions,
       });
     }
   }
-  return { runs, metricUnits: 'fraction', source: opts.source };
+  return { runs, metricUnits: 'fraction', source: opts.source, skipped };
 }

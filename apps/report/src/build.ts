@@ -5,9 +5,14 @@ import type { TopLevelSpec } from 'vega-lite';
 import { buildDirAtomic, EmofuseError } from '@emofuse/core';
 import { checkReportInput, type ConfusionArtifact, type ReportInputLike } from './input.ts';
 import { decidePaperComparison, loadReference, REFERENCE_FILE, type PaperDecision, type Reference } from './reference.ts';
-import { ablationDisplayRows, ablationMarkdown, ablationTable, resultEntries, resultTableRows, selectRuns, seedRows, spreadNote, summarise, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
-import { labelRuns, repeatedSeeds, type LabelledRun } from './configs.ts';
+import { ablationDisplayRows, ablationMarkdown, ablationTable, fusionChoiceDisplayRows, fusionChoices, resultEntries, resultTableRows, selectRuns, seedRows, spreadNote, summarise, summaryMarkdown, type AblationOptions, type AblationRow, type SummaryRow } from './tables.ts';
+import { labelRuns, latestPerSeed, type LabelledRun } from './configs.ts';
 import { chanceRows, type ChanceRow } from './chance.ts';
+import { perClassDisplayRows, perClassRows } from './perclass.ts';
+import { significance, significanceDisplayRows, type SignificanceOptions } from './significance.ts';
+import { collapseWarnings } from './warnings.ts';
+import { sweepDisplayRows, sweepPoints, sweepRuns, type SweepOptions } from './sweep.ts';
+import { conditionRows, conditionsMarkdown, diffRows, experimentConditions, loadPaperConfig, type PaperConfig } from './conditions.ts';
 import { ablationSpec, comparisonSpec, confusionSpec, fusionCurveSpec, trainingCurvesSpec, type ConfusionEntry, type Spread } from './charts.ts';
 import { renderSvg, toVega } from './render.ts';
 import { escapeHtml, renderHtml, type HtmlChart, type HtmlSection } from './html.ts';
@@ -37,6 +42,12 @@ export interface BuildReportOptions {
   comparePaper?: boolean;
   /** Fixed timestamp for reproducible output in tests. */
   now?: Date;
+  /** Pairs of systems (or row labels) to test against each other, beside every fused system against its parts; bootstrap settings. */
+  significance?: SignificanceOptions;
+  /** A sweep's report: every point's validation score, the chosen point's test score (the others' only with showTestAll). */
+  sweep?: SweepOptions;
+  /** The paper's Table 1 and the corpus caveats (default: data/paper-config.json). */
+  paperConfig?: PaperConfig;
 }
 
 export interface ReportPaths {
@@ -116,8 +127,8 @@ function charts(runs: LabelledRun[], labels: string[], summary: SummaryRow[], ro
   if (curves.length > 0) {
     out.push({
       name: 'fusion-weight',
-      title: 'Late fusion weight (w1) chosen on validation',
-      caption: 'The curve is scored on the validation split only; the test score is computed once, at the chosen w1.',
+      title: 'Late fusion weights (w1) chosen on validation, every fold and seed',
+      caption: 'Every curve is scored on one fold\'s validation split only; each fold applies its own choice to its test utterances, and the pooled test set is scored once.',
       spec: fusionCurveSpec(curves, units),
     });
   } else notes.push('No run has a fusion weight curve (no weighted late fusion in these runs).');
@@ -148,7 +159,10 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const input = checkReportInput(opts.input, opts.input.source ?? 'report input');
   const split = opts.split ?? 'test';
   const fullReference = loadReference(opts.referenceFile ?? REFERENCE_FILE);
-  const runs = labelRuns(selectRuns(input, opts.systems));
+  const selected = selectRuns(input, opts.systems);
+  const points = opts.sweep ? sweepPoints(selected, opts.sweep, input.metricUnits) : [];
+  const latest = latestPerSeed(labelRuns(opts.sweep ? sweepRuns(selected, opts.sweep) : selected));
+  const runs = latest.runs;
   // Decided from what the runs record; without the comparison the paper's rows are dropped everywhere, the citation stays.
   const decision: PaperDecision = decidePaperComparison(runs, fullReference, split, opts.comparePaper);
   const reference: Reference = decision.applies ? fullReference : { ...fullReference, rows: [] };
@@ -160,9 +174,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const title = opts.title ?? 'emofuse report';
 
   const { charts: named, notes } = charts(runs, labels, summary, bySeed, reference, chance, opts, input.metricUnits);
-  for (const r of repeatedSeeds(runs)) {
-    notes.push(`${r.label}: seed ${r.seed} occurs ${r.runs.length} times with one configuration (runs ${r.runs.join(', ')}); each is counted, but they are repeats, not independent seeds.`);
-  }
+  notes.push(...latest.notes, ...input.skipped);
 
   let ablationMd: string | undefined;
   let ablationRows: AblationRow[] | undefined;
@@ -181,18 +193,65 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   const compiled = named.map((c) => ({ ...c, vega: toVega(c.spec, c.name) }));
   const svgs = await Promise.all(compiled.map((c) => renderSvg(c.vega, c.name)));
 
-  const summaryMd = `# ${title}\n\n${summaryMarkdown(summary, reference, split, { chance, paperReason: decision.reason })}${ablationMd ? `\n## Ablation\n\n${ablationMd}\n` : ''}`;
+  const conditions = experimentConditions(runs, opts.paperConfig ?? loadPaperConfig());
+  const summaryMd = `# ${title}\n\n${conditionsMarkdown(conditions)}\n${summaryMarkdown(summary, reference, split, { chance, paperReason: decision.reason })}${ablationMd ? `\n## Ablation\n\n${ablationMd}\n` : ''}`;
   const captions = [
     `${spreadNote(summary)} F1 is support-weighted.`,
     chance.length ? 'Majority class and chance are computed from the test labels: the majority-class classifier always answers the most frequent class (UA = 1/k); chance guesses uniformly (UA = WA = 1/k).' : '',
     summary.some((s) => s.context === 'dialogue') || reference.rows.some((r) => r.dialogLevel) ? 'Rows marked * are dialogue-level: they use the conversation around each utterance.' : '',
   ].filter(Boolean);
+  const paperColumns = decision.applies
+    ? `The "cited" rows and the "UA − cited" column are shown: ${decision.reason}.`
+    : `There are no "cited" rows and no "UA − cited" column: ${decision.reason}.`;
   const sections: HtmlSection[] = [
+    {
+      heading: 'Run conditions',
+      html: conditions.map((c) => [
+        `<h3>${escapeHtml(c.experiment)}</h3>`,
+        htmlTable(conditionRows(c)),
+        c.differs.length
+          ? `<div class="caption">${escapeHtml("Where the resolved config differs from the paper's Table 1:")}</div>${htmlTable(diffRows(c))}`
+          : `<div class="caption">${escapeHtml("The logged config matches the paper's Table 1 on every key the runs logged.")}</div>`,
+      ].join('')).join('') + `<div class="caption" id="paper-columns">${escapeHtml(paperColumns)}</div>`,
+    },
     {
       heading: `Results (${split} split, %)`,
       html: htmlTable(resultTableRows(resultEntries(summary, reference, chance), { seeds: true })) + captions.map((c) => `<div class="caption">${escapeHtml(c)}</div>`).join(''),
     },
   ];
+  if (opts.sweep) {
+    const o = opts.sweep;
+    sections.push({
+      heading: 'Sweep points',
+      html: htmlTable(sweepDisplayRows(points, o)) + `<div class="caption">${escapeHtml(`The point is chosen by the validation ${o.metric.toUpperCase()} of ${o.target} (mean over seeds); test was not looked at to choose. ${o.showTestAll ? 'Every point\'s test score is shown; only the chosen point\'s is a result, the others were not used for the choice.' : 'Only the chosen point\'s test score is shown, and the tables and charts below hold only its runs (--show-test-all shows every point, marked "not used for the choice").'}`)}</div>`,
+    });
+  }
+  const warnings = collapseWarnings(runs, summary, split);
+  if (warnings.length) {
+    sections.push({ heading: 'Warnings', html: `<ul class="warnings">${warnings.map((w) => `<li>${escapeHtml(w.text)}</li>`).join('')}</ul>` });
+  }
+  const perClass = perClassRows(runs, split);
+  if (perClass.length) {
+    sections.push({
+      heading: `Per class (${split} split, %)`,
+      html: htmlTable(perClassDisplayRows(perClass)) + `<div class="caption">${escapeHtml("Recall, precision and F1 of each class from each seed's confusion matrix, mean ± sample sd over seeds; support = the class's test utterances.")}</div>`,
+    });
+  } else notes.push(`No run has a ${split} confusion matrix, so there is no per-class table.`);
+  const sig = significance(runs, opts.significance);
+  notes.push(...sig.notes);
+  sections.push({
+    heading: 'Significance',
+    html: sig.tests.length
+      ? htmlTable(significanceDisplayRows(sig.tests)) + `<div class="caption">${escapeHtml(`Each fused system against each system it fuses${opts.significance?.pairs?.length ? ', and the pairs named' : ''}, on the same test utterances, seed by seed: the paired bootstrap ${Math.round(100 * (opts.significance?.level ?? 0.95))}% interval of ΔUA (B = ${opts.significance?.B ?? 1000}, resampling utterances) and McNemar's exact two-sided p. The pooled row gives the mean ± sd of ΔUA over seeds and in how many seeds the interval excludes 0; seeds are not concatenated, since they score the same utterances.`)}</div>`
+      : `<p class="caption">${escapeHtml(sig.notes.length ? 'No pair could be tested (see "Not shown").' : 'No pair to test: no fused system with its components, and no pair named.')}</p>`,
+  });
+  const choices = fusionChoices(runs);
+  if (choices.length) {
+    sections.push({
+      heading: 'Late fusion weights chosen on validation',
+      html: htmlTable(fusionChoiceDisplayRows(choices)) + `<div class="caption">${escapeHtml('Each fold of each seed chooses its weights on its own validation split; w1 weights the first fused system, w2 = 1 − w1. A wide spread means the choice is not stable across folds.')}</div>`,
+    });
+  }
   if (ablationRows) sections.push({ heading: 'Ablation table', html: htmlTable(ablationDisplayRows(ablationRows, ablationBaseline)) });
   if (notes.length > 0) sections.push({ heading: 'Not shown', html: `<ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` });
 
@@ -219,7 +278,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
     const out: ReportPaths = { dir, html: path.join(dir, 'report.html'), summary: path.join(dir, 'summary.md'), json: path.join(dir, 'report.json'), svgs: {}, specs: {} };
     writeFileSync(path.join(tmp, 'report.html'), html);
     writeFileSync(path.join(tmp, 'summary.md'), summaryMd);
-    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, ablation: ablationRows ?? null }, null, 2) + '\n');
+    writeFileSync(path.join(tmp, 'report.json'), JSON.stringify({ title, split, generated: now.toISOString(), source: input.source ?? null, paperComparison: decision, summary, chance, seeds: bySeed, sweepPoints: opts.sweep ? points : null, conditions, warnings, perClass, significance: sig.tests, fusionChoices: choices, ablation: ablationRows ?? null }, null, 2) + '\n');
     if (ablationMd) {
       writeFileSync(path.join(tmp, 'ablation.md'), `# Ablation\n\n${ablationMd}\n`);
       out.ablation = path.join(dir, 'ablation.md');

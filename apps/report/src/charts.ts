@@ -214,68 +214,55 @@ export interface FusionCurveEntry {
   curve: FusionCurve;
 }
 
-/** (3) Validation metric against w1 per seed, the chosen w1 as a rule, and the test score at it as a labelled point. */
+/**
+ * (3) Every fold's and seed's weight search: validation metric against w1, one thin line per
+ * (seed, fold), a triangle at the w1 each one chose, and a dashed rule at the mean choice. Folds
+ * choose differently; one curve would hide that.
+ */
 export function fusionCurveSpec(entries: FusionCurveEntry[], units: 'fraction' | 'percent'): TopLevelSpec {
   const k = units === 'fraction' ? 100 : 1;
   const metric = entries[0]?.curve.metric ?? 'ua';
-  const line = entries.flatMap((e) => e.curve.curve.map((p) => ({ system: e.system, seed: String(e.seed), w1: p.w1, score: p.score * k })));
-  const chosen = entries.map((e) => {
-    const t = e.curve.test[e.curve.metric];
-    return {
-      system: e.system,
-      seed: String(e.seed),
-      w1: e.curve.chosen.w1,
-      test: t === undefined ? null : t * k,
-      label: `seed ${e.seed}: ` + (t === undefined ? `w1=${e.curve.chosen.w1}` : `test ${e.curve.metric.toUpperCase()} ${(t * k).toFixed(1)} at w1=${e.curve.chosen.w1}`),
-    };
+  const searches = entries.flatMap((e) => e.curve.folds.map((f) => ({ system: e.system, seed: String(e.seed), fold: f.fold, key: `seed ${e.seed} fold ${f.fold}`, f })));
+  const line = searches.flatMap((s) => s.f.curve.map((p) => ({ part: 'curve', system: s.system, seed: s.seed, fold: s.fold, key: s.key, w1: p.w1, score: p.score * k })));
+  const chosen = searches.map((s) => {
+    const at = s.f.curve.find((p) => Math.abs(p.w1 - s.f.chosen.w1) < 1e-9);
+    return { part: 'chosen', system: s.system, seed: s.seed, fold: s.fold, key: s.key, w1: s.f.chosen.w1, score: at ? at.score * k : null };
   });
-  // Headroom above every value holds one label line per seed, so labels never cover the curves.
-  const ys = [...line.map((r) => r.score), ...chosen.flatMap((c) => (c.test === null ? [] : [c.test]))];
-  const lo = Math.min(...ys);
-  const hi = Math.max(...ys);
-  const span = hi - lo || 1;
-  const perSystem = Math.max(...[...new Set(chosen.map((c) => c.system))].map((s) => chosen.filter((c) => c.system === s).length));
-  const lineStep = span * 0.08;
-  const top = hi + lineStep * (perSystem + 0.6);
-  const labels = chosen.map((c) => {
-    const rank = chosen.filter((o) => o.system === c.system && Number(o.seed) < Number(c.seed)).length;
-    return { system: c.system, seed: c.seed, text: c.label, ly: top - lineStep * (rank + 0.4) };
+  const systems = [...new Set(entries.map((e) => e.system))];
+  const means = systems.map((system) => {
+    const ws = chosen.filter((c) => c.system === system).map((c) => c.w1);
+    return { part: 'mean', system, w1: ws.reduce((a, b) => a + b, 0) / ws.length, n: ws.length };
   });
-  const yScale = { domain: [lo - span * 0.05, top], nice: false, zero: false };
   const seedColour = { field: 'seed', type: 'nominal', title: 'seed' } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `Late fusion weight search: validation ${metric.toUpperCase()} against w1`, subtitle: 'w2 = 1 − w1; dashed rule = w1 chosen on validation; triangle = test score at that w1 (scored once)' },
+    title: { text: `Late fusion weight search: validation ${metric.toUpperCase()} against w1, every fold and seed`, subtitle: 'w2 = 1 − w1; one line per seed × fold; triangle = w1 that fold chose on its validation split; dashed rule = mean chosen w1' },
     facet: { column: { field: 'system', type: 'nominal', title: null, header: WRAPPED_HEADER } },
-    data: { values: [...line.map((r) => ({ ...r, part: 'curve' })), ...chosen.map((r) => ({ ...r, part: 'chosen' })), ...labels.map((r) => ({ ...r, part: 'label' }))] },
+    data: { values: [...line, ...chosen, ...means] },
     spec: {
       width: 320,
       height: 220,
       layer: [
         {
           transform: [{ filter: "datum.part === 'curve'" }],
-          mark: { type: 'line', point: { size: 18 } },
+          mark: { type: 'line', strokeWidth: 1, opacity: 0.55 },
           encoding: {
-            x: { field: 'w1', type: 'quantitative', title: 'w1 (weight of the text posteriors)', scale: { domain: [0, 1] } },
-            y: { field: 'score', type: 'quantitative', title: `${metric.toUpperCase()} (%)`, scale: yScale },
+            x: { field: 'w1', type: 'quantitative', title: 'w1 (weight of the first fused system)', scale: { domain: [0, 1] } },
+            y: { field: 'score', type: 'quantitative', title: `valid ${metric.toUpperCase()} (%)`, scale: { zero: false } },
             color: seedColour,
-            tooltip: [{ field: 'seed' }, { field: 'w1' }, { field: 'score', format: '.2f', title: `valid ${metric}` }],
+            detail: { field: 'key' },
+            tooltip: [{ field: 'seed' }, { field: 'fold' }, { field: 'w1' }, { field: 'score', format: '.2f', title: `valid ${metric}` }],
           },
         },
         {
-          transform: [{ filter: "datum.part === 'chosen'" }],
-          mark: { type: 'rule', strokeDash: [5, 4], strokeWidth: 1.5 },
-          encoding: { x: { field: 'w1', type: 'quantitative' }, color: seedColour },
+          transform: [{ filter: "datum.part === 'chosen' && datum.score !== null" }],
+          mark: { type: 'point', shape: 'triangle-up', filled: true, size: 70 },
+          encoding: { x: { field: 'w1', type: 'quantitative' }, y: { field: 'score', type: 'quantitative' }, color: seedColour, tooltip: [{ field: 'seed' }, { field: 'fold' }, { field: 'w1', title: 'chosen w1' }] },
         },
         {
-          transform: [{ filter: "datum.part === 'chosen' && datum.test !== null" }],
-          mark: { type: 'point', shape: 'triangle-up', filled: true, size: 90 },
-          encoding: { x: { field: 'w1', type: 'quantitative' }, y: { field: 'test', type: 'quantitative' }, color: seedColour, tooltip: [{ field: 'label' }] },
-        },
-        {
-          transform: [{ filter: "datum.part === 'label'" }],
-          mark: { type: 'text', align: 'right', baseline: 'middle', fontSize: 10 },
-          encoding: { x: { value: 316 }, y: { field: 'ly', type: 'quantitative' }, text: { field: 'text' }, color: seedColour },
+          transform: [{ filter: "datum.part === 'mean'" }],
+          mark: { type: 'rule', strokeDash: [5, 4], strokeWidth: 1.5, color: '#333' },
+          encoding: { x: { field: 'w1', type: 'quantitative' }, tooltip: [{ field: 'w1', format: '.3f', title: 'mean chosen w1' }, { field: 'n', title: 'choices' }] },
         },
       ],
     },

@@ -110,6 +110,28 @@ export function labelRuns(runs: ReportRun[]): LabelledRun[] {
   });
 }
 
+/**
+ * One run per (configuration, seed): a seed run twice (concurrently, or again with --fresh) is one
+ * seed, not two. The latest complete run counts (by start time, else the later in input order);
+ * each repeat is named so the reader knows which run was used.
+ */
+export function latestPerSeed<R extends LabelledRun>(runs: R[]): { runs: R[]; notes: string[] } {
+  const keep = new Map<string, R>();
+  const all = new Map<string, R[]>();
+  runs.forEach((r) => {
+    const k = `${r.label}\u0000${r.seed}`;
+    all.set(k, [...(all.get(k) ?? []), r]);
+    const prev = keep.get(k);
+    if (!prev || (r.startTime ?? 0) >= (prev.startTime ?? 0)) keep.set(k, r);
+  });
+  const kept = new Set(keep.values());
+  const notes = [...all.entries()].filter(([, rs]) => rs.length > 1).map(([k, rs]) => {
+    const chosen = keep.get(k)!;
+    return `${chosen.label}: seed ${chosen.seed} ran ${rs.length} times (runs ${rs.map((r) => r.id).join(', ')}); it counts once, with the latest complete run (${chosen.id}).`;
+  });
+  return { runs: runs.filter((r) => kept.has(r)), notes };
+}
+
 /** Seeds that occur more than once in one configuration: repeats of one run, not independent seeds. */
 export function repeatedSeeds(runs: LabelledRun[]): Array<{ label: string; seed: number; runs: string[] }> {
   const seen = new Map<string, string[]>();

@@ -8,3 +8,5 @@ export { comparisonSpec, entryLabel, confusionSpec, confusionCells, fusionCurveS
 export { toVega, renderSvg } from './render.ts';
 export { fromRunRecords, readLocalArtifact, type ReadArtifact, type AdapterOptions } from './adapter.ts';
 export { reportFromStore, trackingArtifactReader, describeSource, type ReportFromStoreOptions } from './main.ts';
+export { experimentConditions, configDiff, loadPaperConfig, PAPER_CONFIG_FILE, type ExperimentConditions, type ConfigDiff, type PaperConfig } from './conditions.ts';
+export { sweepPoints, type SweepOptions, type SweepPointRow } from './sweep.ts';

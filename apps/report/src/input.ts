@@ -16,14 +16,26 @@ export const epochRowSchema = z.object({
   valid_acc: finite.optional(),
 });
 
-/** The late-fusion weight search artifact: validation score per w1, the w1 chosen, and the test scores at it. */
-export const fusionCurveSchema = z.object({
-  metric: z.string().min(1),
-  step: z.number().positive(),
-  curve: z.array(z.object({ w1: z.number().min(0).max(1), score: finite })).min(1),
-  chosen: z.object({ w1: z.number().min(0).max(1) }),
-  test: z.record(z.string(), finite).optional().default({}),
-});
+const searchCurve = z.array(z.object({ w1: z.number().min(0).max(1), score: finite })).min(1);
+const foldChoiceSchema = z.object({ fold: z.string().min(1), curve: searchCurve, chosen: z.object({ w1: z.number().min(0).max(1), weights: z.array(finite).optional() }) });
+
+/**
+ * The late-fusion weight search artifact: per fold, the validation score per w1 and the w1 chosen;
+ * the test scores at the chosen weights. Files of the one-fold layout (top-level `curve` and
+ * `chosen` only) read as a single fold.
+ */
+export const fusionCurveSchema = z
+  .object({
+    metric: z.string().min(1),
+    step: z.number().positive(),
+    systems: z.array(z.string()).optional(),
+    fold: z.string().optional(),
+    curve: searchCurve,
+    chosen: z.object({ w1: z.number().min(0).max(1) }),
+    folds: z.array(foldChoiceSchema).min(1).optional(),
+    test: z.record(z.string(), finite).optional().default({}),
+  })
+  .transform((c) => ({ ...c, folds: c.folds ?? [{ fold: c.fold ?? 'main', curve: c.curve, chosen: c.chosen }] }));
 
 /** A confusion matrix artifact: counts[true][predicted], rows and columns in `classes` order. */
 export const confusionSchema = z
@@ -43,6 +55,20 @@ export const confusionSchema = z
     });
   });
 
+/** Per test utterance: its label and the system's prediction (class names), in one order. */
+export const predictionsSchema = z
+  .object({
+    classes: z.array(z.string().min(1)).min(2),
+    ids: z.array(z.string()),
+    truth: z.array(z.string()),
+    pred: z.array(z.string()),
+  })
+  .superRefine((p, ctx) => {
+    for (const k of ['truth', 'pred'] as const) {
+      if (p[k].length !== p.ids.length) ctx.addIssue({ code: 'custom', message: `${p[k].length} ${k} values for ${p.ids.length} ids`, path: [k] });
+    }
+  });
+
 export const reportRunSchema = z.object({
   /** Unique per entry; a run that holds several systems gives one entry per system (e.g. "<run>/text-lstm"). */
   id: z.string().min(1),
@@ -58,6 +84,10 @@ export const reportRunSchema = z.object({
   history: z.array(epochRowSchema).optional().default([]),
   fusionCurve: fusionCurveSchema.optional(),
   confusion: confusionSchema.optional(),
+  /** When the run started (ms since 1970): the latest of a repeated seed is the one reported. */
+  startTime: z.number().optional(),
+  /** The test predictions, for paired tests between systems (absent in runs logged before they were kept). */
+  predictions: predictionsSchema.optional(),
 });
 
 export const reportInputSchema = z.object({
@@ -66,11 +96,14 @@ export const reportInputSchema = z.object({
   metricUnits: z.enum(['fraction', 'percent']).optional().default('fraction'),
   /** Where the runs came from (a store path or tracking URI), for the report header. */
   source: z.string().optional(),
+  /** Runs the reader left out, each with the reason (a deleted or damaged run must not sink the report). */
+  skipped: z.array(z.string()).optional().default([]),
 });
 
 export type EpochRow = z.output<typeof epochRowSchema>;
 export type FusionCurve = z.output<typeof fusionCurveSchema>;
 export type ConfusionArtifact = z.output<typeof confusionSchema>;
+export type Predictions = z.output<typeof predictionsSchema>;
 export type ReportRun = z.output<typeof reportRunSchema>;
 export type ReportInput = z.output<typeof reportInputSchema>;
 /** What callers may pass: optional fields may be left out. */

@@ -73,6 +73,7 @@ export async function reportFromStore(opts: ReportFromStoreOptions): Promise<Rep
   }
   const input = await fromRunRecords(records, trackingArtifactReader(from), { split: build.split, includeUnfinished, source: where });
   if (input.runs.length === 0) {
+    if (input.skipped?.length) throw new EmofuseError(`none of the ${records.length} matching runs can be reported: ${input.skipped.join(' ')}`, { where, fix: 'check the runs in the store or the MLflow UI' });
     throw new EmofuseError(`none of the ${records.length} matching runs has finished`, { where, fix: 'wait for the runs to end, or pass includeUnfinished' });
   }
   return buildReport({ ...build, input });

@@ -285,3 +285,55 @@ export function ablationMarkdown(table: ColumnTable, baseline: string): string {
 function signed(x: number): string {
   return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`;
 }
+
+/** One fused configuration's weight choices over every fold and seed. */
+export interface FusionChoiceRow {
+  system: string;
+  /** seeds × folds choices. */
+  choices: number;
+  seeds: number;
+  folds: number;
+  w1_mean: number;
+  /** Sample std over the choices; null with one. */
+  w1_std: number | null;
+  w1_min: number;
+  w1_max: number;
+  /** Each chosen w1 and how often it was chosen, most frequent first. */
+  counts: Array<{ w1: number; n: number }>;
+  /** Every choice, for report.json. */
+  each: Array<{ seed: number; fold: string; w1: number }>;
+}
+
+export function fusionChoices(runs: Array<Pick<ReportRun, 'seed' | 'fusionCurve'> & { label: string }>): FusionChoiceRow[] {
+  const by = new Map<string, Array<{ seed: number; fold: string; w1: number }>>();
+  for (const r of runs) {
+    if (!r.fusionCurve) continue;
+    const list = by.get(r.label) ?? [];
+    for (const f of r.fusionCurve.folds) list.push({ seed: r.seed, fold: f.fold, w1: f.chosen.w1 });
+    by.set(r.label, list);
+  }
+  return [...by.entries()].map(([system, each]) => {
+    const ws = each.map((e) => e.w1);
+    const mean = ws.reduce((a, b) => a + b, 0) / ws.length;
+    const std = ws.length > 1 ? Math.sqrt(ws.reduce((a, w) => a + (w - mean) ** 2, 0) / (ws.length - 1)) : null;
+    const tally = new Map<number, number>();
+    for (const w of ws) tally.set(w, (tally.get(w) ?? 0) + 1);
+    const counts = [...tally.entries()].map(([w1, n]) => ({ w1, n })).sort((a, b) => b.n - a.n || a.w1 - b.w1);
+    return {
+      system, choices: ws.length, seeds: new Set(each.map((e) => e.seed)).size, folds: new Set(each.map((e) => e.fold)).size,
+      w1_mean: mean, w1_std: std, w1_min: Math.min(...ws), w1_max: Math.max(...ws), counts, each,
+    };
+  });
+}
+
+/** The weight choices as display rows. */
+export function fusionChoiceDisplayRows(rows: FusionChoiceRow[]): Record<string, string | number>[] {
+  const w = (x: number) => x.toFixed(2);
+  return rows.map((r) => ({
+    system: r.system,
+    'choices (seeds × folds)': `${r.choices} (${r.seeds} × ${r.folds})`,
+    'w1 mean ± sd': r.w1_std === null ? w(r.w1_mean) : `${w(r.w1_mean)} ± ${w(r.w1_std)}`,
+    'w1 min – max': `${w(r.w1_min)} – ${w(r.w1_max)}`,
+    'chosen w1 (times)': r.counts.map((c) => `${w(c.w1)} ×${c.n}`).join(', '),
+  }));
+}

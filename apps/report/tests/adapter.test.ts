@@ -76,7 +76,9 @@ describe('fromRunRecords', () => {
       for (const [k, v] of Object.entries(want[i].metrics)) expect(r.metrics[k], `${r.id} ${k}`).toBe(v);
       expect(r.history).toEqual(want[i].history ?? []);
       expect(r.confusion?.counts).toEqual(want[i].confusion?.counts);
-      expect(r.fusionCurve).toEqual(want[i].fusionCurve ? { ...want[i].fusionCurve } : undefined);
+      // The one-fold layout (top-level curve and chosen) reads as a single fold.
+      const c = want[i].fusionCurve;
+      expect(r.fusionCurve).toEqual(c ? { ...c, folds: [{ fold: 'main', curve: c.curve, chosen: c.chosen }] } : undefined);
     });
     expect(input.runs[0].tags).toEqual({ 'emofuse.corpus': 'iemocap-features', 'split.protocol': 'paper', lstmInput: 'words', 'emofuse.system': 'text-lstm' });
     expect(input.runs[0].params).toEqual(fx[0].params);
@@ -91,9 +93,27 @@ describe('fromRunRecords', () => {
     await expect(fromRunRecords([r])).rejects.toThrow(expect.objectContaining({ where: 'run broken (broken)', message: expect.stringContaining('1 rows for 2 classes') }));
   });
 
-  it('refuses a run without a seed', async () => {
+  it('skips and names a run without a seed, and reports the rest', async () => {
     const r = trackedRun('noseed', [fixtureRuns()[0]], { prefixed: false });
     r.params = {};
-    await expect(fromRunRecords([r])).rejects.toThrow(/has no seed/);
+    const ok = trackedRun('ok', [fixtureRuns()[1]], { prefixed: false });
+    const input = await fromRunRecords([r, ok]);
+    expect(input.runs.map((x) => x.id)).toEqual(['ok']);
+    expect(input.skipped).toEqual(['run noseed (noseed, experiment iemocap-paper) is skipped: it has no seed (log it as param `seed` or tag `emofuse.seed`).']);
+  });
+
+  it('skips an invocation run whose system runs were deleted, and names it', async () => {
+    const fx = fixtureRuns();
+    // The parent carries summary metrics (late-weighted.test_ua, ...) and no seed of its own.
+    const parent = trackedRun('parent', [{ ...fx[1], metrics: { 'late-weighted.test_ua': 0.5 } }], { prefixed: false });
+    parent.tags['emofuse.kind'] = 'invocation';
+    delete parent.tags['emofuse.system'];
+    parent.params = {};
+    const child = trackedRun('child', [fx[0]], { prefixed: false, parent: 'parent' });
+    // With a child left, the parent is skipped silently; its summary metrics are not a system.
+    expect((await fromRunRecords([parent, child])).runs.map((x) => x.id)).toEqual(['child']);
+    const alone = await fromRunRecords([parent]);
+    expect(alone.runs).toEqual([]);
+    expect(alone.skipped![0]).toMatch(/run parent \(parent\) is an invocation whose system runs are all missing/);
   });
 });

@@ -68,6 +68,22 @@ describe('report.html in headless Chromium', () => {
     expect(text).toContain('late-weighted');
     expect(text).toContain('cited from the paper');
     expect(text).toContain('majority class: always neu');
+    // The run conditions, per-class and significance tables as rendered.
+    const sections = await page.$$eval('h2', (els) => els.map((e) => e.textContent));
+    expect(sections).toEqual(expect.arrayContaining(['Run conditions', 'Per class (test split, %)', 'Significance', 'Late fusion weights chosen on validation']));
+    const tableAfter = (heading: string) => page.evaluate((h) => {
+      let el = [...document.querySelectorAll('h2')].find((e) => e.textContent === h)?.nextElementSibling;
+      while (el && el.tagName !== 'TABLE') el = el.querySelector('table') ?? el.nextElementSibling;
+      return el ? [...el.querySelectorAll('tr')].map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent)) : null;
+    }, heading);
+    const conditions = await tableAfter('Run conditions');
+    expect(conditions!.map((r) => r[0])).toEqual(expect.arrayContaining(['corpus', 'protocol', 'folds', 'seeds', 'epochs', 'stopping rule', 'backend', 'commit']));
+    expect(conditions!.find((r) => r[0] === 'seeds')![1]).toBe('3 (1, 2, 3)');
+    const perClass = await tableAfter('Per class (test split, %)');
+    expect(perClass![0]).toEqual(['system', 'class', 'recall', 'precision', 'F1', 'support']);
+    expect(perClass!.filter((r) => r[0] === 'text-lstm').map((r) => [r[1], r[5]])).toEqual([['hap', '144'], ['sad', '245'], ['neu', '384'], ['ang', '170'], ['exc', '299'], ['fru', '381']]);
+    const sig = await tableAfter('Significance');
+    expect(sig!.filter((r) => r[0] === 'late-weighted − text-lstm').map((r) => r[1])).toEqual(['1', '2', '3', 'pooled (3)']);
     // The comparison chart draws its one legend in the browser too.
     expect(await page.$$eval('#chart-comparison svg .role-legend', (els) => els.length)).toBe(1);
 

@@ -96,7 +96,9 @@ describe('buildReport', () => {
     expect(spec.spec.layer[0].encoding.color.scale.domain).toEqual(['measured here', 'test labels']);
     expect(readFileSync(p.svgs.comparison, 'utf8')).not.toContain('cited');
     const html = readFileSync(p.html, 'utf8');
-    expect(html).not.toContain('UA − cited');
+    // No such column; one sentence says why.
+    expect(html).not.toContain('UA − cited</th>');
+    expect(html).toContain('There are no &quot;cited&quot; rows and no &quot;UA − cited&quot; column: the caller turned the comparison off');
     expect(html).toContain('Paper comparison not shown: the caller turned the comparison off (comparePaper: false).');
     expect(p.ablation).toBeUndefined();
   });
@@ -126,14 +128,38 @@ describe('chart data', () => {
     expect(() => loadReference(file)).toThrow(/cannot read the reference numbers/);
   });
 
-  it('marks the chosen w1 and the test score of the weight search, in percent', () => {
-    const spec = fusionCurveSpec([{ system: 'late-weighted', seed: 1, curve: { metric: 'ua', step: 0.5, curve: [{ w1: 0, score: 0.5 }, { w1: 0.5, score: 0.6 }, { w1: 1, score: 0.55 }], chosen: { w1: 0.5 }, test: { ua: 0.58 } } }], 'fraction') as {
-      data: { values: Array<Record<string, unknown>> };
-    };
+  it('draws every fold\'s and seed\'s weight search, its choice, and the mean choice, in percent', () => {
+    const fold = (name: string, best: number) => ({ fold: name, curve: [{ w1: 0, score: 0.5 }, { w1: 0.5, score: best === 0.5 ? 0.6 : 0.4 }, { w1: 1, score: 0.55 }], chosen: { w1: best } });
+    const curve = (folds: ReturnType<typeof fold>[]) => ({ metric: 'ua', step: 0.5, curve: folds[0].curve, chosen: folds[0].chosen, folds, test: { ua: 0.58 } });
+    const spec = fusionCurveSpec([
+      { system: 'late-weighted', seed: 1, curve: curve([fold('03', 0.5), fold('08', 1)]) },
+      { system: 'late-weighted', seed: 2, curve: curve([fold('03', 0.5), fold('08', 0.5)]) },
+    ], 'fraction') as { data: { values: Array<Record<string, unknown>> } };
     const chosen = spec.data.values.filter((v) => v.part === 'chosen');
-    expect(chosen).toMatchObject([{ system: 'late-weighted', seed: '1', w1: 0.5, label: 'seed 1: test UA 58.0 at w1=0.5' }]);
-    expect(chosen[0].test as number).toBeCloseTo(58, 10);
-    const scores = spec.data.values.filter((v) => v.part === 'curve').map((v) => v.score as number);
-    [50, 60, 55].forEach((s, i) => expect(scores[i]).toBeCloseTo(s, 10));
+    expect(chosen.map((c) => [c.seed, c.fold, c.w1])).toEqual([['1', '03', 0.5], ['1', '08', 1], ['2', '03', 0.5], ['2', '08', 0.5]]);
+    expect(chosen[1].score as number).toBeCloseTo(55, 10);
+    expect(spec.data.values.filter((v) => v.part === 'curve')).toHaveLength(12);
+    const mean = spec.data.values.filter((v) => v.part === 'mean');
+    expect(mean).toHaveLength(1);
+    expect(mean[0].w1 as number).toBeCloseTo(0.625, 12);
+  });
+
+  it('tabulates every fold\'s and seed\'s chosen weights, not the first fold\'s', async () => {
+    const runs = fixtureRuns([1, 2]).map((r) => {
+      if (!r.fusionCurve) return r;
+      const c = r.fusionCurve;
+      // Fold 03 chooses 0.5 and fold 08 chooses 0.0, as a leave-one-speaker-out run did.
+      const folds = [{ fold: '03', curve: c.curve, chosen: { w1: 0.5 } }, { fold: '08', curve: c.curve, chosen: { w1: 0 } }];
+      return { ...r, fusionCurve: { ...c, folds } };
+    });
+    const p = await buildReport({ input: { runs }, outDir: path.join(tmp, 'folds'), now: new Date('2026-01-01T00:00:00Z') });
+    const json = JSON.parse(readFileSync(p.json, 'utf8'));
+    expect(json.fusionChoices).toHaveLength(1);
+    expect(json.fusionChoices[0]).toMatchObject({ system: 'late-weighted', choices: 4, seeds: 2, folds: 2, w1_min: 0, w1_max: 0.5, counts: [{ w1: 0, n: 2 }, { w1: 0.5, n: 2 }] });
+    expect(json.fusionChoices[0].w1_mean).toBeCloseTo(0.25, 12);
+    const html = readFileSync(p.html, 'utf8');
+    expect(html).toContain('Late fusion weights chosen on validation');
+    expect(html).toContain('0.00 ×2, 0.50 ×2');
+    expect(html).toContain('4 (2 × 2)');
   });
 });

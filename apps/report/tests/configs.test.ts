@@ -59,19 +59,23 @@ describe('one row per configuration', () => {
   });
 
   it('draws one training panel and one confusion matrix per configuration, and says when a seed repeats', async () => {
-    const runs = [...twoConfigs(), { ...twoConfigs()[0], id: 'repeat-of-seed-1' }];
+    // A repeat of seed 1 that started later: it replaces the first, and n stays 3.
+    const first = twoConfigs()[0];
+    const runs = [{ ...first, startTime: 1 }, ...twoConfigs().slice(1), { ...first, id: 'repeat-of-seed-1', startTime: 2, metrics: { ...first.metrics, test_ua: 0.99 } }];
     const p = await buildReport({ input: { runs }, outDir: path.join(tmp, 'two-configs'), ablation: false });
     const training = JSON.parse(readFileSync(p.specs.training, 'utf8'));
     const panels = new Set(training.data.values.map((v: { system: string }) => v.system));
     expect([...panels]).toEqual(['text-lstm (model.text.lstmInput=words)', 'text-lstm (model.text.lstmInput=utterance)']);
     // Within a panel each seed is its own line (no two configurations share a (panel, seed) line).
     const confusion = JSON.parse(readFileSync(p.specs.confusion, 'utf8'));
-    expect(new Set(confusion.data.values.map((v: { system: string }) => v.system))).toEqual(new Set(['text-lstm (model.text.lstmInput=words) (4 seeds)', 'text-lstm (model.text.lstmInput=utterance) (3 seeds)']));
+    expect(new Set(confusion.data.values.map((v: { system: string }) => v.system))).toEqual(new Set(['text-lstm (model.text.lstmInput=words) (3 seeds)', 'text-lstm (model.text.lstmInput=utterance) (3 seeds)']));
     const md = readFileSync(p.summary, 'utf8');
-    expect(md).toContain('|text-lstm (model.text.lstmInput=words)|measured here|utterance|4|');
+    expect(md).toContain('|text-lstm (model.text.lstmInput=words)|measured here|utterance|3|');
+    const json = JSON.parse(readFileSync(p.json, 'utf8'));
+    expect(json.seeds.filter((r: { run: string }) => r.run === 'repeat-of-seed-1' || r.run === first.id).map((r: { run: string; ua: number }) => [r.run, r.ua])).toEqual([['repeat-of-seed-1', 99]]);
     expect(md).toContain('|text-lstm (model.text.lstmInput=utterance)|measured here|utterance|3|');
     const html = readFileSync(p.html, 'utf8');
-    expect(html).toContain('text-lstm (model.text.lstmInput=words): seed 1 occurs 2 times with one configuration');
+    expect(html).toContain(`text-lstm (model.text.lstmInput=words): seed 1 ran 2 times (runs ${first.id}, repeat-of-seed-1); it counts once, with the latest complete run (repeat-of-seed-1).`);
     expect(html).toContain('systems: text-lstm (2 configurations)');
   });
 });

@@ -69,6 +69,29 @@ function fixtureHistory(rng: () => number, epochs: number, start: number, end: n
 }
 
 /**
+ * Per-utterance labels and predictions that add up to `counts` (ids u0, u1, ... in class order, so
+ * two systems of one seed share ids and labels); the order of predictions within a class is shuffled.
+ */
+export function fixturePredictions(classes: string[], counts: number[][], rng: () => number) {
+  const ids: string[] = [];
+  const truth: string[] = [];
+  const pred: string[] = [];
+  counts.forEach((row, i) => {
+    const ps = row.flatMap((n, j) => Array.from({ length: n }, () => classes[j]));
+    for (let a = ps.length - 1; a > 0; a--) {
+      const b = Math.floor(rng() * (a + 1));
+      [ps[a], ps[b]] = [ps[b], ps[a]];
+    }
+    for (const p of ps) {
+      ids.push(`u${ids.length}`);
+      truth.push(classes[i]);
+      pred.push(p);
+    }
+  });
+  return { classes, ids, truth, pred };
+}
+
+/**
  * The params a pipeline run logs (flattened config, seed, system, provenance), cut to a few keys;
  * `meta.git_commit` differs per seed, as it does between real invocations, and must not split rows.
  */
@@ -82,6 +105,7 @@ export function fixtureParams(system: string, seed: number, overrides: Record<st
     'model.dense': '[512,128]',
     'train.epochs': '30',
     'fusion.rules': '["weighted"]',
+    'fusion.systems': '["text-lstm","speech-cnn"]',
     'output.dir': `/tmp/runs-${seed}`,
     'meta.git_commit': `c0ffee${seed}`,
     'lib.tfjs-node': '4.22.0',
@@ -110,6 +134,7 @@ export function fixtureRuns(seeds = [1, 2, 3]): ReportRunLike[] {
       metrics: { test_ua: s.ua, test_wa: s.wa, test_f1: s.f1, valid_ua: v.ua, valid_wa: v.wa, valid_f1: v.f1 },
       history: fixtureHistory(rng, 11 + 2 * seed, 1.6 + 0.15 * seed, 0.95 + 0.05 * seed),
       confusion: { split: 'test', classes: FIXTURE_CLASSES, counts: lstmCm },
+      predictions: fixturePredictions(FIXTURE_CLASSES, lstmCm, rng),
     });
     const lateCm = fixtureConfusion(rng, [0.38, 0.8, 0.62, 0.66, 0.6, 0.56]);
     const f = fixtureScores(lateCm);
@@ -129,6 +154,7 @@ export function fixtureRuns(seeds = [1, 2, 3]): ReportRunLike[] {
       metrics: { test_ua: f.ua, test_wa: f.wa, test_f1: f.f1, valid_ua: chosen.score, fusion_w1: chosen.w1 },
       fusionCurve: { metric: 'ua', step: 0.05, curve, chosen: { w1: chosen.w1 }, test: { ua: f.ua, wa: f.wa, f1: f.f1 } },
       confusion: { split: 'test', classes: FIXTURE_CLASSES, counts: lateCm },
+      predictions: fixturePredictions(FIXTURE_CLASSES, lateCm, rng),
     });
   }
   return runs;

@@ -21,10 +21,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
  * TEST FIXTURE: logs fixture runs through a real Tracker the way the pipeline does (one run per
  * system and seed: tag emofuse.system, param seed, final metrics, per-epoch history, JSON artifacts).
  */
-async function logFixtureRuns(tracker: Tracker, entries: ReportRunLike[]): Promise<string[]> {
+async function logFixtureRuns(tracker: Tracker, entries: ReportRunLike[], parentRunId?: string): Promise<string[]> {
   const ids: string[] = [];
   for (const e of entries) {
-    const run = await tracker.startRun({ experiment: e.experiment, runName: `${e.system}-seed${e.seed}`, tags: { ...e.tags, 'emofuse.system': e.system } });
+    const run = await tracker.startRun({ experiment: e.experiment, runName: `${e.system}-seed${e.seed}`, parentRunId, tags: { ...e.tags, 'emofuse.system': e.system } });
     await run.logParams({ ...e.params, seed: e.seed });
     await run.logMetrics(Object.entries(e.metrics).map(([key, value]) => ({ key, value })));
     const points = (e.history ?? []).flatMap((h) => (['train_loss', 'valid_loss', 'train_acc', 'valid_acc'] as const).map((key) => ({ key, value: h[key]!, step: h.epoch })));
@@ -143,6 +143,24 @@ describe('reportFromStore on an MLflow server', () => {
     const json = JSON.parse(readFileSync(p.json, 'utf8'));
     expect(json.summary.map((s: { system: string; n: number }) => [s.system, s.n])).toEqual([['text-lstm', 2], ['late-weighted', 2]]);
     expect(Object.keys(p.svgs).sort()).toEqual(['ablation', 'comparison', 'confusion', 'fusion-weight', 'training']);
-    expect(readFileSync(p.svgs['fusion-weight'], 'utf8')).toContain('seed 2: test UA');
+    expect(readFileSync(p.svgs['fusion-weight'], 'utf8')).toContain('seed: 2; fold: main; chosen w1');
+  });
+
+  it('reports the rest when a child run is deleted in the MLflow UI, and names an invocation left with none', async () => {
+    const tracker = new MlflowRestTracker({ uri: url });
+    const parent = await tracker.startRun({ experiment: 'deleted-child', runName: 'invocation', tags: { 'emofuse.kind': 'invocation', 'emofuse.invocation': 'inv-1' } });
+    await parent.logMetrics([{ key: 'text-lstm.test_ua', value: 0.5 }]);
+    const runs = fixtureRuns([1, 2]).filter((r) => r.system === 'text-lstm').map((r) => ({ ...r, experiment: 'deleted-child', tags: { ...r.tags, 'emofuse.invocation': 'inv-1' } }));
+    const [first, second] = await logFixtureRuns(tracker, runs, parent.runId);
+    await parent.endRun('FINISHED');
+    // What the UI's delete button does.
+    const del = (id: string) => fetch(`${url}/api/2.0/mlflow/runs/delete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ run_id: id }) }).then((r) => expect(r.ok).toBe(true));
+    await del(first);
+    const p = await reportFromStore({ from: { uri: url }, experiment: 'deleted-child', tags: { 'emofuse.invocation': 'inv-1' }, outDir: path.join(tmp, 'deleted-child') });
+    const json = JSON.parse(readFileSync(p.json, 'utf8'));
+    expect(json.summary.map((s: { system: string; n: number; seeds: string }) => [s.system, s.n, s.seeds])).toEqual([['text-lstm', 1, '2']]);
+    await del(second);
+    await expect(reportFromStore({ from: { uri: url }, experiment: 'deleted-child', outDir: path.join(tmp, 'deleted-all') }))
+      .rejects.toThrow(new RegExp(`run ${parent.runId} \\(invocation\\) is an invocation whose system runs are all missing`));
   });
 });

@@ -76,27 +76,58 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     expect(text.tags['mlflow.note.content']).toMatch(/^text-lstm, seed 1 \(utterance-level\)/);
     expect(text.tags['emofuse.context']).toBe('utterance');
     // The restored epoch's validation figures, not the last epoch's.
-    const best = text.metrics.best_epoch;
-    expect(text.metrics.best_valid_loss).toBe(text.metricHistory.valid_loss.find((p) => p.step === best)!.value);
+    const best = text.metrics['fold_03/best_epoch'];
+    expect(text.metrics['fold_03/best_valid_loss']).toBe(text.metricHistory['fold_03/valid_loss'].find((p) => p.step === best)!.value);
     // The trained model travels with the run, in the layout loadModel reads back.
     expect(existsSync(path.join(text.localArtifactDir!, 'model', '03', 'model.json'))).toBe(true);
     expect(text.params['meta.backend']).toMatch(/tensorflow|wasm|cpu/);
-    // Fold 03's curves under the plain keys, fold 11's under their own, each with step = epoch.
-    expect(text.metricHistory.train_loss.map((p) => p.step)).toEqual([1, 2]);
+    // One key scheme for every fold: fold_<name>/<quantity>, step = epoch; no fold under the plain keys.
+    expect(text.metricHistory['fold_03/train_loss'].map((p) => p.step)).toEqual([1, 2]);
     expect(text.metricHistory['fold_11/valid_loss'].map((p) => p.step)).toEqual([1, 2]);
+    expect(text.metricHistory.train_loss).toBeUndefined();
+    // Per-class test metrics, and the confusion matrix as an image.
+    const perClass = JSON.parse(readFileSync(path.join(text.localArtifactDir!, 'metrics.json'), 'utf8')).perClass as { class: string; recall: number; support: number }[];
+    for (const c of perClass) {
+      expect(text.metrics[`test_recall_by_class/${c.class}`]).toBe(c.recall);
+      expect(text.metrics[`test_support_by_class/${c.class}`]).toBe(c.support);
+    }
+    expect(readFileSync(path.join(text.localArtifactDir!, 'confusion_test.svg'), 'utf8')).toMatch(/^<svg/);
+    // The parent's row in the MLflow runs table: each system's mean test and validation scores.
+    const parentRun = runs.find((r) => r.tags['emofuse.kind'] === 'invocation')!;
+    expect(parentRun.metrics['text-lstm.test_ua']).toBe(metrics['text-lstm'].test.ua);
+    expect(parentRun.metrics['late-weighted.valid_ua']).toBe(metrics['late-weighted'].valid.ua);
+    expect(parentRun.metrics['text-lstm.test_ua_sd']).toBeUndefined(); // one seed: no sd
     expect(text.metricHistory.fold_test_ua.map((p) => p.step)).toEqual([0, 1]);
     expect(text.metrics.test_ua).toBeCloseTo(metrics['text-lstm'].test.ua, 12);
     expect(existsSync(path.join(text.localArtifactDir!, 'confusion_test.json'))).toBe(true);
     const weighted = children.find((r) => r.tags['emofuse.system'] === 'late-weighted')!;
     const curve = JSON.parse(readFileSync(path.join(weighted.localArtifactDir!, 'fusion_curve.json'), 'utf8'));
     expect(curve.chosen.w1).toBe(choice.weights[0]);
+    // Every fold's choice, not the first fold's only: in the artifact and as one metric key with step = fold.
+    expect(curve.folds.map((f: { fold: string }) => f.fold)).toEqual(['03', '11']);
+    for (const [i, fold] of ['03', '11'].entries()) {
+      const chosen = JSON.parse(readFileSync(path.join(dir, `fusion/weighted/${fold}.json`), 'utf8'));
+      expect(curve.folds[i].chosen.weights).toEqual(chosen.weights);
+      expect(curve.folds[i].curve).toHaveLength(11);
+      expect(weighted.metricHistory['fusion_weight.text-lstm'].find((p) => p.step === i)!.value).toBe(chosen.weights[0]);
+      expect(weighted.metricHistory['fusion_weight.speech-cnn'].find((p) => p.step === i)!.value).toBe(chosen.weights[1]);
+    }
     expect(curve.test.ua).toBeCloseTo(metrics['late-weighted'].test.ua, 12);
     // Test is pooled over the folds: every utterance of speakers 03 and 11 scored once.
     const testPosteriors = loadPosteriors(path.join(text.localArtifactDir!, 'posteriors_test.json'));
     const heldOut = readFileSync(config.corpus.path, 'utf8').split('\n').filter((l) => /,(03|11),/.test(l)).length;
     expect(testPosteriors.ids).toHaveLength(heldOut);
 
+    expect(ctx.lines.filter((l) => l.startsWith('warning: the report')), 'report warnings').toEqual([]);
     expect(result.report && existsSync(result.report)).toBe(true);
+    // The report tests every fused system against both systems it fuses, from the kept test predictions.
+    const preds = JSON.parse(readFileSync(path.join(text.localArtifactDir!, 'predictions_test.json'), 'utf8'));
+    expect(preds.ids).toEqual(testPosteriors.ids);
+    const labels = new Map(readFileSync(config.corpus.path, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split(',')).map((f) => [f[0], f]));
+    expect(preds.truth.every((t: string, i: number) => labels.get(preds.ids[i])![2] === t)).toBe(true);
+    const reportJson = JSON.parse(readFileSync(path.join(path.dirname(result.report!), 'report.json'), 'utf8'));
+    expect(reportJson.significance.map((t: { a: string; b: string }) => `${t.a} - ${t.b}`).sort()).toEqual(['late-product - speech-cnn', 'late-product - text-lstm', 'late-weighted - speech-cnn', 'late-weighted - text-lstm']);
+    expect(reportJson.fusionChoices[0].choices).toBe(2);
 
     // A second run of the same corpus reads the ComParE features from the cache.
     const again = await runExperiment(loadExperiment(experiment('e2e-cache', 'report: { enabled: false }'), { set: ['systems=[speech-cnn]', 'fusion.rules=[]', 'train.epochs=1'] }), silentContext());

@@ -25,8 +25,8 @@ import type { RunContext } from '../context.ts';
 import { collectRunEnvironment, type RunEnvironment } from '../env.ts';
 import { checkInputsAvailable, corpusFeatures, dialogueIndex, featureFileParams, featureFileSummary, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
 import { gcPartials } from '../runs.ts';
-import { RunFiles } from './run-files.ts';
-import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore } from './tracking.ts';
+import { RunFiles, type FoldChoice } from './run-files.ts';
+import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore, summaryMetrics } from './tracking.ts';
 
 /** Name of a late-fusion system in runs, reports and reference.json. */
 export const fusionSystemName = (rule: string) => `late-${rule}`;
@@ -103,6 +103,7 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
       checkAborted(ctx);
       result.runs.push(await runSeed(inv, seed, open));
     }
+    await parent.logMetrics(summaryMetrics(result.runs));
     if (config.report.enabled) result.report = await reportFor(inv, result);
     await parent.endRun('FINISHED');
     return result;
@@ -135,14 +136,15 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
     const files = new RunFiles(tmp, corpus);
     files.header(config, { runId, seed, invocation: inv.invocation, backend: inv.backend, meta: inv.env, oov: inv.feats.textStats ?? null, dropped: inv.feats.dropped, featureCacheHits: inv.feats.cacheHits, featureFiles: featureFileSummary(inv.feats, folds) });
     const pool = new FoldPool(inv.labels);
-    const fitted = new Map<string, unknown>(); // rule -> first fold's parameters (the report draws one curve)
+    // Fused system -> every fold's choice: folds may choose differently, and the spread is the finding.
+    const fitted = new Map<string, FoldChoice[]>();
     for (const [fi, split] of folds.entries()) {
       checkAborted(ctx);
       const fold = { name: split.fold ?? 'main', index: fi, of: folds.length, tag: folds.length > 1 ? ` fold ${split.fold} (${fi + 1}/${folds.length})` : '' };
       const inputs = foldInputs(inv.feats, split, inv.labels, config, dialogueIndex(corpus));
       files.fold(fold.name, split, inputs.speechTransform, inputs.textTransform);
       ctx.log(formatSplitSummary(corpus, split));
-      if (fi === 0) await tracked.tagAll({ 'split.fingerprint': files.splitFingerprint(split), 'split.protocol': split.protocol });
+      if (fi === 0) await tracked.tagAll({ 'split.fingerprint': files.splitFingerprint(split), 'split.protocol': split.protocol, 'split.folds': folds.map((x) => x.fold ?? 'main').join(',') });
       const posteriors = await trainSystems(inv, { seed, split, fold, inputs, tracked, files });
       fuseSystems(inv, { split, fold, posteriors, files, fitted });
       for (const [name, p] of posteriors) {
@@ -156,7 +158,8 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
       const s = pool.summary(name);
       out[name] = s.scores;
       files.system(name, s, fitted.get(name));
-      await tracked.finish(name, s.scores, files.systemDir(name));
+      await files.confusionSvg(name, s);
+      await tracked.finish(name, s.scores, files.systemDir(name), fitted.get(name), s.testReport.perClass);
       ctx.log(`${name}: test UA ${pct(s.scores.test!.ua)}  WA ${pct(s.scores.test!.wa)}  F1 ${pct(s.scores.test!.f1)}${s.scores.valid ? `   (valid UA ${pct(s.scores.valid.ua)})` : ''}`);
     }
     files.metrics(out);
@@ -216,7 +219,7 @@ async function trainSystems(inv: Invocation, f: FoldStep): Promise<Map<string, P
 }
 
 /** Late fusion: each rule is fitted on this fold's validation posteriors (if it chooses anything), then applied. */
-function fuseSystems(inv: Invocation, f: Pick<FoldStep, 'split' | 'fold' | 'files'> & { posteriors: Map<string, Posteriors>; fitted: Map<string, unknown> }): void {
+function fuseSystems(inv: Invocation, f: Pick<FoldStep, 'split' | 'fold' | 'files'> & { posteriors: Map<string, Posteriors>; fitted: Map<string, FoldChoice[]> }): void {
   const { config, ctx, labels } = inv;
   const { split, fold } = f;
   const sys = (part: Part): SystemPosteriors[] => config.fusion.systems.map((s) => ({ ...subsetPosteriors(f.posteriors.get(s)!, split[part]), name: s }));
@@ -224,7 +227,7 @@ function fuseSystems(inv: Invocation, f: Pick<FoldStep, 'split' | 'fold' | 'file
     const name = fusionSystemName(rule);
     const fit = fitFusion(rule, fusionRule(rule).fitted && split.valid.length ? { systems: sys('valid'), labels } : undefined, { metric: config.fusion.metric, step: config.fusion.step });
     if (fit.params !== undefined) {
-      if (fold.index === 0) f.fitted.set(name, { fold: fold.name, params: fit.params });
+      f.fitted.set(name, [...(f.fitted.get(name) ?? []), { fold: fold.name, index: fold.index, params: fit.params }]);
       const w = (fit.params as { weights?: number[] }).weights;
       if (w) ctx.log(`  ${name}${fold.tag}: w = [${w.map((x) => x.toFixed(2)).join(', ')}] for [${config.fusion.systems.join(', ')}], validation ${config.fusion.metric} ${pct((fit.params as { score: number }).score)}`);
     }

@@ -8,12 +8,33 @@ import { writeFileSync } from 'node:fs';
 import { savePosteriors, subsetPosteriors, writeJsonAtomic, type Corpus, type Posteriors, type Split } from '@emofuse/core';
 import { splitFingerprint, splitToJson, summariseSplit, type PipelineJSON } from '@emofuse/data';
 import { saveModel, type EmofuseModel, type TrainResult } from '@emofuse/models';
-import { PARTS, type Part, type Scores, type SystemSummary } from '@emofuse/eval';
+import { PARTS, predictions, type Part, type Scores, type SystemSummary } from '@emofuse/eval';
 import type { Config } from '../config/schema.ts';
 import { toResolvedYaml } from '../config/index.ts';
 import { inputFingerprints } from '../sweep/inputs.ts';
 
+/** What a fitted fusion rule chose on one fold's validation split. */
+export interface FoldChoice { fold: string; index: number; params: unknown }
+
+interface WeightSearch { curve?: { w1: number; score: number }[]; metric: string; step: number; weights: number[]; systems: string[]; score: number }
+
+/**
+ * The weight search of every fold (fusion_curve.json): each fold's validation curve and chosen
+ * weights. `curve` and `chosen` repeat the first fold's for readers of the one-fold layout.
+ */
+export function fusionCurveOf(fitted: FoldChoice[] | undefined) {
+  const searches = (fitted ?? []).filter((c) => (c.params as WeightSearch | undefined)?.curve);
+  if (!searches.length) return undefined;
+  const first = searches[0].params as WeightSearch;
+  const folds = searches.map((c) => {
+    const p = c.params as WeightSearch;
+    return { fold: c.fold, curve: p.curve!.map((x) => ({ w1: x.w1, score: x.score })), chosen: { w1: p.weights[0], weights: p.weights }, score: p.score };
+  });
+  return { metric: first.metric, step: first.step, systems: first.systems, fold: folds[0].fold, curve: folds[0].curve, chosen: { ...folds[0].chosen, systems: first.systems }, folds };
+}
+
 export class RunFiles {
+  private labels?: Map<string, string>;
   constructor(readonly dir: string, private readonly corpus: Corpus) {}
 
   header(config: Config, meta: Record<string, unknown>): void {
@@ -56,21 +77,26 @@ export class RunFiles {
 
   /**
    * A system's scored outputs, written once and uploaded from here: pooled test posteriors,
-   * confusion matrix, scores, and for a fitted rule the first fold's validation curve.
+   * confusion matrix, scores, and for a fitted rule every fold's validation curve and choice.
    */
-  system(name: string, s: SystemSummary, fitted?: unknown): void {
+  system(name: string, s: SystemSummary, fitted?: FoldChoice[]): void {
     const dir = this.systemDir(name).system;
     writeJsonAtomic(path.join(dir, 'confusion_test.json'), { classes: s.testReport.classes, counts: s.testReport.confusion });
     writeJsonAtomic(path.join(dir, 'metrics.json'), { ...s.scores, perClass: s.testReport.perClass });
     savePosteriors(s.test, path.join(dir, 'posteriors_test.json'));
-    const f = fitted as { fold: string; params: { curve?: { w1: number; score: number }[]; metric: string; step: number; weights: number[]; systems: string[] } } | undefined;
-    if (f?.params.curve) {
-      const c = f.params;
-      writeJsonAtomic(path.join(dir, 'fusion_curve.json'), {
-        metric: c.metric, step: c.step, fold: f.fold, curve: c.curve!.map((x) => ({ w1: x.w1, score: x.score })),
-        chosen: { w1: c.weights[0], weights: c.weights, systems: c.systems }, test: s.scores.test,
-      });
-    }
+    // Label and prediction per test utterance: what paired tests between systems need, without the corpus.
+    const label = this.labels ??= new Map(this.corpus.utterances.map((u) => [u.id, u.label]));
+    const pred = predictions(s.test, `${name} test`);
+    writeJsonAtomic(path.join(dir, 'predictions_test.json'), { classes: s.test.classes, ids: s.test.ids, truth: s.test.ids.map((id) => label.get(id)), pred: Array.from(pred, (i) => s.test.classes[i]) });
+    const curve = fusionCurveOf(fitted);
+    if (curve) writeJsonAtomic(path.join(dir, 'fusion_curve.json'), { ...curve, test: s.scores.test });
+  }
+
+  /** The pooled test confusion matrix drawn as SVG beside its JSON, so the MLflow UI shows it as an image. */
+  async confusionSvg(name: string, s: SystemSummary): Promise<void> {
+    const { confusionSpec, renderSvg, toVega } = await import('@emofuse/report');
+    const spec = confusionSpec([{ system: name, confusion: { split: 'test', classes: s.testReport.classes, counts: s.testReport.confusion }, seeds: 1 }]);
+    writeFileSync(path.join(this.systemDir(name).system, 'confusion_test.svg'), await renderSvg(toVega(spec, `${name} confusion`), `${name} confusion`));
   }
 
   /** Scores of every system; per-class figures and confusion matrices are in systems/<system>/. */

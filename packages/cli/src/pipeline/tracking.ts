@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice, EpochLog, TrainResult } from '@emofuse/models';
-import type { Scores } from '@emofuse/eval';
+import type { ClassMetrics, Scores } from '@emofuse/eval';
 import { createTracker, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
 import type { RunEnvironment } from '../env.ts';
+import type { FoldChoice } from './run-files.ts';
 
 /**
  * With a tracking URI (config or MLFLOW_TRACKING_URI) runs go to the server and are journaled to
@@ -70,10 +71,17 @@ export async function logText(run: TrackerRun, name: string, text: string): Prom
   }
 }
 
-interface FoldRef { name: string; index: number }
+interface FoldRef { name: string; index: number; of?: number }
 
-/** The per-epoch keys: the first fold's under the plain names reports draw, other folds under fold_<name>/. */
-const prefixOf = (fold: FoldRef) => (fold.index === 0 ? '' : `fold_${fold.name}/`);
+/**
+ * The per-epoch keys: one scheme for every fold. A single split logs the plain names (train_loss,
+ * ...); a run of several folds logs every fold under `fold_<name>/` (fold_03/train_loss,
+ * fold_08/train_loss), so no fold's curve shares a key with another's and none is special.
+ */
+const prefixOf = (fold: FoldRef & { of?: number }) => ((fold.of ?? 1) > 1 ? `fold_${fold.name}/` : '');
+
+/** A class name as a metric key part (MLflow allows letters, digits, _ - . / and space). */
+const keyPart = (s: string) => s.replace(/[^\w\-. ]/g, '_');
 
 /** One tracked run of one system and seed, nested under the invocation's run. */
 export class SystemRun {
@@ -143,9 +151,19 @@ export class SystemRuns {
   }
 
   /** Final scores per split, then the system's folder (and its models) as artifacts. */
-  async finish(name: string, scores: Partial<Record<string, Scores>>, dirs: { system: string; models: string }): Promise<void> {
+  async finish(name: string, scores: Partial<Record<string, Scores>>, dirs: { system: string; models: string }, choices: FoldChoice[] = [], perClass: ClassMetrics[] = []): Promise<void> {
     const run = this.get(name).run;
     await run.logMetrics(Object.entries(scores).flatMap(([part, s]) => Object.entries(s!).map(([k, v]) => ({ key: `${part}_${k}`, value: v }))));
+    // Per class on the pooled test set: one chart group per quantity in the MLflow UI (test_recall_by_class/<class>, ...; not test_recall/<class>: a key may not be a folder of another key in the file store).
+    if (perClass.length) {
+      await run.logMetrics(perClass.flatMap((c) => (['recall', 'precision', 'f1', 'support'] as const).map((q) => ({ key: `test_${q}_by_class/${keyPart(c.class)}`, value: c[q] }))));
+    }
+    // Every fold's chosen weights under one key per input system, step = fold index.
+    const weights = choices.flatMap((c) => {
+      const p = c.params as { weights?: number[]; systems?: string[] } | undefined;
+      return p?.weights && p.systems ? p.weights.map((w, i) => ({ key: `fusion_weight.${p.systems![i]}`, value: w, step: c.index })) : [];
+    });
+    if (weights.length) await run.logMetrics(weights);
     await run.logArtifactDir(dirs.system);
     // Trained models under model/<fold>/, the layout loadModel reads back from a downloaded artifact folder.
     if (existsSync(dirs.models)) await run.logArtifactDir(dirs.models, 'model');
@@ -159,4 +177,29 @@ export class SystemRuns {
       else await r.run.endRun(status).catch(() => undefined);
     }
   }
+}
+
+/**
+ * The invocation's own run carries what its system runs measured, so the MLflow runs table shows
+ * numbers on the parent's row: `<system>.<split>_<metric>` is the mean over seeds and
+ * `<system>.<split>_<metric>_sd` the sample sd (with several seeds).
+ */
+export function summaryMetrics(seeds: Array<{ metrics: Record<string, Partial<Record<string, Scores>>> }>): { key: string; value: number }[] {
+  const values = new Map<string, number[]>();
+  for (const s of seeds) {
+    for (const [system, parts] of Object.entries(s.metrics)) {
+      for (const [part, scores] of Object.entries(parts)) {
+        for (const [k, v] of Object.entries(scores ?? {})) {
+          const key = `${system}.${part}_${k}`;
+          values.set(key, [...(values.get(key) ?? []), v]);
+        }
+      }
+    }
+  }
+  return [...values.entries()].flatMap(([key, xs]) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const out = [{ key, value: mean }];
+    if (xs.length > 1) out.push({ key: `${key}_sd`, value: Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) });
+    return out;
+  });
 }

@@ -29,7 +29,7 @@ export interface AggregateResult {
 }
 
 /** Choose and report; throws EmofuseError naming the missing tasks when some have no complete run. */
-export async function aggregate(plan: Plan, ctx: RunContext): Promise<AggregateResult> {
+export async function aggregate(plan: Plan, ctx: RunContext, opts: { showTestAll?: boolean } = {}): Promise<AggregateResult> {
   const done = completedRuns(plan.outputDir, plan.tasks.map((t) => t.experiment));
   const runs = runsOfTasks(plan, done);
   const missing = plan.tasks.filter((_, i) => !runs[i]).map((t) => t.index);
@@ -69,7 +69,7 @@ export async function aggregate(plan: Plan, ctx: RunContext): Promise<AggregateR
   }
   if (plan.report) {
     try {
-      result.report = await writeReport(plan, runs.map((r) => r!.dir), result.best);
+      result.report = await writeReport(plan, runs.map((r) => r!.dir), result.best, opts.showTestAll ?? false);
       ctx.log(`report: ${result.report}`);
     } catch (e) {
       result.reportError = (e as Error).message;
@@ -80,7 +80,7 @@ export async function aggregate(plan: Plan, ctx: RunContext): Promise<AggregateR
   return result;
 }
 
-async function writeReport(plan: Plan, dirs: string[], best: string | undefined): Promise<string> {
+async function writeReport(plan: Plan, dirs: string[], best: string | undefined, showTestAll: boolean): Promise<string> {
   const { listRuns } = await import('@emofuse/tracking');
   const { reportFromStore } = await import('@emofuse/report');
   const from = plan.tracking.uri ? { uri: plan.tracking.uri } : { store: plan.tracking.store };
@@ -97,8 +97,8 @@ async function writeReport(plan: Plan, dirs: string[], best: string | undefined)
     from, runIds, outDir,
     title: plan.kind === 'sweep' ? `sweep ${plan.name}: ${best} chosen by validation ${plan.choose!.metric}` : `${plan.name} (${new Set(plan.tasks.map((t) => t.seed)).size} seeds)`,
     comparePaper: plan.comparePaper,
-    // A sweep's report compares its points; the chosen one is the baseline row.
-    ...(plan.kind === 'sweep' && plan.points.length > 1 ? { ablation: { by: { tag: 'sweepPoint' }, baseline: `sweepPoint=${best} · ${target}` } } : {}),
+    // A sweep's report lists every point's validation score and the chosen point's test score only.
+    ...(plan.kind === 'sweep' && best && target ? { sweep: { tag: 'sweepPoint', chosen: best, target, metric: plan.choose!.metric, showTestAll } } : {}),
   });
   return paths.html;
 }

@@ -81,10 +81,14 @@ describe.skipIf(!haveSbatch)('sweep --launcher slurm (real cluster; skipped only
     const best = valid.indexOf(Math.max(...valid));
     expect(s2.result!.best).toBe(plan.tasks[best].point);
     for (const t of s2.tasks) expect(readFileSync(path.join(t.run!, 'config.resolved.yaml'), 'utf8')).toContain(`tfThreads: "1"`);
-    // The report of the sweep: every point in its ablation table, the chosen one as baseline.
+    // The report of the sweep: every point's validation UA (as the runs recorded it), the chosen point's test UA only.
     expect(existsSync(s2.result!.report!)).toBe(true);
-    const ablation = readFileSync(path.join(path.dirname(s2.result!.report!), 'ablation.md'), 'utf8');
-    for (const p of plan.points) expect(ablation).toContain(`sweepPoint=${p}`);
+    const report = JSON.parse(readFileSync(path.join(path.dirname(s2.result!.report!), 'report.json'), 'utf8'));
+    expect(report.sweepPoints.map((r: { point: string }) => r.point)).toEqual(plan.points);
+    report.sweepPoints.forEach((r: { valid: number; chosen: boolean; testShown: boolean }, i: number) => {
+      expect(r.valid).toBeCloseTo(100 * valid[i], 8);
+      expect([r.chosen, r.testShown]).toEqual([i === best, i === best]);
+    });
     expect(readFileSync(s2.result!.report!, 'utf8')).toContain(`${plan.tasks[best].point} chosen by validation ua`);
   }, 900_000);
 });
