@@ -79,7 +79,8 @@ for (const experiment of experiments) {
       const s = meanStd(rs.map((r) => r.metrics[key]));
       return `${fmt(s.mean)} ± ${fmt(s.std)}`;
     };
-    const paper = parent.tags['emofuse.corpus']?.startsWith('iemocap') ? paperRowFor(reference, system) : undefined;
+    // An experiment tagged paper: none has systems that only share a name with the paper's rows.
+    const paper = parent.tags['emofuse.corpus']?.startsWith('iemocap') && parent.tags.paper !== 'none' ? paperRowFor(reference, system) : undefined;
     out.push(`| ${system} | ${rs.length} | ${cell('test_ua')} | ${cell('test_wa')} | ${cell('test_f1')} | ${paper ? `${paper.ua} / ${paper.wa} / ${paper.f1}` : '-'} | ${cell('valid_ua')} |`);
   }
   const weights = fusionWeights(children);
