@@ -174,6 +174,17 @@ describe('extractOpensmile (ComParE_2016 through libSMILEapi from .venv)', () =>
     expect(Array.from(r.matrix.values)).toEqual(Array.from(clean.matrix.values));
   });
 
+  it('gets the feature names even when the file that was to write them fails', async () => {
+    const short = path.join(tempDir(), 'short.wav');
+    writeFileSync(short, wavFile(1, 16, Buffer.alloc(20, 1)));
+    // Both start at once: the short one asks for the header of names, the other one does not.
+    const r = await extractOpensmile([utt('short', '', { wav: short }), real[0]], { workers: 2 });
+    expect(r.failures.map((f) => f.id)).toEqual(['short']);
+    expect(r.matrix.ids).toEqual([ids[0]]);
+    expect(r.names).toHaveLength(6373);
+    expect(r.names[0]).toBe('audspec_lengthL1norm_sma_range');
+  });
+
   it('restarts a server that was killed, naming the file it was on', async () => {
     let victim: number | undefined;
     const r = await extractOpensmile(real, {

@@ -119,8 +119,8 @@ export function resolveSmileConfig(config: string, install: OpensmileInstall): s
  * input include and our FUNC_CSV_SINK, which writes the functionals level (6373 values for
  * ComParE_2016) to `func_csv_output`; `-func_csv_timestamp 0` drops the frameTime column.
  */
-export function smileArgs(install: OpensmileInstall, configFile: string, wav: string, csv: string): string[] {
-  return [...smileSharedArgs(install, configFile), ...Object.entries(smileFileOptions(wav, csv)).flatMap(([k, v]) => [`-${k}`, v])];
+export function smileArgs(install: OpensmileInstall, configFile: string, wav: string, csv: string, header = true): string[] {
+  return [...smileSharedArgs(install, configFile), ...Object.entries(smileFileOptions(wav, csv, header)).flatMap(([k, v]) => [`-${k}`, v])];
 }
 
 /** The arguments of smileArgs that are the same for every file (what a `--serve` process is started with). */
@@ -138,9 +138,13 @@ export function smileSharedArgs(install: OpensmileInstall, configFile: string): 
   ];
 }
 
-/** The options that differ per file: its WAV and the CSV to write. */
-function smileFileOptions(wav: string, csv: string): Record<string, string> {
-  return { I: wav, func_csv_output: csv };
+/**
+ * The options that differ per file: its WAV, the CSV to write and whether to start it with the
+ * header of feature names (for ComParE, 6373 long names: writing and reading them costs more than
+ * a quarter of the time of a file, so only one file per extraction writes them).
+ */
+function smileFileOptions(wav: string, csv: string, header: boolean): Record<string, string> {
+  return { I: wav, func_csv_output: csv, func_csv_header: header ? '1' : '0' };
 }
 
 export interface ExtractProgress {
@@ -319,17 +323,18 @@ class SmileServer {
   }
 }
 
-function parseFunctionalsCsv(text: string): { names: string[]; values: number[] } {
+/** The values of the CSV's last row, and the feature names when it has a header line. */
+function parseFunctionalsCsv(text: string, header: boolean): { names?: string[]; values: number[] } {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new Error(`the output CSV has ${lines.length} line(s), expected a header and one row`);
-  const names = lines[0].split(';');
+  if (lines.length < (header ? 2 : 1)) throw new Error(`the output CSV has ${lines.length} line(s), expected ${header ? 'a header and ' : ''}one row`);
+  const names = header ? lines[0].split(';') : undefined;
   const cells = lines[lines.length - 1].split(';');
-  // Some sinks prepend an instance name column ('name'); keep only the numeric feature columns.
-  const start = names[0] === 'name' ? 1 : 0;
+  // Some sinks prepend an instance name column ('name', text in the row); keep only the numeric feature columns.
+  const start = (names ? names[0] === 'name' : cells.length > 0 && Number.isNaN(Number(cells[0]))) ? 1 : 0;
   const values = cells.slice(start).map(Number);
   const bad = values.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new Error(`feature ${names[start + bad]} is not a finite number: ${JSON.stringify(cells[start + bad])}`);
-  return { names: names.slice(start), values };
+  if (bad >= 0) throw new Error(`feature ${names?.[start + bad] ?? `#${bad + 1}`} is not a finite number: ${JSON.stringify(cells[start + bad])}`);
+  return { names: names?.slice(start), values };
 }
 
 /**
@@ -381,9 +386,9 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
   process.on('exit', killAll);
 
   /** The CSV openSMILE wrote, or an error quoting what it said when the CSV has no row. */
-  const readOutput = (csv: string, said: () => string): string => {
+  const readOutput = (csv: string, header: boolean, said: () => string): string => {
     const text = existsSync(csv) ? readFileSync(csv, 'utf8') : '';
-    if (text.split('\n').filter((l) => l.trim() !== '').length < 2) {
+    if (text.split('\n').filter((l) => l.trim() !== '').length < (header ? 2 : 1)) {
       const last = lastLines(said());
       throw new Error(`openSMILE wrote no output for it${last ? `: ${last}` : ''}`);
     }
@@ -391,44 +396,55 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
     return text;
   };
 
-  const extractFile = async (wav: string, csv: string): Promise<string> => {
+  const extractFile = async (wav: string, csv: string, header: boolean): Promise<string> => {
     if (!binary) {
       const s = takeServer();
       try {
-        await s.extract(smileFileOptions(wav, csv), timeoutMs);
-        return readOutput(csv, () => s.said()); // before another file can empty the server's log
+        await s.extract(smileFileOptions(wav, csv, header), timeoutMs);
+        return readOutput(csv, header, () => s.said()); // before another file can empty the server's log
       } finally {
         if (!s.ended) idle.push(s);
       }
     }
-    const args = smileArgs(install, configFile, wav, csv);
+    const args = smileArgs(install, configFile, wav, csv, header);
     if (command.length === 0) command = [binary, ...args];
     const r = await run(binary, args, timeoutMs, signal);
     if (r.timedOut) throw new Error(`openSMILE did not finish within ${timeoutMs / 1000} s and was stopped`);
     if (r.code !== 0) throw new Error(`openSMILE failed (exit ${r.code ?? r.signal}): ${lastLines(r.output) || 'no output'}`);
-    return readOutput(csv, () => r.output);
+    return readOutput(csv, header, () => r.output);
   };
 
+  // One file at a time asks for the header, until one has brought the names.
+  let headerAsked = false;
+  let firstDim: number | undefined;
   const one = async (u: Utterance, index: number) => {
     if (signal?.aborted) return;
     const wav = u.wav ?? '';
+    const header = names === undefined && !headerAsked;
+    if (header) headerAsked = true;
     try {
       if (!u.wav) throw new EmofuseError(`utterance ${u.id} has no WAV path`, { where: u.id });
       readWavHeader(wav);
       const csv = path.join(tmp, `${index}.csv`);
-      const parsed = parseFunctionalsCsv(await extractFile(wav, csv));
+      const parsed = parseFunctionalsCsv(await extractFile(wav, csv, header), header);
+      if (parsed.names && parsed.names.length !== parsed.values.length) {
+        throw new Error(`openSMILE wrote ${parsed.names.length} feature names but ${parsed.values.length} values`);
+      }
       if (expectedDim !== undefined && parsed.values.length !== expectedDim) {
         throw new Error(`openSMILE returned ${parsed.values.length} features, expected ${expectedDim} for ${configName}`);
       }
-      if (names && parsed.names.length !== names.length) {
-        throw new Error(`openSMILE returned ${parsed.names.length} features, other files gave ${names.length}`);
+      if (firstDim !== undefined && parsed.values.length !== firstDim) {
+        throw new Error(`openSMILE returned ${parsed.values.length} features, other files gave ${firstDim}`);
       }
+      firstDim ??= parsed.values.length;
       names ??= parsed.names;
       rows[index] = parsed.values;
     } catch (e) {
       if (signal?.aborted) return; // the abort killed it: not the file's fault
       const msg = e instanceof EmofuseError ? e.describe() : `${wav}: ${(e as Error).message}`;
       failures.push({ id: u.id, wav, error: msg.startsWith(wav) ? msg : `${wav}: ${msg}`, index });
+    } finally {
+      if (header) headerAsked = false;
     }
     if (signal?.aborted) return;
     done++;
@@ -438,6 +454,16 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
 
   try {
     await Promise.all(utterances.map((u, i) => limit(() => one(u, i))));
+    const first = rows.findIndex((r) => r !== undefined);
+    if (names === undefined && first >= 0 && !signal?.aborted) {
+      // The files asked for the header all failed, while others (without it) worked: ask one of those.
+      const wav = utterances[first].wav!;
+      try {
+        names = parseFunctionalsCsv(await extractFile(wav, path.join(tmp, 'names.csv'), true), true).names;
+      } catch (e) {
+        throw new EmofuseError(`cannot read the feature names: ${(e as Error).message}`, { where: wav });
+      }
+    }
   } finally {
     signal?.removeEventListener('abort', killAll);
     await Promise.all([...servers].map((s) => s.stop()));
@@ -445,7 +471,7 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
     rmSync(tmp, { recursive: true, force: true });
   }
   if (signal?.aborted) throw aborted();
-  const dim = names?.length ?? expectedDim ?? 0;
+  const dim = firstDim ?? expectedDim ?? 0;
   const ok = utterances.map((u, i) => ({ id: u.id, row: rows[i] })).filter((r) => r.row !== undefined);
   const values = new Float32Array(ok.length * dim);
   ok.forEach((r, i) => values.set(r.row!, i * dim));
