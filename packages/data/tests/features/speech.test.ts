@@ -202,6 +202,13 @@ describe('extractOpensmile (ComParE_2016 through libSMILEapi from .venv)', () =>
     expect(serverPids()).toEqual([]);
   });
 
+  it('stops a server that takes too long, fails that file and gives the next file a new server', async () => {
+    const r = await extractOpensmile(real.slice(0, 3), { workers: 1, timeoutMs: 1 });
+    expect(r.matrix.ids).toEqual([]);
+    expect(r.failures.map((f) => f.error)).toEqual(real.slice(0, 3).map((u) => `${u.wav}: openSMILE did not finish within 0.001 s and was stopped`));
+    expect(serverPids()).toEqual([]);
+  });
+
   it('kills its servers when aborted, and throws', async () => {
     const ac = new AbortController();
     const many = Array.from({ length: 12 }, (_, i) => utt(`u${i}`, '', { wav: real[i % 4].wav }));

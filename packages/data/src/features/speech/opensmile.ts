@@ -230,6 +230,7 @@ class SmileServer {
   private pending?: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
   /** How the process ended, once it has. */
   ended?: string;
+  private killed = false;
   private readonly closed: Promise<void>;
 
   constructor(python: string, sharedArgs: string[], log: string) {
@@ -264,7 +265,7 @@ class SmileServer {
 
   /** Extracts one file; rejects with what openSMILE said when it fails, crashes or times out. */
   extract(options: Record<string, string>, timeoutMs: number): Promise<void> {
-    if (this.ended) return Promise.reject(new Error(`the openSMILE server had stopped (${this.ended})`));
+    if (!this.usable) return Promise.reject(new Error(`the openSMILE server had stopped (${this.ended ?? 'killed'})`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.settle()?.reject(new Error(`openSMILE did not finish within ${timeoutMs / 1000} s and was stopped`));
@@ -311,7 +312,13 @@ class SmileServer {
   }
 
   kill(): void {
+    this.killed = true;
     if (!this.ended) this.child.kill('SIGKILL');
+  }
+
+  /** False once it has ended or is being killed: no more files for it. */
+  get usable(): boolean {
+    return !this.ended && !this.killed;
   }
 
   /** Ends stdin (the server exits at its end) and waits for the process; kills it if it lingers. */
@@ -373,7 +380,7 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
   const idle: SmileServer[] = [];
   let started = 0;
   const takeServer = () => {
-    for (let s = idle.pop(); s; s = idle.pop()) if (!s.ended) return s;
+    for (let s = idle.pop(); s; s = idle.pop()) if (s.usable) return s;
     const log = path.join(tmp, `server-${started++}.log`);
     const s = new SmileServer(install.python, sharedArgs, log);
     servers.add(s);
@@ -403,7 +410,7 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
         await s.extract(smileFileOptions(wav, csv, header), timeoutMs);
         return readOutput(csv, header, () => s.said()); // before another file can empty the server's log
       } finally {
-        if (!s.ended) idle.push(s);
+        if (s.usable) idle.push(s);
       }
     }
     const args = smileArgs(install, configFile, wav, csv, header);
