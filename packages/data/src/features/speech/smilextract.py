@@ -17,6 +17,8 @@ line on stdout answers it: {"ok": true} or {"ok": false, "error": "..."}. Everyt
 process prints (openSMILE's messages) goes to the file LOG, emptied before each file: a failure's
 answer quotes its last lines, and after a crash the caller reads them there. The server ends at
 the end of stdin, and when its parent dies (Linux: PR_SET_PDEATHSIG): no process outlives emofuse.
+libSMILEapi 3.0 crashes (SIGSEGV) when a file fails to initialise after another file in the same
+process (e.g. a WAV it cannot read): the caller then fails that file and starts a new server.
 """
 import ctypes
 import importlib.util
