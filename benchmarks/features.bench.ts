@@ -1,14 +1,21 @@
-// Feature extraction speed. Run: node --import tsx benchmarks/features.bench.ts
-// 1. openSMILE ComParE_2016 on the EmoDB WAVs (all 535; FILES=n for fewer) with 1 and 2 workers:
-//    seconds, files/s and the 2-vs-1 ratio (one pass each: a pass is minutes of CPU).
+// Feature extraction speed. Run: node --import tsx benchmarks/features.bench.ts (ONLY=opensmile: part 1 only)
+// 1. openSMILE ComParE_2016 on FILES=100 EmoDB WAVs, emofuse's extractOpensmile against the opensmile
+//    Python package's Smile.process_files (the reference tool, through .venv/bin/python), each with 1 and
+//    2 workers: median seconds of REPEATS=3 runs, interleaved (emofuse then Python, then the other way
+//    round), the ratio emofuse / Python, and whether the two give the same 6373 numbers per file.
+//    The Python time is the process_files call alone (its import and Smile() setup, ~1-2 s, shown apart);
+//    emofuse's includes starting its extractor processes. Beside wall time, CPU seconds (user+system):
+//    on a loaded machine they say what each tool costs, while wall time mostly says how busy it was.
+//    emofuse's CPU is this process's plus its finished children's (/proc/self/stat cutime+cstime);
+//    Python's is time.process_time() around process_files (all its threads).
 // 2. Loading the default wink embeddings: all 341k words, and filtered to the IEMOCAP vocabulary
 //    (median of REPEATS=3 runs each, with the process RSS after the load).
 // 3. L2 feature selection 6373 -> 100 on the real EmoDB ComParE matrix and at IEMOCAP training size
 //    (5810 x 6373, made by resampling the real EmoDB rows with 5% noise), all rows and maxRows=2000.
 // 4. The Arrow feature cache: write and read of the 5810 x 6373 matrix.
 // Shared machine: the load average is printed so the figures can be judged.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeRng } from '@emofuse/core';
@@ -20,7 +27,7 @@ import {
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const shared = process.env.EMOFUSE_SHARED_DATA ?? path.resolve(repoRoot, '../shared/data');
 const REPEATS = Number(process.env.REPEATS ?? 3);
-const FILES = Number(process.env.FILES ?? 535);
+const FILES = Number(process.env.FILES ?? 100);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -31,25 +38,103 @@ const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
 console.log(`machine: ${os.cpus().length} cores, load average ${load()}`);
 
-// 1. openSMILE
+// 1. openSMILE: emofuse against opensmile-python
 const emodb = readEmodb(path.join(shared, 'emodb'));
 const files = emodb.utterances.slice(0, FILES);
+const python = process.env.EMOFUSE_PYTHON ?? path.join(repoRoot, '.venv', 'bin', 'python');
+const work = mkdtempSync(path.join(os.tmpdir(), 'emofuse-bench-smile-'));
+const fileList = path.join(work, 'files.json');
+writeFileSync(fileList, JSON.stringify(files.map((u) => u.wav)));
+const reference = [
+  'import json, sys, time',
+  't0 = time.perf_counter()',
+  'import opensmile',
+  'files, workers, out = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]',
+  's = opensmile.Smile(feature_set=opensmile.FeatureSet.ComParE_2016, feature_level=opensmile.FeatureLevel.Functionals, num_workers=workers)',
+  't1, c1 = time.perf_counter(), time.process_time()',
+  'df = s.process_files(files)',
+  't2, c2 = time.perf_counter(), time.process_time()',
+  "if out != '-': json.dump({'names': list(df.columns), 'values': df.to_numpy().tolist()}, open(out, 'w'))",
+  "print(json.dumps({'setup': t1 - t0, 'process': t2 - t1, 'cpu': c2 - c1}))",
+].join('\n');
+type Run = { tool: 'emofuse' | 'python'; workers: number; seconds: number; cpu: number; setup?: number; load: number };
+const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+/** CPU seconds of this process and of its children that have ended. */
+const cpuNow = () => {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+  const own = process.cpuUsage();
+  return (Number(f[13]) + Number(f[14])) / TICK + (own.user + own.system) / 1e6;
+};
+const smileRuns: Run[] = [];
 let compare: FeatureMatrix | undefined;
 let command: string[] = [];
-const runs: { workers: number; seconds: number; rate: number; failures: number }[] = [];
-for (const workers of [1, 2]) {
-  const t0 = performance.now();
+let pythonOut: { names: string[]; values: number[][] } | undefined;
+let emofuseNames: string[] = [];
+const runEmofuse = async (workers: number) => {
+  const load1 = os.loadavg()[0];
+  const [t0, c0] = [performance.now(), cpuNow()];
   const r = await extractOpensmile(files, { workers });
-  const s = secs(t0);
-  runs.push({ workers, seconds: s, rate: files.length / s, failures: r.failures.length });
+  const [seconds, cpu] = [secs(t0), cpuNow() - c0];
+  if (r.failures.length) throw new Error(`emofuse failed on ${r.failures.length} files: ${r.failures[0].error}`);
+  smileRuns.push({ tool: 'emofuse', workers, seconds, cpu, load: load1 });
   compare = r.matrix;
   command = r.command;
+  emofuseNames = r.names;
+};
+const runPython = (workers: number) => {
+  const load1 = os.loadavg()[0];
+  const out = pythonOut ? '-' : path.join(work, 'reference.json');
+  const r = spawnSync(python, ['-c', reference, fileList, String(workers), out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`opensmile-python failed: ${r.stderr}`);
+  const t = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { setup: number; process: number; cpu: number };
+  smileRuns.push({ tool: 'python', workers, seconds: t.process, cpu: t.cpu, setup: t.setup, load: load1 });
+  if (!pythonOut) pythonOut = JSON.parse(readFileSync(out, 'utf8')) as typeof pythonOut;
+};
+if (process.env.ONLY === undefined || process.env.ONLY === 'opensmile') {
+  for (let rep = 0; rep < REPEATS; rep++) {
+    for (const workers of [1, 2]) {
+      // Interleaved, and in turn first, so a change in the machine's load hits both tools alike.
+      if ((rep + workers) % 2 === 0) {
+        await runEmofuse(workers);
+        runPython(workers);
+      } else {
+        runPython(workers);
+        await runEmofuse(workers);
+      }
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+  console.log(`\nopenSMILE ComParE_2016, ${files.length} EmoDB files, median of ${REPEATS} interleaved runs (load average = 1-minute figure when each run started)`);
+  console.log('workers | measure  | emofuse s | opensmile-python s | emofuse/python | runs emofuse | runs python | load average');
+  for (const workers of [1, 2]) {
+    const of = (tool: Run['tool']) => smileRuns.filter((r) => r.tool === tool && r.workers === workers);
+    const [e, p] = [of('emofuse'), of('python')];
+    const loads = [...e, ...p].map((r) => r.load);
+    for (const m of ['seconds', 'cpu'] as const) {
+      const [me, mp] = [median(e.map((r) => r[m])), median(p.map((r) => r[m]))];
+      const list = (rs: Run[]) => rs.map((r) => r[m].toFixed(2)).join(', ');
+      console.log(`${String(workers).padStart(7)} | ${(m === 'cpu' ? 'CPU' : 'wall').padEnd(8)} | ${me.toFixed(2).padStart(9)} | ${mp.toFixed(2).padStart(18)} | ${(me / mp).toFixed(2).padStart(13)}x | ${list(e)} | ${list(p)} | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`);
+    }
+  }
+  const setups = smileRuns.filter((r) => r.setup !== undefined).map((r) => r.setup!);
+  console.log(`opensmile-python import + Smile() setup, not counted above: median ${median(setups).toFixed(2)} s`);
+  // Same numbers: names and every value (the CSV emofuse reads prints 6-7 significant digits).
+  const ref = pythonOut!;
+  let worst = 0;
+  ref.values.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(compare!.values[i * compare!.dim + j] - v) / (Math.abs(v) + 1e-3)))));
+  const same = JSON.stringify(ref.names) === JSON.stringify(emofuseNames) && ref.values.length === compare!.ids.length && worst < 1e-4;
+  console.log(`same numbers: ${same ? 'yes' : 'NO'} (${compare!.ids.length} x ${compare!.dim} values, ${ref.names.length} names equal: ${JSON.stringify(ref.names) === JSON.stringify(emofuseNames)}, largest relative difference ${worst.toExponential(1)})`);
+  console.log(`emofuse command (one per worker): ${command.join(' ')}`);
+  if (process.env.ONLY === 'opensmile') process.exit(same ? 0 : 1);
 }
-console.log(`\nopenSMILE ComParE_2016, ${files.length} EmoDB files (2.0 s each, 22.05 kHz), dim ${compare!.dim}`);
-console.log('workers | seconds | files/s | failures');
-for (const r of runs) console.log(`${String(r.workers).padStart(7)} | ${r.seconds.toFixed(1).padStart(7)} | ${r.rate.toFixed(2).padStart(7)} | ${r.failures}`);
-console.log(`2 workers vs 1: ${(runs[1].rate / runs[0].rate).toFixed(2)}x files/s`);
-console.log(`command per file: ${command.join(' ')}`);
+if (files.length < emodb.utterances.length) {
+  // Parts 3 and 4 work on the whole of EmoDB.
+  const t0 = performance.now();
+  const r = await extractOpensmile(emodb.utterances, { workers: 2 });
+  compare = r.matrix;
+  console.log(`\nemofuse, all ${emodb.utterances.length} EmoDB files, 2 workers: ${secs(t0).toFixed(1)} s (load average ${load()})`);
+}
 
 // 2. wink embeddings
 const iemocap = readIemocapPickle(path.join(shared, 'iemocap', 'iemocap.pkl'));

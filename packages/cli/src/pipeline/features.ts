@@ -134,7 +134,7 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
         let r;
         try {
           r = await extractOpensmile(withWav, {
-            binary: s.smileBinary ?? undefined, config: s.smileConfig, workers: s.workers,
+            binary: s.smileBinary ?? undefined, config: s.smileConfig, workers: s.workers, signal: ctx.signal,
             onProgress: (p) => bar.tick(1, p.error ? `failed: ${p.id}` : p.id),
           });
         } finally {

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -118,7 +119,12 @@ export function resolveSmileConfig(config: string, install: OpensmileInstall): s
  * input include and our FUNC_CSV_SINK, which writes the functionals level (6373 values for
  * ComParE_2016) to `func_csv_output`; `-func_csv_timestamp 0` drops the frameTime column.
  */
-export function smileArgs(install: OpensmileInstall, configFile: string, wav: string, csv: string): string[] {
+export function smileArgs(install: OpensmileInstall, configFile: string, wav: string, csv: string, header = true): string[] {
+  return [...smileSharedArgs(install, configFile), ...Object.entries(smileFileOptions(wav, csv, header)).flatMap(([k, v]) => [`-${k}`, v])];
+}
+
+/** The arguments of smileArgs that are the same for every file (what a `--serve` process is started with). */
+export function smileSharedArgs(install: OpensmileInstall, configFile: string): string[] {
   const shared = (f: string) => path.join(install.configRoot, 'shared', f);
   return [
     '-C', configFile,
@@ -126,12 +132,19 @@ export function smileArgs(install: OpensmileInstall, configFile: string, wav: st
     '-sink', FUNC_CSV_SINK,
     '-bufferModeRbConf', shared('BufferModeRb.conf.inc'),
     '-frameModeFunctionalsConf', shared('FrameModeFunctionals.conf.inc'),
-    '-I', wav,
-    '-func_csv_output', csv,
     '-func_csv_timestamp', '0',
     '-func_csv_append', '0',
     '-l', '1',
   ];
+}
+
+/**
+ * The options that differ per file: its WAV, the CSV to write and whether to start it with the
+ * header of feature names (for ComParE, 6373 long names: writing and reading them costs more than
+ * a quarter of the time of a file, so only one file per extraction writes them).
+ */
+function smileFileOptions(wav: string, csv: string, header: boolean): Record<string, string> {
+  return { I: wav, func_csv_output: csv, func_csv_header: header ? '1' : '0' };
 }
 
 export interface ExtractProgress {
@@ -156,11 +169,13 @@ export interface OpensmileOptions {
   python?: string;
   /** Config name or .conf path; default ComParE_2016 (the paper's 6373 functionals). */
   config?: string;
-  /** Files extracted at the same time (each is one process); default 2. */
+  /** Files extracted at the same time (one process each); default 2. */
   workers?: number;
   onProgress?: (p: ExtractProgress) => void;
   /** A file taking longer than this is killed and reported as failed; default 120 s. */
   timeoutMs?: number;
+  /** Aborting stops the extraction: the openSMILE processes are killed and extractOpensmile throws. */
+  signal?: AbortSignal;
 }
 
 export interface OpensmileResult {
@@ -169,14 +184,14 @@ export interface OpensmileResult {
   /** Feature names from the CSV header (dim of them). */
   names: string[];
   failures: ExtractFailure[];
-  /** The program and arguments used (for the first file), for logs and cache keys. */
+  /** The program and arguments used (the first server's, or for the first file with `binary`), for logs. */
   command: string[];
   install: OpensmileInstall;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; signal: string | null; output: string; timedOut: boolean }> {
+function run(cmd: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<{ code: number | null; signal: string | null; output: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
     let output = '';
     const keep = (b: Buffer) => {
       output = (output + b.toString('utf8')).slice(-4000);
@@ -199,24 +214,144 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
-function parseFunctionalsCsv(text: string): { names: string[]; values: number[] } {
+/** Last lines of what a process printed, for an error message. */
+const lastLines = (text: string, n = 3) => text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ');
+
+/**
+ * One long-lived `smilextract.py --serve` process: libSMILEapi is loaded once, files come one at a
+ * time over stdin and each gets a JSON answer line. A failing file fails alone; a crash or a timeout
+ * fails the file in flight, and the pool starts a new server for the next one.
+ */
+class SmileServer {
+  private readonly child: ChildProcess;
+  private readonly log: string;
+  private buffered = '';
+  private stderr = '';
+  private pending?: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+  /** How the process ended, once it has. */
+  ended?: string;
+  private killed = false;
+  private readonly closed: Promise<void>;
+
+  constructor(python: string, sharedArgs: string[], log: string) {
+    this.log = log;
+    this.child = spawn(python, [SMILEXTRACT_SHIM, '--serve', log, ...sharedArgs], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // For the server's check that its parent did not die before it asked to die with it.
+      env: { ...process.env, EMOFUSE_SMILE_PARENT: String(process.pid) },
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.buffered += chunk;
+      for (let nl = this.buffered.indexOf('\n'); nl >= 0; nl = this.buffered.indexOf('\n')) {
+        this.answer(this.buffered.slice(0, nl));
+        this.buffered = this.buffered.slice(nl + 1);
+      }
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-4000);
+    });
+    this.child.stdin!.on('error', () => undefined); // EPIPE after a crash; 'close' reports the crash
+    this.closed = new Promise((resolve) => {
+      this.child.on('error', (e) => {
+        this.end(`could not start ${python}: ${e.message}`);
+        resolve();
+      });
+      this.child.on('close', (code, signal) => {
+        this.end(signal ? `killed by ${signal}` : `exit ${code}`);
+        resolve();
+      });
+    });
+  }
+
+  /** Extracts one file; rejects with what openSMILE said when it fails, crashes or times out. */
+  extract(options: Record<string, string>, timeoutMs: number): Promise<void> {
+    if (!this.usable) return Promise.reject(new Error(`the openSMILE server had stopped (${this.ended ?? 'killed'})`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.settle()?.reject(new Error(`openSMILE did not finish within ${timeoutMs / 1000} s and was stopped`));
+        this.kill();
+      }, timeoutMs);
+      this.pending = { resolve, reject, timer };
+      this.child.stdin!.write(`${JSON.stringify(options)}\n`);
+    });
+  }
+
+  private settle() {
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) clearTimeout(p.timer);
+    return p;
+  }
+
+  private answer(line: string) {
+    const p = this.settle();
+    if (!p) return;
+    let a: { ok?: boolean; error?: string };
+    try {
+      a = JSON.parse(line) as typeof a;
+    } catch {
+      return p.reject(new Error(`unexpected answer from the openSMILE server: ${line.slice(0, 200)}`));
+    }
+    if (a.ok) p.resolve();
+    else p.reject(new Error(`openSMILE failed: ${a.error ?? 'no message'}`));
+  }
+
+  private end(why: string) {
+    if (this.ended) return;
+    this.ended = why;
+    const p = this.settle();
+    if (!p) return;
+    // What the file made openSMILE print is in the log (emptied before each file); start-up errors are on stderr.
+    const said = lastLines(`${this.stderr}\n${this.said()}`);
+    p.reject(new Error(`openSMILE crashed on it (${why})${said ? `: ${said}` : ''}`));
+  }
+
+  /** What openSMILE printed for the last file. */
+  said(): string {
+    return existsSync(this.log) ? readFileSync(this.log, 'utf8') : '';
+  }
+
+  kill(): void {
+    this.killed = true;
+    if (!this.ended) this.child.kill('SIGKILL');
+  }
+
+  /** False once it has ended or is being killed: no more files for it. */
+  get usable(): boolean {
+    return !this.ended && !this.killed;
+  }
+
+  /** Ends stdin (the server exits at its end) and waits for the process; kills it if it lingers. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await this.closed;
+    clearTimeout(timer);
+  }
+}
+
+/** The values of the CSV's last row, and the feature names when it has a header line. */
+function parseFunctionalsCsv(text: string, header: boolean): { names?: string[]; values: number[] } {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new Error(`the output CSV has ${lines.length} line(s), expected a header and one row`);
-  const names = lines[0].split(';');
+  if (lines.length < (header ? 2 : 1)) throw new Error(`the output CSV has ${lines.length} line(s), expected ${header ? 'a header and ' : ''}one row`);
+  const names = header ? lines[0].split(';') : undefined;
   const cells = lines[lines.length - 1].split(';');
-  // Some sinks prepend an instance name column ('name'); keep only the numeric feature columns.
-  const start = names[0] === 'name' ? 1 : 0;
+  // Some sinks prepend an instance name column ('name', text in the row); keep only the numeric feature columns.
+  const start = (names ? names[0] === 'name' : cells.length > 0 && Number.isNaN(Number(cells[0]))) ? 1 : 0;
   const values = cells.slice(start).map(Number);
   const bad = values.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new Error(`feature ${names[start + bad]} is not a finite number: ${JSON.stringify(cells[start + bad])}`);
-  return { names: names.slice(start), values };
+  if (bad >= 0) throw new Error(`feature ${names?.[start + bad] ?? `#${bad + 1}`} is not a finite number: ${JSON.stringify(cells[start + bad])}`);
+  return { names: names?.slice(start), values };
 }
 
 /**
- * Extracts openSMILE functionals for every utterance with a WAV, `workers` files at a time, each
- * in its own process (so a crash or hang in openSMILE on one file cannot take the others down).
+ * Extracts openSMILE functionals for every utterance with a WAV, `workers` files at a time. Each
+ * worker is one long-lived `smilextract.py --serve` process fed file after file (a process per file
+ * costs a Python start each; a crash or hang in openSMILE fails only the file in flight, and the
+ * next file gets a new process). A user's SMILExtract `binary` runs once per file, as before.
  * Each WAV's header is checked first. A file that fails is listed in `failures` with a message
- * naming it; the others go on. Throws only when nothing could run at all (no opensmile, bad config).
+ * naming it; the others go on. Throws only when nothing could run at all (no opensmile, bad config),
+ * or when `signal` is aborted (after killing every openSMILE process it started).
  */
 export async function extractOpensmile(utterances: readonly Utterance[], opts: OpensmileOptions = {}): Promise<OpensmileResult> {
   const install = locateOpensmile(opts.python);
@@ -227,9 +362,10 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
   if (!Number.isInteger(workers) || workers < 1) throw new EmofuseError(`workers must be a positive integer, got ${workers}`, { where: 'features.speech.workers' });
   const binary = opts.binary ?? install.binary;
   if (binary && !existsSync(binary)) throw new EmofuseError('the SMILExtract binary does not exist', { where: binary, fix: 'set features.speech.smileBinary to null to use the opensmile Python package' });
-  const program = binary ?? install.python;
-  const prefix = binary ? [] : [SMILEXTRACT_SHIM];
   const timeoutMs = opts.timeoutMs ?? 120_000;
+  const signal = opts.signal;
+  const aborted = () => new EmofuseError('openSMILE extraction was interrupted', { where: 'openSMILE features', cause: signal?.reason });
+  if (signal?.aborted) throw aborted();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'emofuse-smile-'));
   const rows: (number[] | undefined)[] = new Array(utterances.length);
   const failures: (ExtractFailure & { index: number })[] = [];
@@ -238,34 +374,86 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
   let done = 0;
   const limit = pLimit(workers);
 
+  // The servers (binary unset): idle ones wait in `idle`; p-limit keeps at most `workers` busy.
+  const sharedArgs = smileSharedArgs(install, configFile);
+  const servers = new Set<SmileServer>();
+  const idle: SmileServer[] = [];
+  let started = 0;
+  const takeServer = () => {
+    for (let s = idle.pop(); s; s = idle.pop()) if (s.usable) return s;
+    const log = path.join(tmp, `server-${started++}.log`);
+    const s = new SmileServer(install.python, sharedArgs, log);
+    servers.add(s);
+    if (command.length === 0) command = [install.python, SMILEXTRACT_SHIM, '--serve', log, ...sharedArgs];
+    return s;
+  };
+  const killAll = () => servers.forEach((s) => s.kill());
+  // No openSMILE process outlives an abort or this process (the servers also die with their parent).
+  signal?.addEventListener('abort', killAll);
+  process.on('exit', killAll);
+
+  /** The CSV openSMILE wrote, or an error quoting what it said when the CSV has no row. */
+  const readOutput = (csv: string, header: boolean, said: () => string): string => {
+    const text = existsSync(csv) ? readFileSync(csv, 'utf8') : '';
+    if (text.split('\n').filter((l) => l.trim() !== '').length < (header ? 2 : 1)) {
+      const last = lastLines(said());
+      throw new Error(`openSMILE wrote no output for it${last ? `: ${last}` : ''}`);
+    }
+    rmSync(csv, { force: true });
+    return text;
+  };
+
+  const extractFile = async (wav: string, csv: string, header: boolean): Promise<string> => {
+    if (!binary) {
+      const s = takeServer();
+      try {
+        await s.extract(smileFileOptions(wav, csv, header), timeoutMs);
+        return readOutput(csv, header, () => s.said()); // before another file can empty the server's log
+      } finally {
+        if (s.usable) idle.push(s);
+      }
+    }
+    const args = smileArgs(install, configFile, wav, csv, header);
+    if (command.length === 0) command = [binary, ...args];
+    const r = await run(binary, args, timeoutMs, signal);
+    if (r.timedOut) throw new Error(`openSMILE did not finish within ${timeoutMs / 1000} s and was stopped`);
+    if (r.code !== 0) throw new Error(`openSMILE failed (exit ${r.code ?? r.signal}): ${lastLines(r.output) || 'no output'}`);
+    return readOutput(csv, header, () => r.output);
+  };
+
+  // One file at a time asks for the header, until one has brought the names.
+  let headerAsked = false;
+  let firstDim: number | undefined;
   const one = async (u: Utterance, index: number) => {
+    if (signal?.aborted) return;
     const wav = u.wav ?? '';
+    const header = names === undefined && !headerAsked;
+    if (header) headerAsked = true;
     try {
       if (!u.wav) throw new EmofuseError(`utterance ${u.id} has no WAV path`, { where: u.id });
       readWavHeader(wav);
       const csv = path.join(tmp, `${index}.csv`);
-      const args = [...prefix, ...smileArgs(install, configFile, wav, csv)];
-      if (command.length === 0) command = [program, ...args];
-      const r = await run(program, args, timeoutMs);
-      if (r.timedOut) throw new Error(`openSMILE did not finish within ${timeoutMs / 1000} s and was stopped`);
-      if (r.code !== 0) {
-        throw new Error(`openSMILE failed (exit ${r.code ?? r.signal}): ${r.output.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+      const parsed = parseFunctionalsCsv(await extractFile(wav, csv, header), header);
+      if (parsed.names && parsed.names.length !== parsed.values.length) {
+        throw new Error(`openSMILE wrote ${parsed.names.length} feature names but ${parsed.values.length} values`);
       }
-      if (!existsSync(csv) || statSync(csv).size === 0) throw new Error('openSMILE wrote no output for it');
-      const parsed = parseFunctionalsCsv(readFileSync(csv, 'utf8'));
-      rmSync(csv, { force: true });
       if (expectedDim !== undefined && parsed.values.length !== expectedDim) {
         throw new Error(`openSMILE returned ${parsed.values.length} features, expected ${expectedDim} for ${configName}`);
       }
-      if (names && parsed.names.length !== names.length) {
-        throw new Error(`openSMILE returned ${parsed.names.length} features, other files gave ${names.length}`);
+      if (firstDim !== undefined && parsed.values.length !== firstDim) {
+        throw new Error(`openSMILE returned ${parsed.values.length} features, other files gave ${firstDim}`);
       }
+      firstDim ??= parsed.values.length;
       names ??= parsed.names;
       rows[index] = parsed.values;
     } catch (e) {
+      if (signal?.aborted) return; // the abort killed it: not the file's fault
       const msg = e instanceof EmofuseError ? e.describe() : `${wav}: ${(e as Error).message}`;
       failures.push({ id: u.id, wav, error: msg.startsWith(wav) ? msg : `${wav}: ${msg}`, index });
+    } finally {
+      if (header) headerAsked = false;
     }
+    if (signal?.aborted) return;
     done++;
     const last = failures.at(-1);
     opts.onProgress?.({ done, total: utterances.length, failed: failures.length, id: u.id, error: last?.index === index ? last.error : undefined });
@@ -273,10 +461,24 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
 
   try {
     await Promise.all(utterances.map((u, i) => limit(() => one(u, i))));
+    const first = rows.findIndex((r) => r !== undefined);
+    if (names === undefined && first >= 0 && !signal?.aborted) {
+      // The files asked for the header all failed, while others (without it) worked: ask one of those.
+      const wav = utterances[first].wav!;
+      try {
+        names = parseFunctionalsCsv(await extractFile(wav, path.join(tmp, 'names.csv'), true), true).names;
+      } catch (e) {
+        throw new EmofuseError(`cannot read the feature names: ${(e as Error).message}`, { where: wav });
+      }
+    }
   } finally {
+    signal?.removeEventListener('abort', killAll);
+    await Promise.all([...servers].map((s) => s.stop()));
+    process.off('exit', killAll);
     rmSync(tmp, { recursive: true, force: true });
   }
-  const dim = names?.length ?? expectedDim ?? 0;
+  if (signal?.aborted) throw aborted();
+  const dim = firstDim ?? expectedDim ?? 0;
   const ok = utterances.map((u, i) => ({ id: u.id, row: rows[i] })).filter((r) => r.row !== undefined);
   const values = new Float32Array(ok.length * dim);
   ok.forEach((r, i) => values.set(r.row!, i * dim));
