@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { InputError, type Corpus, type Utterance } from '@emofuse/core';
 import { checkCorpus } from './checkCorpus.ts';
 import { decodeUtf8, readInputFile } from './files.ts';
+import { distance } from 'fastest-levenshtein';
 
 /**
  * Columns of a manifest (docs/manifest.md has the full account). Required: id, text, label,
@@ -128,20 +129,6 @@ function jsonlRows(file: string, text: string): Row[] {
   return rows;
 }
 
-/** Levenshtein distance, for "did you mean" on a rare label. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length];
-}
 
 /** The frequent label a rare one most likely meant: same letters up to case, or 1-2 edits, or a prefix. */
 function nearestLabel(label: string, frequent: string[]): string | undefined {
@@ -149,7 +136,7 @@ function nearestLabel(label: string, frequent: string[]): string | undefined {
   let best: { l: string; d: number } | undefined;
   for (const l of frequent) {
     const o = l.toLowerCase();
-    const d = o === lower ? 0 : o.startsWith(lower) || lower.startsWith(o) ? 1 : editDistance(lower, o);
+    const d = o === lower ? 0 : o.startsWith(lower) || lower.startsWith(o) ? 1 : distance(lower, o);
     if (d <= 2 && (!best || d < best.d)) best = { l, d };
   }
   return best?.l;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   Field, FixedSizeList, Float32, Int32, RecordBatch, Schema, Struct, Table, Utf8,
@@ -7,6 +7,7 @@ import {
 } from 'apache-arrow';
 import { EmofuseError, fingerprint, writeFileAtomic } from '@emofuse/core';
 import type { FeatureMatrix, SequenceMatrix } from '@emofuse/core';
+import { hashFile } from './files/common.ts';
 
 /** Bumped whenever the stored layout or an extractor's meaning changes, so old entries miss. */
 export const FEATURE_CACHE_VERSION = 1;
@@ -31,15 +32,7 @@ export function fileStamp(file: string): FileStamp {
  * copy of the data, finds the features already made, and an edited file never does.
  */
 export function contentHash(file: string): string {
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(8 << 20);
-  const fd = openSync(file, 'r');
-  try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
+  return hashFile(file).digest('hex');
 }
 
 /**

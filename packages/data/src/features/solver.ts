@@ -7,6 +7,24 @@ import type { SparseMatrix } from '@emofuse/core';
 export interface SolverResult { w: Float64Array; b: Float64Array; iterations: number; evaluations: number; loss: number }
 
 /**
+ * The mean cross-entropy `dataLoss` (which fills the gradient) plus (l2 / 2) ||W||^2 on the
+ * weights (not the K biases), minimised by L-BFGS; both solvers share it.
+ */
+function fitPenalised(d: number, K: number, dataLoss: (theta: Float64Array, grad: Float64Array) => number, l2: number, maxIterations: number, tolerance: number): SolverResult {
+  const evaluate = (theta: Float64Array, grad: Float64Array): number => {
+    const loss = dataLoss(theta, grad);
+    let pen = 0;
+    for (let p = 0; p < d * K; p++) {
+      pen += theta[p] * theta[p];
+      grad[p] += l2 * theta[p];
+    }
+    return loss + (l2 / 2) * pen;
+  };
+  const r = lbfgs(d * K + K, evaluate, maxIterations, tolerance);
+  return { w: r.theta.slice(0, d * K), b: r.theta.slice(d * K), iterations: r.iterations, evaluations: r.evaluations, loss: r.loss };
+}
+
+/**
  * Multinomial logistic regression with an L2 penalty, by L-BFGS (memory 10, backtracking Armijo
  * line search). Parameters: W (K x d, class-major) then the K biases.
  */
@@ -20,7 +38,6 @@ export function softmaxL2(
   maxIterations: number,
   tolerance: number,
 ): SolverResult {
-  const P = d * K + K;
   // Weights are stored class-major (K rows of d). Rows are processed four at a time so each weight
   // and gradient element is loaded once per four rows (register blocking: ~1.8x faster in V8).
   const Z = new Float64Array(4 * K);
@@ -77,17 +94,9 @@ export function softmaxL2(
         grad[bOff + k] += r0 + r1 + r2 + r3;
       }
     }
-    loss /= n;
-    let pen = 0;
-    for (let p = 0; p < d * K; p++) {
-      pen += theta[p] * theta[p];
-      grad[p] += l2 * theta[p];
-    }
-    return loss + (l2 / 2) * pen;
+    return loss / n;
   };
-
-  const r = lbfgs(P, evaluate, maxIterations, tolerance);
-  return { w: r.theta.slice(0, d * K), b: r.theta.slice(d * K), iterations: r.iterations, evaluations: r.evaluations, loss: r.loss };
+  return fitPenalised(d, K, evaluate, l2, maxIterations, tolerance);
 }
 
 /**
@@ -196,7 +205,6 @@ export function softmaxL2Sparse(
   maxIterations: number,
   tolerance: number,
 ): SolverResult {
-  const P = d * K + K;
   const { indptr, indices, data } = x;
   const Z = new Float64Array(K);
   const evaluate = (theta: Float64Array, grad: Float64Array): number => {
@@ -223,14 +231,7 @@ export function softmaxL2Sparse(
         for (let p = indptr[i]; p < indptr[i + 1]; p++) grad[k * d + indices[p]] += r * data[p];
       }
     }
-    loss /= n;
-    let pen = 0;
-    for (let p = 0; p < d * K; p++) {
-      pen += theta[p] * theta[p];
-      grad[p] += l2 * theta[p];
-    }
-    return loss + (l2 / 2) * pen;
+    return loss / n;
   };
-  const r = lbfgs(P, evaluate, maxIterations, tolerance);
-  return { w: r.theta.slice(0, d * K), b: r.theta.slice(d * K), iterations: r.iterations, evaluations: r.evaluations, loss: r.loss };
+  return fitPenalised(d, K, evaluate, l2, maxIterations, tolerance);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from '@emofuse/core';
+import { distance } from 'fastest-levenshtein';
 
 export type FeatureFileFormat = 'csv' | 'tsv' | 'parquet' | 'arrow' | 'npy' | 'npz' | 'opensmile-csv';
 
@@ -255,26 +256,13 @@ export function hashFile(file: string, into = createHash('sha256')): ReturnType<
   return into;
 }
 
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length];
-}
 
 /** The available name a mistyped one most likely meant (same up to case, or a few edits). */
 export function didYouMean(name: string, available: string[]): string | undefined {
   const lower = name.toLowerCase();
   let best: { n: string; d: number } | undefined;
   for (const n of available) {
-    const d = n.toLowerCase() === lower ? 0 : editDistance(lower, n.toLowerCase());
+    const d = n.toLowerCase() === lower ? 0 : distance(lower, n.toLowerCase());
     if (d <= Math.max(2, Math.floor(name.length / 4)) && (!best || d < best.d)) best = { n, d };
   }
   return best?.n;
