@@ -2,6 +2,18 @@ import { EmofuseError } from '@emofuse/core';
 import { terminalContext, type RunContext } from './context.ts';
 import { EXIT, codeFor, printError } from './errors.ts';
 
+/** Set by a `--jobs` pool for its workers: the pid each worker checks is still alive. */
+export const PARENT_PID_ENV = 'EMOFUSE_PARENT_PID';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Run `work` with a terminal context whose signal aborts on Ctrl-C (or SIGTERM, as batch schedulers
  * send before killing a job). A second signal quits at once.
@@ -22,6 +34,18 @@ export async function interruptible(label: string, work: (ctx: RunContext) => Pr
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // A closed terminal: stop like Ctrl-C (the default would kill us and orphan --jobs workers).
+  process.on('SIGHUP', onSigint);
+  // A --jobs worker: its coordinator may die without a word (kill -9); a worker never trains on alone.
+  const parent = Number(process.env[PARENT_PID_ENV]);
+  const watch = Number.isSafeInteger(parent) && parent > 1 ? setInterval(() => {
+    // (reparented, or gone: a pid alone could be reused by another process)
+    if ((process.ppid !== parent || !alive(parent)) && !ac.signal.aborted) {
+      process.stderr.write(`\nthe coordinating process ${parent} has ended: stopping this worker\n`);
+      ac.abort(new EmofuseError(`coordinator ${parent} ended`));
+    }
+  }, 1000) : undefined;
+  watch?.unref();
   try {
     await work(ctx);
     if (!ac.signal.aborted) return EXIT.ok;
@@ -31,8 +55,10 @@ export async function interruptible(label: string, work: (ctx: RunContext) => Pr
       return codeFor(e, 'work');
     }
   } finally {
+    if (watch) clearInterval(watch);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    process.off('SIGHUP', onSigint);
   }
   const unsaved = [...ctx.inFlight.keys()];
   if (unsaved.length === 0) process.stderr.write(`interrupted: nothing was saved for ${label}\n`);

@@ -322,14 +322,24 @@ export class LocalStore {
     };
   }
 
-  /** Runs of an experiment, oldest first; half-created run directories (no meta.yaml) are skipped. */
-  runs(exp: ExperimentMeta): RunMeta[] {
+  /**
+   * Runs of an experiment, oldest first; half-created run directories (no meta.yaml) are skipped.
+   * With `onBad`, a run whose meta.yaml cannot be read is reported there and left out instead of failing the whole list.
+   */
+  runs(exp: ExperimentMeta, onBad?: (dir: string, error: unknown) => void): RunMeta[] {
     const out: RunMeta[] = [];
     for (const ent of readdirSync(exp.dir, { withFileTypes: true })) {
       if (!ent.isDirectory() || ent.name.startsWith('.') || ['tags', 'datasets', 'traces', 'models'].includes(ent.name)) continue;
       const dir = path.join(exp.dir, ent.name);
       if (!existsSync(path.join(dir, 'meta.yaml'))) continue;
-      const run = this.readRunMeta(dir);
+      let run: RunMeta;
+      try {
+        run = this.readRunMeta(dir);
+      } catch (e) {
+        if (!onBad) throw e;
+        onBad(dir, e);
+        continue;
+      }
       if (run.lifecycleStage === 'active') out.push(run);
     }
     return out.sort((a, b) => a.startTime - b.startTime || a.runId.localeCompare(b.runId));
@@ -512,10 +522,11 @@ export class LocalStore {
     return out;
   }
 
-  readMetricHistories(run: RunMeta): Record<string, MetricPoint[]> {
+  /** `strict`: a last line without its newline is damage, not a write in progress (a run that has ended). */
+  readMetricHistories(run: RunMeta, strict = false): Record<string, MetricPoint[]> {
     const dir = path.join(run.dir, 'metrics');
     const out: Record<string, MetricPoint[]> = {};
-    for (const rel of listFilesRecursive(dir)) out[rel] = parseMetricFile(path.join(dir, ...rel.split('/')));
+    for (const rel of listFilesRecursive(dir)) out[rel] = parseMetricFile(path.join(dir, ...rel.split('/')), strict);
     return out;
   }
 
@@ -584,10 +595,16 @@ function repairTornTail(fd: number): void {
   ftruncateSync(fd, 0);
 }
 
-export function parseMetricFile(file: string): MetricPoint[] {
+export function parseMetricFile(file: string, strict = false): MetricPoint[] {
   const text = readFileSync(file, 'utf8');
   const lines = text.split('\n');
-  lines.pop(); // text after the last newline is empty, or a torn line that is not complete yet
+  const torn = lines.pop(); // text after the last newline is empty, or a torn line that is not complete yet
+  if (strict && torn) {
+    throw new EmofuseError(`metric line ${lines.length + 1} was cut mid-write: ${JSON.stringify(torn)}`, {
+      where: `${file}:${lines.length + 1}`,
+      fix: 'the run has ended, so this line will never be completed: delete it (the points before it are intact)',
+    });
+  }
   const out: MetricPoint[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;

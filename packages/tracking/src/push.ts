@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EmofuseError, type MetricPoint } from '@emofuse/core';
+import { EmofuseError, isEmofuseError, type MetricPoint } from '@emofuse/core';
 import { LocalStore, type ExperimentMeta, type RunMeta } from './filestore.ts';
 import { takeLock } from './lock.ts';
 import { SQL_STORE_INFINITY } from './numbers.ts';
@@ -73,9 +73,17 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
 
   const wanted = opts.experiments ? new Set(opts.experiments) : undefined;
   const all: { exp: ExperimentMeta; run: RunMeta; tags: Record<string, string> }[] = [];
+  // Runs with a damaged file: skipped (with their children), named at the end; the rest is pushed.
+  const damaged: { dir: string; error: unknown }[] = [];
   for (const exp of store.experiments()) {
     if (wanted && !wanted.has(exp.name)) continue;
-    for (const run of store.runs(exp)) all.push({ exp, run, tags: store.readTags(run) });
+    for (const run of store.runs(exp, (dir, e) => damaged.push({ dir, error: e }))) {
+      try {
+        all.push({ exp, run, tags: store.readTags(run) });
+      } catch (e) {
+        damaged.push({ dir: run.dir, error: e });
+      }
+    }
   }
   if (wanted) {
     const missing = [...wanted].filter((n) => !all.some((r) => r.exp.name === n) && !store.experimentByName(n));
@@ -121,6 +129,16 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
       blocked.add(run.runId);
       continue;
     }
+    // Every local file of the run is read before the server is touched: a damaged one skips the run.
+    let local: { params: Record<string, string>; metrics: Record<string, MetricPoint[]>; files: string[]; inputs: DatasetInput[] };
+    try {
+      local = { params: store.readParams(run), metrics: store.readMetricHistories(run, run.status !== 'RUNNING'), files: store.listArtifacts(run), inputs: store.readInputs(exp, run) };
+    } catch (e) {
+      if (!isEmofuseError(e)) throw e;
+      damaged.push({ dir: run.dir, error: e });
+      blocked.add(run.runId);
+      continue;
+    }
     const found = await client.runsByTag(expId, SOURCE_RUN_TAG, source);
     if (found.length > 1) {
       conflicts.push({
@@ -140,7 +158,7 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
     }
     remap.set(run.runId, target.info.runId);
 
-    const params = store.readParams(run);
+    const params = local.params;
     const sendParams: { key: string; value: string }[] = [];
     for (const [key, value] of Object.entries(params)) {
       const have = target.params[key];
@@ -157,7 +175,7 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
       .map(([key, value]) => ({ key, value }));
 
     const sendMetrics: { key: string; value: number; step: number; timestamp: number }[] = [];
-    for (const [key, points] of Object.entries(store.readMetricHistories(run))) {
+    for (const [key, points] of Object.entries(local.metrics)) {
       const have = new Map<string, number>();
       if (!created && target.metrics[key]) {
         for (const p of await client.getMetricHistory(target.info.runId, key)) {
@@ -176,7 +194,7 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
 
     const artDir = store.artifactDir(run);
     let sentArtifacts = 0;
-    const files = store.listArtifacts(run);
+    const files = local.files;
     if (files.length) {
       const remote = created ? new Map<string, number | undefined>() : new Map((await client.listArtifacts(target.info.artifactUri)).map((a) => [a.path, a.fileSize]));
       for (const rel of files) {
@@ -188,7 +206,7 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
     }
 
     const have = new Set(target.datasets.map(datasetKey));
-    const sendInputs: DatasetInput[] = store.readInputs(exp, run).filter((d) => !have.has(datasetKey(d)));
+    const sendInputs: DatasetInput[] = local.inputs.filter((d) => !have.has(datasetKey(d)));
     if (sendInputs.length) await client.logInputs(target.info.runId, sendInputs);
 
     const statusDiffers = run.status !== 'RUNNING' && (target.info.status !== run.status || target.info.endTime !== run.endTime);
@@ -199,6 +217,17 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
     const r: PushedRun = { experiment: exp.name, sourceRunId: run.runId, targetRunId: target.info.runId, action: created ? 'created' : changed ? 'updated' : 'unchanged', sent };
     opts.onRun?.(r);
     out.push(r);
+  }
+  if (damaged.length) {
+    const lines = damaged.map(({ dir, error }) => {
+      const e = error as EmofuseError;
+      return `${e.where ?? dir}: ${e.message}${e.fix ? `\n      fix: ${e.fix}` : ''}`;
+    });
+    const also = conflicts.length ? ` (and ${conflicts.length} run(s) claimed twice on the server: push again after fixing these to see them)` : '';
+    throw new EmofuseError(`push skipped ${damaged.length} damaged run(s) of ${store.root} (and their child runs); the other ${out.length} were pushed${also}:\n  ${lines.join('\n  ')}`, {
+      where: store.root,
+      fix: 'fix or restore the files named above (or delete those run folders), then push again: what was pushed is not sent twice',
+    });
   }
   if (conflicts.length) {
     const lines = conflicts.map((c) =>

@@ -3,6 +3,8 @@
  * the `sweep status | resubmit | aggregate` subcommands. main.ts calls in here.
  */
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
@@ -90,12 +92,29 @@ function checkLaunch(flags: LaunchFlags, res: SlurmResources, tasks: number): st
   return launcher;
 }
 
+/** Refuse a folder that cannot be written (its nearest existing ancestor, when it is still to be made). */
+function checkWritable(dir: string, what: string, fix: string): void {
+  let d = path.resolve(dir);
+  while (!existsSync(d) && path.dirname(d) !== d) d = path.dirname(d);
+  try {
+    accessSync(d, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'is not writable by this user' : `cannot be written (${code})`;
+    throw new UsageError(`${d} ${why}; nothing was run`, { where: what, fix });
+  }
+}
+
 /** Resume, write the plan (for executors that need a directory), and launch. Returns the exit code. */
 async function launch(plan: Plan & { configs: Map<string, Config> }, flags: LaunchFlags, sweep: Sweep | undefined, label: string): Promise<number> {
   let launcher: string, res: SlurmResources;
   try {
     res = resources(flags, sweep);
     launcher = checkLaunch(flags, res, plan.tasks.length);
+    // Before any work: a read-only output folder or store would otherwise fail mid-run with a raw stack.
+    checkWritable(plan.outputDir, 'output.dir', 'set output.dir (or --set output.dir=...) to a writable folder');
+    if (flags.sweepDir) checkWritable(flags.sweepDir, '--sweep-dir', 'pass a writable folder');
+    checkWritable(plan.tracking.store, 'the local run store (EMOFUSE_MLRUNS, else ./mlruns)', 'set EMOFUSE_MLRUNS to a writable folder, or run from a writable working directory');
   } catch (e) {
     printError(e);
     return codeFor(e, 'input');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { RunContext } from '../context.ts';
+import { PARENT_PID_ENV } from '../interrupt.ts';
 import { aggregate } from './aggregate.ts';
 import { cliInvocation, taskArgs, threadEnv, threadsPerTask } from './command.ts';
 import { keyOf, type Plan, type PlanTask } from './plan.ts';
@@ -78,7 +79,7 @@ export async function runPool(plan: Plan, pending: PlanTask[], jobs: number, thr
       // Own process group: a terminal Ctrl-C reaches the pool, which stops the workers in order.
       const child = spawn(cli.node, [...cli.args, ...taskArgs(task, String(threads))], {
         cwd: plan.cwd, detached: true, stdio: ['ignore', fd, fd],
-        env: { ...process.env, ...cli.env, ...threadEnv(threads), EMOFUSE_MLRUNS: plan.tracking.store },
+        env: { ...process.env, ...cli.env, ...threadEnv(threads), EMOFUSE_MLRUNS: plan.tracking.store, [PARENT_PID_ENV]: String(process.pid) },
       });
       closeSync(fd);
       if (child.pid) { live.set(child.pid, child); pids.push(child.pid); }

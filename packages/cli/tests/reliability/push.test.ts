@@ -132,4 +132,35 @@ describe('runs push', () => {
       await new Promise((r) => hole.close(r));
     }
   }, 120_000);
+
+  it('one damaged run (a truncated meta.yaml, a metric line cut mid-write) is skipped and named; the rest is pushed; exit 1', async () => {
+    const work = tempDir();
+    const store = path.join(work, 'mlruns');
+    const ids = await makeStore(store, 6, 'push-damaged');
+    const { readFileSync, readdirSync, writeFileSync } = await import('node:fs');
+    const expDir = readdirSync(store).map((n) => path.join(store, n)).find((d) => existsSync(path.join(d, ids[0])))!;
+    const meta = path.join(expDir, ids[1], 'meta.yaml');
+    const metaText = readFileSync(meta, 'utf8');
+    writeFileSync(meta, metaText.slice(0, Math.floor(metaText.length / 3)));
+    const metric = path.join(expDir, ids[3], 'metrics', 'loss');
+    const metricText = readFileSync(metric, 'utf8');
+    writeFileSync(metric, metricText + metricText.split('\n')[0].slice(0, 9)); // a fourth line, cut
+    const r = await emofuse(['runs', 'push', '--to', server.url, '--store', store], { cwd: work }).done;
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toContain('push skipped 2 damaged run(s)');
+    expect(r.err).toContain(meta);
+    expect(r.err).toContain(`${metric}:4`);
+    expect(r.err).toMatch(/fix: /);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    const c = new MlflowRestClient({ uri: server.url });
+    const exp = await c.getExperimentByName('push-damaged');
+    const pushed = (await c.searchRuns({ experimentIds: [exp!.experimentId] })).map((x) => x.tags[SOURCE_RUN_TAG]).sort();
+    expect(pushed).toEqual([ids[0], ids[2], ids[4], ids[5]].sort());
+    // repaired, the next push completes the store
+    writeFileSync(meta, metaText);
+    writeFileSync(metric, metricText);
+    const again = await emofuse(['runs', 'push', '--to', server.url, '--store', store], { cwd: work }).done;
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain('pushed 2 run(s), skipped 4');
+  }, 180_000);
 });
