@@ -6,8 +6,9 @@
  * run's meta.json (`inputs`) and compared before a complete run is skipped.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { contentHash } from '@emofuse/data';
 
 /** config key -> `sha256:<hex>` of the file's content (or a folder's listing). */
 export type InputFingerprints = Record<string, string>;
@@ -19,15 +20,7 @@ function hashFile(file: string, size: number, mtimeMs: number): string {
   const key = `${file}\0${size}\0${mtimeMs}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(file, 'r');
-  try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  const out = `sha256:${h.digest('hex').slice(0, 32)}`;
+  const out = `sha256:${contentHash(file).slice(0, 32)}`;
   cache.set(key, out);
   return out;
 }
