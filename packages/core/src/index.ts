@@ -3,7 +3,7 @@ export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, SparseMatrix, To
 export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds } from './contracts.ts';
 export { writeFileAtomic, writeJsonAtomic, buildDirAtomic } from './fs.ts';
 export { makeRng, shuffled } from './rng.ts';
-export { stableStringify, fingerprint } from './hash.ts';
+export { stableStringify, fingerprint, hashFile, contentHash } from './hash.ts';
 export type { RunRecord, RunStatus, MetricPoint } from './runs.ts';
 export { METRIC_NAMES, BASIC_SCORERS, confusionCounts, scoreConfusion, labelIndices, argmaxRows, type MetricName, type Scorer } from './scoring.ts';
 export { subsetPosteriors, concatPosteriors, savePosteriors, loadPosteriors } from './posteriors.ts';

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { contentHash } from '@emofuse/data';
+import { contentHash } from '@emofuse/core';
 
 /** config key -> `sha256:<hex>` of the file's content (or a folder's listing). */
 export type InputFingerprints = Record<string, string>;

@@ -7,7 +7,6 @@ import {
 } from 'apache-arrow';
 import { EmofuseError, fingerprint, writeFileAtomic } from '@emofuse/core';
 import type { FeatureMatrix, SequenceMatrix } from '@emofuse/core';
-import { hashFile } from './files/common.ts';
 
 /** Bumped whenever the stored layout or an extractor's meaning changes, so old entries miss. */
 export const FEATURE_CACHE_VERSION = 1;
@@ -26,14 +25,9 @@ export function fileStamp(file: string): FileStamp {
   return { path: path.resolve(file), size: st.size, mtimeMs: Math.round(st.mtimeMs) };
 }
 
-/**
- * sha256 of a file's bytes, read in 8 MiB chunks (a 4 GB FastText file never sits in memory). The
- * cache keys a file by this, not by its path or time stamp, so a clone in another folder, or a
- * copy of the data, finds the features already made, and an edited file never does.
- */
-export function contentHash(file: string): string {
-  return hashFile(file).digest('hex');
-}
+// The cache keys a file by its content hash (core's contentHash), so a clone in another folder,
+// or a copy of the data, finds the features already made, and an edited file never does.
+export { contentHash } from '@emofuse/core';
 
 /**
  * The cache key: a fingerprint of everything the features depend on. Pass the utterance ids, the

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { InputError } from '@emofuse/core';
+import { InputError, hashFile } from '@emofuse/core';
 import { distance } from 'fastest-levenshtein';
+export { hashFile };
 
 export type FeatureFileFormat = 'csv' | 'tsv' | 'parquet' | 'arrow' | 'npy' | 'npz' | 'opensmile-csv';
 
@@ -240,21 +239,6 @@ export function countMissing(values: Float32Array, rows: number, dim: number): {
   return { missingPerColumn, rowsWithMissing };
 }
 
-/** sha256 of a file's bytes, read in 8 MB pieces. */
-export function hashFile(file: string, into = createHash('sha256')): ReturnType<typeof createHash> {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(8 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      into.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return into;
-}
 
 
 /** The available name a mistyped one most likely meant (same up to case, or a few edits). */
