@@ -299,9 +299,10 @@ export function trainingCurvesSpec(entries: HistoryEntry[]): TopLevelSpec {
     spec: {
       width: 220,
       height: 140,
-      mark: { type: 'line', strokeWidth: 1.5 },
+      // Points too: a 1-epoch run is a single point per line, which a bare line would not draw.
+      mark: { type: 'line', strokeWidth: 1.5, point: { size: 14 } },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
         color: { field: 'seed', type: 'nominal', title: 'seed' },
         strokeDash: { field: 'part', type: 'nominal', title: 'part', scale: { domain: ['train', 'valid'], range: [[1, 0], [5, 3]] }, legend: { symbolType: 'stroke', symbolStrokeColor: '#333' } },

@@ -162,4 +162,12 @@ describe('chart data', () => {
     expect(html).toContain('0.00 ×2, 0.50 ×2');
     expect(html).toContain('4 (2 × 2)');
   });
+
+  it('draws a 1-epoch training curve as points, with whole-number epoch ticks', async () => {
+    const one = fixtureRuns([1]).map((r) => ({ ...r, history: (r.history ?? []).slice(0, 1) }));
+    const p = await buildReport({ input: { runs: one }, outDir: path.join(tmp, 'one-epoch'), ablation: false });
+    const svg = readFileSync(p.svgs.training, 'utf8');
+    expect(svg).toContain('role-mark child_layer_1_marks');
+    expect(svg).not.toMatch(/>1\.0+</);
+  });
 });
