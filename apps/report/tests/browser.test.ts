@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,7 +72,10 @@ describe('report.html in headless Chromium', () => {
     const sections = await page.$$eval('h2', (els) => els.map((e) => e.textContent));
     expect(sections).toEqual(expect.arrayContaining(['Run conditions', 'Per class (test split, %)', 'Significance', 'Late fusion weights chosen on validation']));
     const tableAfter = (heading: string) => page.evaluate((h) => {
-      let el = [...document.querySelectorAll('h2')].find((e) => e.textContent === h)?.nextElementSibling;
+      // Runs in the page; this package's TypeScript lib has no DOM types.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const document = (globalThis as any).document;
+      let el = [...document.querySelectorAll('h2')].find((e: any) => e.textContent === h)?.nextElementSibling; // eslint-disable-line @typescript-eslint/no-explicit-any
       while (el && el.tagName !== 'TABLE') el = el.querySelector('table') ?? el.nextElementSibling;
       return el ? [...el.querySelectorAll('tr')].map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent)) : null;
     }, heading);
