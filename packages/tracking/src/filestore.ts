@@ -9,7 +9,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { EmofuseError, writeFileAtomic, type MetricPoint, type RunRecord, type RunStatus } from '@emofuse/core';
 import { doubleToFileText, parseDoubleText } from './numbers.ts';
-import { DATASET_CONTEXT_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
+import { DATASET_CONTEXT_TAG, EXPERIMENT_TAGS, PARENT_RUN_TAG, RUN_NAME_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
 import { checkDataset, checkKey, checkParamValue, checkTagValue } from './validate.ts';
 
 /**
@@ -171,6 +171,8 @@ export class LocalStore {
       trace_location: null,
       workspace: 'default',
     }));
+    // Experiment tags as MLflow's file store keeps them: <experiment>/tags/<key>.
+    for (const [key, value] of Object.entries(EXPERIMENT_TAGS)) writeFileAtomic(path.join(dir, 'tags', key), value);
     return { experimentId: id, name, artifactLocation, lifecycleStage: 'active', creationTime: now, dir };
   }
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { EmofuseError, type MetricPoint } from '@emofuse/core';
 import { doubleFromJson, doubleToJsonToken, intFromJson } from './numbers.ts';
-import { CLIENT_RUN_TAG, DATASET_CONTEXT_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
+import { CLIENT_RUN_TAG, DATASET_CONTEXT_TAG, EXPERIMENT_TAGS, type DatasetInput, type LoggedDataset } from './types.ts';
 import { LIMITS, checkDataset, checkKey, checkParamValue, checkTagValue } from './validate.ts';
 import { redactUri, sameOrigin, splitCredentials } from './uri.ts';
 
@@ -444,7 +444,8 @@ export class MlflowRestClient {
       return found;
     }
     try {
-      const r = await this.api<{ experiment_id: string }>('POST', 'experiments/create', { name });
+      // The kind tag makes MLflow 3's UI open the classic view (runs table with metric columns), not the GenAI one.
+      const r = await this.api<{ experiment_id: string }>('POST', 'experiments/create', { name, tags: Object.entries(EXPERIMENT_TAGS).map(([key, value]) => ({ key, value })) });
       return await this.getExperiment(String(r.experiment_id));
     } catch (e) {
       if (e instanceof MlflowApiError && e.errorCode === 'RESOURCE_ALREADY_EXISTS') {

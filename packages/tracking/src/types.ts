@@ -102,3 +102,6 @@ export const USER_TAG = 'mlflow.user';
 export const CLIENT_RUN_TAG = 'emofuse.client_run_id';
 export const NOTE_TAG = 'mlflow.note.content';
 export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
+
+/** Tags every experiment emofuse creates carries: a machine-learning experiment, which MLflow 3's UI opens in its classic view. */
+export const EXPERIMENT_TAGS: Readonly<Record<string, string>> = { 'mlflow.experimentKind': 'custom_model_development' };

@@ -207,6 +207,16 @@ describe('local store read by MLflow itself', () => {
     ids.child = child.runId;
   });
 
+  it('tags its experiments as machine-learning ones, in the file store and on the server, as MLflow reads them (its UI then opens the classic runs view)', async () => {
+    await new MlflowRestTracker(client).startRun({ experiment: 'kind-tag', runName: 'r' }).then((r) => r.endRun('FINISHED'));
+    const tags = await runPythonJson<Record<string, string>[]>(`
+import json
+from mlflow.tracking import MlflowClient
+print(json.dumps([MlflowClient(tracking_uri=u).get_experiment_by_name(n).tags for u, n in ((${JSON.stringify(pathToFileURL(mlruns).href)}, 'offline'), (${JSON.stringify(server.url)}, 'kind-tag'))]))
+`);
+    for (const t of tags) expect(t['mlflow.experimentKind']).toBe('custom_model_development');
+  });
+
   it('MlflowClient reads the store bit-exactly, and mlflow migrate-filestore moves it into SQLite intact', async () => {
     const db = path.join(tmpDir('migrate'), 'm.db');
     const [py, migrated] = await readWithPython(
