@@ -146,6 +146,12 @@ export interface ModelDescriptor {
    * undefined = not measured, so wasm is not chosen for it automatically.
    */
   kernels?: readonly string[];
+  /**
+   * Other `model.<slice>` keys this type reads besides its own (a shared block such as the text
+   * extractor's `text`, or `linear` for the linear variants): what the config fingerprint and the
+   * tracked params cover for a run of it.
+   */
+  slices?: readonly string[];
   /** Systems whose trained models this one needs (trained first in the same fold). */
   takes?(q: ModelQuestion): string[];
   /** Cross-key rules a per-key schema cannot express. */

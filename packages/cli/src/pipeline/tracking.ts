@@ -5,11 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice, EpochLog, TrainResult } from '@emofuse/models';
 import type { ClassMetrics, Scores } from '@emofuse/eval';
-import { createTracker, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
+import { createTracker, redactUri, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
 import type { RunEnvironment } from '../env.ts';
 import type { FoldChoice } from './run-files.ts';
+import { computedSlices } from '../sweep/store.ts';
 
 /**
  * With a tracking URI (config or MLFLOW_TRACKING_URI) runs go to the server and are journaled to
@@ -28,6 +29,9 @@ export function readableStore(tracker: Tracker): string {
 
 /** The resolved config as flat `key.path` params (lists as JSON), so runs can be compared key by key. */
 export function flattenConfig(config: Config): Record<string, string> {
+  // Only the slices the run's systems read (the fingerprint's rule), plus where results went.
+  const plain = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  const kept = { experiment: plain.experiment, output: plain.output, report: plain.report, tracking: plain.tracking, ...computedSlices(plain) };
   const out: Record<string, string> = {};
   const walk = (v: unknown, key: string) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
@@ -36,7 +40,8 @@ export function flattenConfig(config: Config): Record<string, string> {
       out[key] = typeof v === 'string' ? v : JSON.stringify(v);
     }
   };
-  walk(config, '');
+  walk(kept, '');
+  if (out['tracking.uri']) out['tracking.uri'] = redactUri(out['tracking.uri']);
   return out;
 }
 

@@ -57,7 +57,7 @@ export function computedSlices(plain: Plain): Plain {
   }
   const sliceOf = (t: string) => modelDescriptor(t).config?.key;
   const allSlices = new Set(modelTypes().map(sliceOf).filter((k): k is string => !!k));
-  const read = new Set(trained.map(sliceOf).filter((k): k is string => !!k));
+  const read = new Set(trained.flatMap((t) => [sliceOf(t), ...(modelDescriptor(t).slices ?? [])]).filter((k): k is string => !!k));
   rest.model = Object.fromEntries(Object.entries(model).filter(([k]) => !allSlices.has(k) || read.has(k)));
   const reads = modalitiesOf(trained);
   const f: Plain = { ...features };

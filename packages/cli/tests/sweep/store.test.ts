@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadExperiment, toResolvedYaml } from '../../src/config/index.ts';
 import YAML from 'yaml';
 import { completedRuns, configFingerprint, fingerprintOfYaml, partialDirs, taskKey } from '../../src/sweep/store.ts';
+import { flattenConfig } from '../../src/pipeline/tracking.ts';
 import { tempDir } from '../helpers.ts';
 
 const base = loadExperiment(undefined, { checkFiles: false });
@@ -46,8 +47,21 @@ describe('config fingerprint: only the slices the run reads (issue 25)', () => {
     const lstm7 = (c: typeof base) => ({ ...c, model: { ...c.model, text: { ...base.model.text, lstmUnits: 7 } } });
     const frozen = { ...base, systems: ['joint-cnn'], model: { ...base.model, joint: { ...base.model.joint, textBranch: 'frozen' } } } as typeof base;
     expect(fp(lstm7(frozen))).not.toBe(fp(frozen));
+    // With its own text branch joint-cnn still builds the text extractor from model.text (its
+    // descriptor declares slices: text, speech), so a change there is a new computation.
     const own = { ...base, systems: ['joint-cnn'], model: { ...base.model, joint: { ...base.model.joint, textBranch: 'joint' } } } as typeof base;
-    expect(fp(lstm7(own))).toBe(fp(own));
+    const filters = (c: typeof base) => ({ ...c, model: { ...c.model, text: { ...base.model.text, convFilters: 7 } } });
+    expect(fp(filters(own))).not.toBe(fp(own));
+  });
+
+  it('linear-text reads model.linear although the slice belongs to linear; the params say the same', () => {
+    const lt = { ...base, systems: ['linear-text'], features: { ...base.features, text: { ...base.features.text, source: 'tfidf' } } } as typeof base;
+    expect(fp({ ...lt, model: { ...base.model, linear: { ...base.model.linear, c: [7] } } } as typeof base)).not.toBe(fp(lt));
+    expect(fp({ ...lt, model: { ...base.model, bclstm: { ...base.model.bclstm, units: 7 } } } as typeof base)).toBe(fp(lt));
+    const params = flattenConfig(lt as never);
+    expect(params['model.linear.c']).toBeDefined();
+    expect(params['features.text.tfidf.ngrams']).toBe('[1,2]');
+    expect(Object.keys(params).filter((k) => k.startsWith('model.bclstm') || k.startsWith('model.speech') || k.startsWith('features.speech'))).toEqual([]);
   });
 
   it('an older run whose config.resolved.yaml lacks a key added since (with its default) keeps its fingerprint', () => {

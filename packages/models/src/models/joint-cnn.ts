@@ -36,6 +36,7 @@ export const jointCnn = registerModel({
   type: 'joint-cnn',
   summary: 'early fusion joint-CNN over [T; S] (paper, section 2.3)',
   reads: { text: 'any', tokens: true, speech: true },
+  slices: ['text', 'speech'], // the text extractor (its own or text-lstm's) and the speech CNN's layers
   context: 'utterance',
   defaultEpochs: 20, // paper: 20 epochs for the CNNs
   config: { key: 'joint', schema: jointSlice, defaults: JOINT_DEFAULTS },

@@ -44,7 +44,7 @@ function linearModel(type: string, reads: ModelReads, summary: string, config?: 
     reads,
     context: 'utterance',
     defaultEpochs: 1, // no epochs: one L-BFGS fit per C value
-    ...(config ? { config } : {}),
+    ...(config ? { config } : { slices: ['linear'] }),
     // Prediction only (training runs in plain JS): one matmul + softmax, measured in tests/models/linear.test.ts.
     kernels: reads.text && reads.speech ? ['Add', 'ConcatV2', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'] : ['Add', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'],
     build(req, t) {

@@ -31,6 +31,7 @@ export const lmf = registerModel({
   summary: 'Low-rank Multimodal Fusion over text and speech (Liu et al. 2018; audio-text, TFN subnetworks)',
   ...FUSION_NETWORK,
   config: { key: 'lmf', schema: lmfSlice, defaults: LMF_DEFAULTS },
+  slices: ['text', 'tfn'], // the text extractor and TFN's subnetworks
   build(req, t) {
     const cfg = t.config.lmf as LmfSlice;
     const tf = t.tf;

@@ -74,6 +74,7 @@ export const tfn = registerModel({
   summary: 'Tensor Fusion Network over text and speech (Zadeh et al. 2017; audio-text, no video)',
   ...FUSION_NETWORK,
   config: { key: 'tfn', schema: tfnSlice, defaults: TFN_DEFAULTS },
+  slices: ['text'], // the text extractor over word sequences
   build(req, t) {
     const cfg = t.config.tfn as TfnSlice;
     const tf = t.tf;
