@@ -56,8 +56,8 @@ describe('config fingerprint: only the slices the run reads (issue 25)', () => {
 
   it('linear-text reads model.linear although the slice belongs to linear; the params say the same', () => {
     const lt = { ...base, systems: ['linear-text'], features: { ...base.features, text: { ...base.features.text, source: 'tfidf' } } } as typeof base;
-    expect(fp({ ...lt, model: { ...base.model, linear: { ...base.model.linear, c: [7] } } } as typeof base)).not.toBe(fp(lt));
-    expect(fp({ ...lt, model: { ...base.model, bclstm: { ...base.model.bclstm, units: 7 } } } as typeof base)).toBe(fp(lt));
+    expect(fp({ ...lt, model: { ...base.model, linear: { ...(base.model.linear as object), c: [7] } } } as typeof base)).not.toBe(fp(lt));
+    expect(fp({ ...lt, model: { ...base.model, bclstm: { ...(base.model.bclstm as object), units: 7 } } } as typeof base)).toBe(fp(lt));
     const params = flattenConfig(lt as never);
     expect(params['model.linear.c']).toBeDefined();
     expect(params['features.text.tfidf.ngrams']).toBe('[1,2]');
