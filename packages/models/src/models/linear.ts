@@ -46,7 +46,7 @@ function linearModel(type: string, reads: ModelReads, summary: string, config?: 
     defaultEpochs: 1, // no epochs: one L-BFGS fit per C value
     ...(config ? { config } : { slices: ['linear'] }),
     // Prediction only (training runs in plain JS): one matmul + softmax, measured in tests/models/linear.test.ts.
-    kernels: reads.text && reads.speech ? ['Add', 'ConcatV2', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'] : ['Add', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'],
+    kernels: reads.text && reads.speech ? ['Add', 'Concat', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'] : ['Add', 'Identity', 'Reshape', 'Softmax', '_FusedMatMul'],
     build(req, t) {
       const inputs = [...(reads.text ? [t.blocks.textBranch(req.input.text, t, false).t] : []), ...(reads.speech ? [t.blocks.speechInput(req.input.speech)] : [])];
       const x = inputs.length > 1 ? t.tf.layers.concatenate({ name: 'linear_concat' }).apply(inputs) as (typeof inputs)[0] : inputs[0];

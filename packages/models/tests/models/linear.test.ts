@@ -64,6 +64,23 @@ describe('linear', () => {
   });
 });
 
+describe('linear-early kernels', () => {
+  it('lists the kernels its prediction runs, the concatenation included (cpu backend)', async () => {
+    await selectBackend('cpu');
+    const m = buildModel({ type: 'linear-early', classes: CLASSES, input: { text: { kind: 'vector', dim: tr.textVectors.dim }, speech: { dim: 40 } }, model: { linear: { c: [1], maxIterations: 20 } } as never, seed: 1 });
+    const io = (d: typeof tr) => ({ inputs: { text: d.textVectors, speech: d.speech }, labels: d.labels });
+    const prof = await tf.profile(async () => {
+      await trainModel(m, { train: io(tr), valid: io(va) });
+      predictModel(m, { text: te.textVectors, speech: te.speech });
+    });
+    const used = [...new Set(prof.kernelNames)].filter((k) => !k.endsWith('__op'));
+    expect(used.filter((k) => !modelDescriptor('linear-early').kernels!.includes(k))).toEqual([]);
+    expect(used).toContain('Concat');
+    m.net.dispose();
+    await selectBackend('auto');
+  });
+});
+
 describe('linear with more features than rows', () => {
   it('solves on the Gram factor and matches the primal L-BFGS solution', async () => {
     const { softmaxL2 } = await import('@emofuse/data');
