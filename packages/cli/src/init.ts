@@ -24,8 +24,8 @@ export function examplesDir(): string | null {
 /**
  * One shipped file's text as it should read in a project. Shipped YAML files sit inside the clone,
  * where relative paths resolve against the clone's root (`experiments/...`, `../shared/data/...`);
- * a project's files resolve against their own folder. So, outside comments, `experiments/x`
- * becomes the path from the file's folder to x, and `../shared/data/` everywhere becomes
+ * a project's files resolve against their own folder. So, outside comments, `experiments/x` (and
+ * `.cache/x`) becomes the path from the file's folder to x, and `../shared/data/` everywhere becomes
  * `$EMOFUSE_DATA/` (the data folder: env EMOFUSE_DATA or --data). `rel` is the file's path under
  * experiments/, e.g. `sweeps/text_lstm_units.yaml`.
  */
@@ -45,8 +45,10 @@ export function projectCopy(text: string, rel: string): string {
     const hash = line.search(/(^|\s)#/);
     const code = hash < 0 ? line : line.slice(0, hash);
     let comment = hash < 0 ? '' : line.slice(hash);
-    const fixed = code.replace(/(^|[\s[,:'"])experiments\/([^\s,\]'"#}]+)/g, (_m, pre: string, target: string) =>
-      pre + path.posix.relative(from, path.posix.join('experiments', target)));
+    // `experiments/x` and `.cache/x` (files a script writes under the project root, such as the
+    // feature-file examples) are written relative to the root in the clone: make them relative to the file.
+    const fixed = code.replace(/(^|[\s[,:'"])(experiments|\.cache)\/([^\s,\]'"#}]+)/g, (_m, pre: string, top: string, target: string) =>
+      pre + path.posix.relative(from, path.posix.join(top, target)));
     comment = comment
       .replace(/relative to the repository root \(this file is inside it\)/g, 'relative to this file')
       .replace(/\.\/emofuse /g, 'emofuse ');

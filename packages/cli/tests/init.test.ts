@@ -92,7 +92,9 @@ describe('emofuse init', () => {
     process.env.EMOFUSE_DATA = path.resolve(repoRoot, '../shared/data');
     const inProject = loadExperiment(path.join(project.dir, 'experiments', rel), { checkFiles: false });
     // plugins are imported by path: compare them by the file they name
-    const moved = JSON.parse(JSON.stringify(inClone).replaceAll(JSON.stringify(shipped).slice(1, -1), JSON.stringify(path.join(project.dir, 'experiments')).slice(1, -1)));
+    const moved = JSON.parse(JSON.stringify(inClone).replaceAll(JSON.stringify(shipped).slice(1, -1), JSON.stringify(path.join(project.dir, 'experiments')).slice(1, -1))
+      // files a script writes under the root (.cache/feature-files/...): the project's root, not the clone's
+      .replaceAll(JSON.stringify(path.join(repoRoot, '.cache', 'feature-files')).slice(1, -1), JSON.stringify(path.join(project.dir, '.cache', 'feature-files')).slice(1, -1)));
     expect(inProject).toEqual(moved);
     for (const p of inProject.plugins) expect(existsSync(p)).toBe(true);
   });
