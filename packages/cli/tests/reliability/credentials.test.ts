@@ -77,7 +77,7 @@ describe('credentials in MLFLOW_TRACKING_URI', () => {
     const work = tempDir();
     const env = { ...process.env, MLFLOW_TRACKING_URI: secretUri, EMOFUSE_MLRUNS: path.join(work, 'mlruns') };
     const cli = (...args: string[]) => {
-      const r = spawnSync(launcher, args, { cwd: work, env, encoding: 'utf8', timeout: 240_000 });
+      const r = spawnSync(launcher, args, { cwd: work, env, encoding: 'utf8', timeout: 290_000 });
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
     const common = ['--set', 'train.epochs=1', '--set', `output.dir=${path.join(work, 'runs')}`];
