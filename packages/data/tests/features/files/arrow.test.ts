@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFeatureFile } from '@emofuse/data';
+import { readFeatureFile } from '../../../src/features/files/index.ts';
 import { catchEmofuse, expectSameAs, havePython, removeTempDirs, tempDir, writeFixtures } from './fixtures.ts';
 
 let dir = '';

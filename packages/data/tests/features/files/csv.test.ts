@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeRng } from '@emofuse/core';
-import { readFeatureFile } from '@emofuse/data';
+import { readFeatureFile } from '../../../src/features/files/index.ts';
 import { catchEmofuse, havePython, python, removeTempDirs, sharedData, tempDir, textFile } from './fixtures.ts';
 
 afterAll(removeTempDirs);

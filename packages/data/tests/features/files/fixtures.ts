@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import type { FeatureTable } from '@emofuse/data';
+import type { FeatureTable } from '../../../src/features/files/index.ts';
 import { python, tempDir } from '../helpers.ts';
 
 export { catchEmofuse, emodbWavDir, python, removeTempDirs, sharedData, tempDir } from '../helpers.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFeatureFile } from '@emofuse/data';
+import { readFeatureFile } from '../../../src/features/files/index.ts';
 import { catchEmofuse, emodbWavDir, expectSameAs, havePython, removeTempDirs, writeFixtures } from './fixtures.ts';
 
 let dir = '';
