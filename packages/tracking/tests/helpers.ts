@@ -36,6 +36,8 @@ export async function freePort(): Promise<number> {
 export interface MlflowServer {
   url: string;
   dir: string;
+  /** What the server printed so far (its request log), for a failing test to show. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startMlflowServer(opts: { basicAuth?: { username: string; 
   return {
     url,
     dir,
+    log: () => log.join(''),
     async stop() {
       if (child.exitCode !== null || child.pid === undefined) return;
       const exited = new Promise((r) => child.once('exit', r));
