@@ -30,7 +30,10 @@ export interface BuildReportOptions {
   spread?: Spread;
   /** Systems (or configuration rows, by label) whose confusion matrices to draw (default: every selected one that has one). */
   confusionSystems?: string[];
-  /** The ablation table and chart; false leaves it out (it is also left out with a single variant). */
+  /**
+   * The ablation table and chart; false leaves it out (it is also left out with a single variant).
+   * Unset: by experiment when the runs span several, by configuration when a system ran in several, else none.
+   */
   ablation?: AblationOptions | false;
   referenceFile?: string;
   /**
@@ -152,6 +155,18 @@ function htmlTable(rows: Array<Record<string, unknown>>): string {
 }
 
 /**
+ * The ablation a report shows unless told: across experiments when the runs span several, across a
+ * system's configurations when one ran in several; otherwise none, since one row per system is
+ * just the results table again.
+ */
+function defaultAblation(runs: LabelledRun[]): AblationOptions | false {
+  if (new Set(runs.map((r) => r.experiment)).size > 1) return { by: 'experiment' };
+  const labels = new Map<string, Set<string>>();
+  for (const r of runs) labels.set(r.system, (labels.get(r.system) ?? new Set()).add(r.label));
+  return [...labels.values()].some((l) => l.size > 1) ? { by: 'system' } : false;
+}
+
+/**
  * Build the report directory: report.html (self-contained), summary.md, report.json, ablation.md,
  * charts/*.svg and specs/*.vl.json. Throws EmofuseError (and writes nothing) on bad input.
  */
@@ -179,11 +194,15 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportPaths
   let ablationMd: string | undefined;
   let ablationRows: AblationRow[] | undefined;
   let ablationBaseline = '';
-  if (opts.ablation !== false) {
-    const table = ablationTable(runs, bySeed, opts.ablation || {});
+  const ablation = opts.ablation === undefined ? defaultAblation(runs) : opts.ablation;
+  if (ablation === false && opts.ablation === undefined) {
+    notes.push('No ablation table: each system ran in one configuration of one experiment, so it would repeat the results table (ask for one by experiment or by a tag: `emofuse report --ablation experiment|tag:<key>`).');
+  }
+  if (ablation !== false) {
+    const table = ablationTable(runs, bySeed, ablation);
     ablationRows = table.objects() as unknown as AblationRow[];
     if (ablationRows.length >= 2) {
-      ablationBaseline = (opts.ablation || {}).baseline ?? ablationRows[0].variant;
+      ablationBaseline = ablation.baseline ?? ablationRows[0].variant;
       ablationMd = ablationMarkdown(table, ablationBaseline);
       named.push({ name: 'ablation', title: 'Ablation', caption: `Differences from ${ablationBaseline}, in percentage points of the ${split} scores.`, spec: ablationSpec(ablationRows, ablationBaseline) });
     } else ablationRows = undefined;

@@ -17,7 +17,7 @@ describe('report.html in headless Chromium', () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'emofuse-report-'));
-    paths = await buildReport({ input: { runs: fixtureRuns(), source: 'test fixtures (synthetic)' }, outDir: path.join(tmp, 'report'), title: 'emofuse report (test fixtures)' });
+    paths = await buildReport({ input: { runs: fixtureRuns(), source: 'test fixtures (synthetic)' }, outDir: path.join(tmp, 'report'), title: 'emofuse report (test fixtures)', ablation: { by: 'system' } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

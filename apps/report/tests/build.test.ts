@@ -15,7 +15,19 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('buildReport', () => {
   let paths: ReportPaths;
   beforeAll(async () => {
-    paths = await buildReport({ input: { runs: fixtureRuns(), source: 'fixtures' }, outDir: path.join(tmp, 'ok'), title: 'Fixture report', now: new Date('2026-01-01T00:00:00Z') });
+    paths = await buildReport({ input: { runs: fixtureRuns(), source: 'fixtures' }, outDir: path.join(tmp, 'ok'), title: 'Fixture report', now: new Date('2026-01-01T00:00:00Z'), ablation: { by: 'system' } });
+  });
+
+  it('leaves the ablation out unless something was ablated: one configuration per system repeats the results table', async () => {
+    const p = await buildReport({ input: { runs: fixtureRuns() }, outDir: path.join(tmp, 'no-ablation') });
+    expect(p.ablation).toBeUndefined();
+    expect(Object.keys(p.svgs)).not.toContain('ablation');
+    expect(readFileSync(p.html, 'utf8')).toContain('No ablation table: each system ran in one configuration of one experiment');
+    // runs of two experiments are compared across them
+    const two = fixtureRuns().map((r, i) => (i % 2 ? { ...r, experiment: `${r.experiment}-b` } : r));
+    const q = await buildReport({ input: { runs: two }, outDir: path.join(tmp, 'two-experiments') });
+    expect(Object.keys(q.svgs)).toContain('ablation');
+    expect(readFileSync(q.ablation!, 'utf8')).toMatch(/-b · /);
   });
 
   it('writes the HTML, the Markdown summary, JSON, and one SVG and spec per chart', () => {

@@ -62,7 +62,7 @@ describe('reportFromStore on a local store', () => {
     const p = await reportFromStore({ from: { store }, experiment: 'iemocap-paper', outDir: path.join(tmp, 'local-report') });
     const json = JSON.parse(readFileSync(p.json, 'utf8'));
     expect(json.summary.map((s: { system: string; n: number }) => [s.system, s.n])).toEqual([['text-lstm', 3], ['late-weighted', 3]]);
-    expect(Object.keys(p.svgs).sort()).toEqual(['ablation', 'comparison', 'confusion', 'fusion-weight', 'training']);
+    expect(Object.keys(p.svgs).sort()).toEqual(['comparison', 'confusion', 'fusion-weight', 'training']);
     // Numbers survive the trip through the store exactly.
     const want = fixtureRuns().find((r) => r.system === 'late-weighted' && r.seed === 2)!;
     const got = json.seeds.find((s: { system: string; seed: number }) => s.system === 'late-weighted' && s.seed === 2);
@@ -142,7 +142,7 @@ describe('reportFromStore on an MLflow server', () => {
     const p = await reportFromStore({ from: { uri: url }, experiment: 'iemocap-paper', runIds: ids, outDir: path.join(tmp, 'server-report') });
     const json = JSON.parse(readFileSync(p.json, 'utf8'));
     expect(json.summary.map((s: { system: string; n: number }) => [s.system, s.n])).toEqual([['text-lstm', 2], ['late-weighted', 2]]);
-    expect(Object.keys(p.svgs).sort()).toEqual(['ablation', 'comparison', 'confusion', 'fusion-weight', 'training']);
+    expect(Object.keys(p.svgs).sort()).toEqual(['comparison', 'confusion', 'fusion-weight', 'training']);
     expect(readFileSync(p.svgs['fusion-weight'], 'utf8')).toContain('seed: 2; fold: main; chosen w1');
   });
 

@@ -177,7 +177,10 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
     const sendMetrics: { key: string; value: number; step: number; timestamp: number }[] = [];
     for (const [key, points] of Object.entries(local.metrics)) {
       const have = new Map<string, number>();
-      if (!created && target.metrics[key]) {
+      // A single-point metric the server shows as its latest is there: no history call (most keys are final scores).
+      const latest = target.metrics[key];
+      if (!created && latest && points.length === 1 && pointId(latest) === pointId(points[0])) continue;
+      if (!created && latest) {
         for (const p of await client.getMetricHistory(target.info.runId, key)) {
           const id = pointId(p);
           have.set(id, (have.get(id) ?? 0) + 1);

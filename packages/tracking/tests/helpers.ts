@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -50,7 +50,6 @@ export async function startMlflowServer(opts: { basicAuth?: { username: string; 
   if (!existsSync(python)) throw new Error(`no Python at ${python}: run scripts/setup.sh (or set EMOFUSE_PYTHON)`);
   const dir = tmpDir('server');
   const port = await freePort();
-  const log: string[] = [];
   const env: NodeJS.ProcessEnv = { ...process.env };
   const auth: string[] = [];
   if (opts.basicAuth) {
@@ -63,14 +62,18 @@ export async function startMlflowServer(opts: { basicAuth?: { username: string; 
     Object.assign(env, { MLFLOW_AUTH_CONFIG_PATH: ini, MLFLOW_FLASK_SERVER_SECRET_KEY: 'emofuse-tests' });
     auth.push('--app-name', 'basic-auth');
   }
+  const logFile = path.join(dir, 'server.log');
+  const logFd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(
     python,
     ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1', ...auth,
       '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--serve-artifacts'],
-    { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
+    // Its output goes to a file, not a pipe: a test blocked in spawnSync drains no pipe, and a server
+    // whose request log filled one (64 KB) would stop answering.
+    { cwd: dir, detached: true, stdio: ['ignore', logFd, logFd], env },
   );
-  child.stdout?.on('data', (d) => log.push(String(d)));
-  child.stderr?.on('data', (d) => log.push(String(d)));
+  closeSync(logFd);
+  const log = { join: (_sep: string) => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '') };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 150_000;
   for (;;) {

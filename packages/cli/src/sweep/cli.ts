@@ -211,7 +211,14 @@ export function addSweepSubcommands(sweepCmd: Command, setCode: (code: number) =
     .command('aggregate')
     .description('choose the point on validation and write the report from the finished runs of a sweep directory')
     .argument('<dir>', 'the sweep directory')
-    .action(async (dir: string) => {
+    .option('--show-test-all', "also list every grid point's test score (off by default: only the point chosen on validation has one, so nobody picks on test)")
+    .addHelpText('after', `
+The point is chosen on the validation metric the sweep file names; the report shows that point's
+test score. --show-test-all adds the others' test scores, marked as not chosen, for a post-hoc look.
+
+Example:
+  $ emofuse sweep aggregate runs/.sweeps/lr-grid-20261207T101500`)
+    .action(async (dir: string, opts: { showTestAll?: boolean }) => {
       let plan: Plan;
       try {
         plan = readPlan(dir);
@@ -220,7 +227,7 @@ export function addSweepSubcommands(sweepCmd: Command, setCode: (code: number) =
         return setCode(codeFor(e, 'input'));
       }
       setCode(await interruptible(`aggregation of ${plan.name}`, async (ctx) => {
-        const r = await aggregate(plan, ctx);
+        const r = await aggregate(plan, ctx, { showTestAll: !!opts.showTestAll });
         if (r.best) ctx.log(`best on validation: ${r.best}`);
       }));
     });

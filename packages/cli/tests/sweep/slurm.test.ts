@@ -90,5 +90,11 @@ describe.skipIf(!haveSbatch)('sweep --launcher slurm (real cluster; skipped only
       expect([r.chosen, r.testShown]).toEqual([i === best, i === best]);
     });
     expect(readFileSync(s2.result!.report!, 'utf8')).toContain(`${plan.tasks[best].point} chosen by validation ua`);
+
+    // Asked for, the others' test scores are shown too (post hoc), and the choice stays the validation one.
+    const all = cli('sweep', 'aggregate', dir, '--show-test-all');
+    expect(all.code, all.err).toBe(0);
+    const again = JSON.parse(readFileSync(path.join(path.dirname(status(dir).result!.report!), 'report.json'), 'utf8'));
+    expect(again.sweepPoints.map((r: { chosen: boolean; testShown: boolean }) => [r.chosen, r.testShown])).toEqual(plan.points.map((_: string, i: number) => [i === best, true]));
   }, 900_000);
 });
