@@ -12,6 +12,8 @@ export type ReportFromStoreOptions = Omit<BuildReportOptions, 'input'> & {
   runIds?: string[];
   /** Report RUNNING/FAILED runs too (default: FINISHED only). */
   includeUnfinished?: boolean;
+  /** Where the runs were tracked, for the report's footer, when that is not `from` (a server whose local copy is read). */
+  sourceLabel?: string;
 };
 
 /** For messages: the store folder or the server URL. */
@@ -54,7 +56,7 @@ function describeFilter(f: RunFilter): string {
  * and build the report directory. Errors name the store and the filter that matched nothing.
  */
 export async function reportFromStore(opts: ReportFromStoreOptions): Promise<ReportPaths> {
-  const { from, experiment, tags, runIds, includeUnfinished, ...build } = opts;
+  const { from, experiment, tags, runIds, includeUnfinished, sourceLabel, ...build } = opts;
   const filter: RunFilter = { experiment, tags, runIds };
   const where = describeSource(from);
   let records: RunRecord[];
@@ -71,7 +73,7 @@ export async function reportFromStore(opts: ReportFromStoreOptions): Promise<Rep
   if (records.length === 0) {
     throw new EmofuseError(`no runs match ${describeFilter(filter)}`, { where, fix: 'train first, or loosen the experiment/tag filter' });
   }
-  const input = await fromRunRecords(records, trackingArtifactReader(from), { split: build.split, includeUnfinished, source: where });
+  const input = await fromRunRecords(records, trackingArtifactReader(from), { split: build.split, includeUnfinished, source: sourceLabel ?? where });
   if (input.runs.length === 0) {
     if (input.skipped?.length) throw new EmofuseError(`none of the ${records.length} matching runs can be reported: ${input.skipped.join(' ')}`, { where, fix: 'check the runs in the store or the MLflow UI' });
     throw new EmofuseError(`none of the ${records.length} matching runs has finished`, { where, fix: 'wait for the runs to end, or pass includeUnfinished' });

@@ -1,7 +1,46 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statfsSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EmofuseError } from './errors.ts';
+
+/** Whether `e` says the file system is full (or the user's quota is). */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * A full disk as an error that names the file, the bytes it needed and the space left, in place
+ * of a raw ENOSPC stack. Other errors pass through unchanged.
+ */
+export function diskFullError(e: unknown, file: string, bytes: number): unknown {
+  if (!isDiskFull(e)) return e;
+  let free = '';
+  try {
+    const s = statfsSync(path.dirname(file));
+    free = `, ${formatBytes(Number(s.bavail) * Number(s.bsize))} free of ${formatBytes(Number(s.blocks) * Number(s.bsize))}`;
+  } catch {
+    // the figure is a courtesy
+  }
+  return new EmofuseError(`no space left on the device: ${formatBytes(bytes)} could not be written${free}`, {
+    where: file,
+    fix: `free space on that file system (df -h ${path.dirname(file)}) or point the output or store elsewhere, then run again; nothing half-written was kept`,
+    cause: e,
+  });
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
 
 /**
  * Write a file so that readers see either the old content or the whole new one, never a part:
@@ -16,7 +55,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: {
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw diskFullError(e, file, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
   }
 }
 

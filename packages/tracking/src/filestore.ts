@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { EmofuseError, writeFileAtomic, type MetricPoint, type RunRecord, type RunStatus } from '@emofuse/core';
+import { diskFullError, EmofuseError, isDiskFull, writeFileAtomic, type MetricPoint, type RunRecord, type RunStatus } from '@emofuse/core';
 import { doubleToFileText, parseDoubleText } from './numbers.ts';
 import { DATASET_CONTEXT_TAG, EXPERIMENT_TAGS, PARENT_RUN_TAG, RUN_NAME_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
 import { checkDataset, checkKey, checkParamValue, checkTagValue } from './validate.ts';
@@ -280,7 +280,7 @@ export class LocalStore {
   }
 
   private writeRunMeta(m: RunMeta): void {
-    writeFileAtomic(path.join(m.dir, 'meta.yaml'), yamlDump({
+    writeMetaYaml(path.join(m.dir, 'meta.yaml'), yamlDump({
       artifact_uri: m.artifactUri,
       end_time: m.endTime,
       entry_point_name: '',
@@ -418,18 +418,30 @@ export class LocalStore {
     for (const [key, lines] of byKey) {
       const file = path.join(run.dir, 'metrics', ...key.split('/'));
       mkdirSync(path.dirname(file), { recursive: true });
+      const existed = existsSync(file);
       const fd = openSync(file, 'a+');
+      const buf = Buffer.from(lines.join(''), 'utf8');
+      let before = 0;
       try {
         if (!this.checkedMetricFiles.has(file)) {
           repairTornTail(fd);
           this.checkedMetricFiles.add(file);
         }
-        const buf = Buffer.from(lines.join(''), 'utf8');
+        before = fstatSync(fd).size;
         const n = writeSync(fd, buf);
-        if (n !== buf.length) throw new EmofuseError(`short write (${n} of ${buf.length} bytes)`, { where: file, fix: 'check free disk space' });
-      } finally {
+        if (n !== buf.length) throw Object.assign(new Error(`short write (${n} of ${buf.length} bytes)`), { code: 'ENOSPC' });
+      } catch (e) {
+        // Leave the file as it was: a torn line or an empty file would make MLflow's reader fail ("malformed").
+        try {
+          ftruncateSync(fd, before);
+        } catch {
+          // the next append's repairTornTail cuts what is left
+        }
         closeSync(fd);
+        if (!existed && before === 0) rmSync(file, { force: true });
+        throw diskFullError(e, file, buf.length);
       }
+      closeSync(fd);
     }
   }
 
@@ -655,3 +667,25 @@ function safeUser(): string {
 }
 
 export { safeUser, listFilesRecursive };
+
+/**
+ * meta.yaml, atomically. On a full disk a run must still be able to end FAILED: the new text (a few
+ * hundred bytes) is then written over the old file in place, into blocks it already owns.
+ */
+function writeMetaYaml(file: string, text: string): void {
+  try {
+    writeFileAtomic(file, text);
+  } catch (e) {
+    if (!isDiskFull((e as Error).cause ?? e) || !existsSync(file)) throw e;
+    const buf = Buffer.from(text, 'utf8');
+    const fd = openSync(file, 'r+');
+    try {
+      const st = fstatSync(fd);
+      if (buf.length > Math.max(st.size, st.blocks * 512)) throw e;
+      writeSync(fd, buf, 0, buf.length, 0);
+      ftruncateSync(fd, buf.length);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

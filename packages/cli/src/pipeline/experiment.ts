@@ -18,7 +18,7 @@ import {
 } from '@emofuse/models';
 import { fitFusion, fusionRule, type SystemPosteriors } from '@emofuse/fusion';
 import { FoldPool, PARTS, type Part, type Scores } from '@emofuse/eval';
-import { corpusDataset, type Tracker, type TrackerRun } from '@emofuse/tracking';
+import { corpusDataset, redactUri, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import { textInputOf, toResolvedYaml } from '../config/index.ts';
 import type { RunContext } from '../context.ts';
@@ -242,8 +242,10 @@ async function reportFor(inv: Invocation, result: ExperimentResult): Promise<str
   try {
     const { reportFromStore } = await import('@emofuse/report');
     const outDir = path.resolve(config.output.dir, config.experiment, `report-${result.invocation}`);
+    const store = readableStore(inv.tracker);
+    const tracked = inv.tracker.location.startsWith('file:') ? undefined : `${redactUri(inv.tracker.location)} (read back from its local copy ${store})`;
     const paths = await reportFromStore({
-      from: { store: readableStore(inv.tracker) }, experiment: experimentName, tags: { 'emofuse.invocation': result.invocation },
+      from: { store }, sourceLabel: tracked, experiment: experimentName, tags: { 'emofuse.invocation': result.invocation },
       outDir, title: `${config.experiment} (${inv.corpus.name}, ${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''})`,
     });
     await inv.parent.logArtifactDir(paths.dir, 'report');

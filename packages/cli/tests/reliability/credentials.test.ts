@@ -96,6 +96,9 @@ describe('credentials in MLFLOW_TRACKING_URI', () => {
     expect(files.some((f) => f.endsWith('plan.json'))).toBe(true);
     expect(files.some((f) => /logs\/task-\d+\.out$/.test(f))).toBe(true);
     expect(files.some((f) => f.endsWith('report.html'))).toBe(true);
+    // the report's footer names the server the runs were tracked to, not the local copy it was read from
+    const html = readFileSync(files.find((f) => f.endsWith('report.html'))!, 'utf8');
+    expect(html).toMatch(new RegExp(`from http://(\\*\\*\\*@)?127\\.0\\.0\\.1:${new URL(server.url).port} \\(read back from its local copy `));
     expect(files.some((f) => f.endsWith('report.json'))).toBe(true);
     const leaking = files.filter((f) => readFileSync(f).includes(SECRET));
     expect(leaking).toEqual([]);
