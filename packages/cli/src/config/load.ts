@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic } from '@emofuse/core';
+import { redactUri } from '@emofuse/tracking';
 import { closest, distance } from 'fastest-levenshtein';
 import { modalitiesOf, modelDescriptor, modelTypes } from '@emofuse/models/config';
 import YAML, { LineCounter, isMap, isScalar, isSeq, type Document } from 'yaml';
@@ -335,7 +336,13 @@ function fileIssues(c: Config, origins: Map<string, { origin: Origin; written: u
 
 /** The resolved config as YAML, as each run writes it to `config.resolved.yaml`. */
 export function toResolvedYaml(config: Config): string {
-  const head = '# emofuse resolved configuration: every default filled in, paths absolute.\n# Rerun it with: ./emofuse run <this file>\n';
+  let head = '# emofuse resolved configuration: every default filled in, paths absolute.\n# Rerun it with: ./emofuse run <this file>\n';
+  // A password in tracking.uri is never stored; the rerun takes it from MLFLOW_TRACKING_URI or MLFLOW_TRACKING_USERNAME/PASSWORD.
+  const uri = config.tracking?.uri;
+  if (uri && redactUri(uri) !== uri) {
+    config = { ...config, tracking: { ...config.tracking, uri: redactUri(uri) } };
+    head += '# tracking.uri held credentials, removed here: give them in MLFLOW_TRACKING_URI or MLFLOW_TRACKING_USERNAME/PASSWORD to rerun.\n';
+  }
   return head + YAML.stringify(config, { lineWidth: 0 });
 }
 

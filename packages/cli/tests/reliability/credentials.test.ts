@@ -81,7 +81,10 @@ describe('credentials in MLFLOW_TRACKING_URI', () => {
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
     const common = ['--set', 'train.epochs=1', '--set', `output.dir=${path.join(work, 'runs')}`];
-    const single = cli('run', cafe, ...common);
+    // The first run has them in its config (tracking.uri) instead: config.resolved.yaml and the params must not keep them.
+    const { MLFLOW_TRACKING_URI: _fromEnv, ...envWithout } = env;
+    const r1 = spawnSync(launcher, ['run', cafe, ...common, '--set', `tracking.uri=${secretUri}`], { cwd: work, env: envWithout, encoding: 'utf8', timeout: 290_000 });
+    const single = { code: r1.status, out: r1.stdout, err: r1.stderr };
     expect(single.code, single.err).toBe(0);
     const pool = cli('run', cafe, ...common, '--set', 'seeds=[2,3]', '--set', 'report.enabled=false', '--jobs', '2', '--threads', '1');
     expect(pool.code, pool.err).toBe(0);
