@@ -1,3 +1,13 @@
+/**
+ * The training loop, one for every model type. Read top-down:
+ * - `trainSettings`: every default in one place (TRAIN_DEFAULTS; epochs 'auto' = the descriptor's
+ *   defaultEpochs).
+ * - `fit`: epochs, early stopping on the monitored quantity, restore-best, epoch logs, abort.
+ * - `adamEpochs`: what an epoch is for a gradient model (seeded shuffle, Adam, class weights);
+ *   a model supplies only its batches and loss (`BatchSource`): utterances here, whole dialogues
+ *   in models/dialogue.ts. The convex linear model brings its own epoch (one L-BFGS fit per C).
+ * - `train`: the utterance models' batches.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { BASIC_SCORERS, EmofuseError, makeRng, shuffled } from '@emofuse/core';
 import { autoEpochs, TRAIN_DEFAULTS } from './config.ts';
@@ -56,7 +66,7 @@ export interface TrainOptions {
 
 export interface TrainResult {
   history: EpochLog[];
-  /** 1-based epoch whose weights the model now has (lowest validation loss; the last without valid). */
+  /** 1-based epoch whose weights the model now has (best monitored validation figure; the last without valid). */
   bestEpoch: number;
   epochs: number;
   stoppedEarly: boolean;
@@ -125,7 +135,7 @@ export interface Trainable {
  * epochs without a new best), the best epoch's weights restored, epoch logs and the abort signal.
  * The validation loss is never class-weighted (it is what early stopping compares).
  */
-export async function fit(model: EmofuseModel, trainable: Trainable, s: TrainSettings, options: TrainOptions): Promise<TrainResult> {
+export async function fit(model: EmofuseModel, trainable: Trainable, s: TrainSettings, options: Pick<TrainOptions, 'onEpochEnd' | 'onProgress' | 'signal'>): Promise<TrainResult> {
   const k = model.classes.length;
   const history: EpochLog[] = [];
   let best: { value: number; epoch: number; weights: tf.Tensor[] } | undefined;
