@@ -9,11 +9,13 @@
  * text-lstm trained in the same fold (`textVector: text-lstm`, frozen, as joint-cnn reads it).
  */
 import { z } from 'zod';
+import type * as TF from '@tensorflow/tfjs';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 import { EmofuseError, oneOf, posInt, rate } from '@emofuse/core';
 import { registerModel, type BuildRequest, type BuildTools, type ModelDescriptor, type ModelQuestion } from '../descriptor.ts';
 import type { EmofuseModel } from '../model.ts';
-import { contextLSTM, predictDialogues, trainDialogues, type UtteranceVectors } from './dialogue.ts';
+import type { ContextBiLSTMArgs, EmofuseContextBiLSTM } from '../layers/context-bilstm.ts';
+import { predictDialogues, trainDialogues, type UtteranceVectors } from './dialogue.ts';
 import type { TextSlice } from './text-lstm.ts';
 
 export const bcLstmSlice = z.strictObject({
@@ -88,6 +90,21 @@ function check(type: string) {
   };
 }
 
+/**
+ * The context BiLSTM layer, as layers/context-bilstm.ts registered it with tfjs when the package
+ * entry imported it: looked up by its registered name, because this file must not load tfjs
+ * (the config entry imports it), and so the model is built from the very class a load uses.
+ */
+function contextBiLSTM(tf: typeof TF, args: ContextBiLSTMArgs): EmofuseContextBiLSTM {
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap.EmofuseContextBiLSTM;
+  if (!registered) {
+    throw new EmofuseError('the layer EmofuseContextBiLSTM is not registered with tfjs', {
+      where: 'bc-lstm', fix: "import '@emofuse/models' (its entry imports layers/context-bilstm.ts) before building a bc-lstm",
+    });
+  }
+  return new (registered[0] as unknown as typeof EmofuseContextBiLSTM)(args);
+}
+
 function build(withText: boolean, withSpeech: boolean) {
   return (req: BuildRequest, t: BuildTools) => {
     const cfg = t.config.bclstm as BcLstmSlice;
@@ -127,7 +144,7 @@ function build(withText: boolean, withSpeech: boolean) {
     }
     const tf = t.tf;
     const x = tf.input({ shape: [null, dim], name: 'utterances' });
-    let h = contextLSTM(tf, { units: cfg.units, dropout: cfg.dropout, seed: t.nextSeed(), name: 'context_bilstm' }).apply(x) as SymbolicTensor;
+    let h = contextBiLSTM(tf, { units: cfg.units, dropout: cfg.dropout, seed: t.nextSeed(), name: 'context_bilstm' }).apply(x) as SymbolicTensor;
     h = tf.layers.dropout({ rate: cfg.dropout, seed: t.nextSeed(), name: 'context_dropout' }).apply(h) as SymbolicTensor;
     h = tf.layers.dense({ units: cfg.hidden, activation: 'relu', kernelInitializer: t.glorot(), name: 'context_dense' }).apply(h) as SymbolicTensor;
     const output = tf.layers.dense({ units: req.classes.length, activation: 'softmax', kernelInitializer: t.glorot(), name: 'posteriors' }).apply(h) as SymbolicTensor;
@@ -156,8 +173,6 @@ function runtimeOf(model: EmofuseModel): UtteranceVectors {
   return r;
 }
 
-const monitorOf = (o: object): 'valid_loss' | 'valid_ua' => ((o as { monitor?: string }).monitor === 'valid_ua' ? 'valid_ua' : 'valid_loss');
-
 function descriptor(type: string, summary: string, withText: boolean, withSpeech: boolean, own: boolean): ModelDescriptor {
   return {
     type,
@@ -171,9 +186,10 @@ function descriptor(type: string, summary: string, withText: boolean, withSpeech
     takes: (q) => (withText && takesText(q) ? ['text-lstm'] : []),
     check: check(type),
     build: build(withText, withSpeech),
-    train: (model, data, options) => trainDialogues(model, runtimeOf(model), data, { ...options, learningRate: (model.config.bclstm as BcLstmSlice).learningRate ?? options.learningRate }, {
-      batchDialogues: (model.config.bclstm as BcLstmSlice).batchDialogues, monitor: monitorOf(options),
-    }),
+    train: (model, data, options) => {
+      const cfg = model.config.bclstm as BcLstmSlice;
+      return trainDialogues(model, runtimeOf(model), data, { ...options, learningRate: cfg.learningRate ?? options.learningRate }, cfg.batchDialogues);
+    },
     predict: (model, inputs) => predictDialogues(model, runtimeOf(model), inputs),
   };
 }

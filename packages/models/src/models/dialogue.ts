@@ -5,10 +5,10 @@
  * parameter (captured from the build tools), so this module stays tfjs-free at import time.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { EmofuseError, indexOfIds, isSparse, makeRng, shuffled, toDense, type Posteriors } from '@emofuse/core';
+import { EmofuseError, argmaxRows, indexOfIds, isSparse, toDense, type Posteriors } from '@emofuse/core';
 import type { DialogueIndex, ModelInputs } from '../descriptor.ts';
 import type { EmofuseModel } from '../model.ts';
-import type { EpochLog, LabelledPart, TrainData, TrainOptions, TrainResult } from '../train.ts';
+import type { LabelledPart, PartScores, TrainData, TrainOptions, TrainResult } from '../train.ts';
 import type { Labels } from '../tensors.ts';
 
 /** How one utterance becomes the vector the dialogue model reads. */
@@ -155,7 +155,7 @@ function batch(tf: typeof TF, ds: Dialogue[], dim: number) {
 
 const EPS = 1e-7;
 
-/** Sum of (weighted) cross-entropy over real utterances, and the number of them. */
+/** Mean (weighted) cross-entropy over the real utterances of a batch (padding is masked out). */
 function maskedLoss(tf: typeof TF, probs: TF.Tensor, y: TF.Tensor, mask: TF.Tensor, k: number, weights: TF.Tensor1D | null): TF.Scalar {
   const onehot = tf.oneHot(y as TF.Tensor2D, k);
   let per = tf.neg(tf.sum(tf.mul(onehot, tf.log(tf.clipByValue(probs, EPS, 1 - EPS))), -1));
@@ -177,121 +177,64 @@ function run(tf: typeof TF, net: TF.LayersModel, ds: Dialogue[], dim: number, k:
   return out;
 }
 
-function scores(probs: Float32Array[], ds: Dialogue[], k: number) {
-  let loss = 0, n = 0, right = 0;
-  const hit = new Float64Array(k), count = new Float64Array(k);
+/** Mean cross-entropy over every utterance of `ds`, and each one's true and predicted class. */
+function scores(probs: Float32Array[], ds: Dialogue[], k: number): PartScores {
+  const truth = Int32Array.from(ds.flatMap((d) => [...d.y!]));
+  const pred = new Int32Array(truth.length);
+  let loss = 0;
+  let n = 0;
   ds.forEach((d, di) => d.y!.forEach((yi, i) => {
     const row = probs[di].subarray(i * k, (i + 1) * k);
-    let arg = 0;
-    for (let c = 1; c < k; c++) if (row[c] > row[arg]) arg = c;
     loss -= Math.log(Math.min(Math.max(row[yi], EPS), 1 - EPS));
-    n++;
-    count[yi]++;
-    if (arg === yi) { right++; hit[yi]++; }
+    pred[n++] = argmaxRows(row, k)[0];
   }));
-  let ua = 0, present = 0;
-  for (let c = 0; c < k; c++) if (count[c]) { ua += hit[c] / count[c]; present++; }
-  return { loss: loss / n, acc: right / n, ua: ua / present };
+  return { loss: loss / n, truth, pred };
 }
 
-export interface DialogueTrainSettings {
-  /** Dialogues per batch. */
-  batchDialogues: number;
-  monitor: 'valid_loss' | 'valid_ua';
+/** Standardises the utterance vectors on the training utterances only (the trailing 1 is left alone). */
+function standardise(v: UtteranceVectors, train: ModelInputs, where: string): void {
+  v.norm = undefined;
+  const x = utteranceVectors(v, train, idsOf(train), where);
+  const n = x.length / v.dim;
+  const f = v.dim - 1;
+  const mean = new Float64Array(f), sd = new Float64Array(f);
+  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) mean[j] += x[i * v.dim + j] / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) sd[j] += (x[i * v.dim + j] - mean[j]) ** 2 / n;
+  for (let j = 0; j < f; j++) sd[j] = Math.sqrt(sd[j]) || 1;
+  v.norm = { mean, sd };
 }
 
 /**
- * Adam on the masked cross-entropy, dialogues shuffled (seeded) each epoch; early stopping on the
- * validation loss or UA with `patience`, best weights restored. Same contract as the shared loop.
+ * Trains over whole dialogues with the shared loop: a batch is `batchDialogues` dialogues (padded
+ * to the longest), the loss the masked cross-entropy over their real utterances.
  */
-export async function trainDialogues(model: EmofuseModel, v: UtteranceVectors, data: TrainData, options: TrainOptions, s: DialogueTrainSettings): Promise<TrainResult> {
+export async function trainDialogues(model: EmofuseModel, v: UtteranceVectors, data: TrainData, options: TrainOptions, batchDialogues: number): Promise<TrainResult> {
+  // loaded on demand: this module stays tfjs-free at import (the config entry imports it)
+  const { adamEpochs, fit, trainSettings } = await import('../train.ts');
+  const s = trainSettings(model.type, options);
   const { tf } = v;
-  const epochs = options.epochs === 'auto' || options.epochs === undefined ? 30 : options.epochs;
-  const patience = options.patience ?? 6;
   const k = model.classes.length;
-  v.norm = undefined;
+  standardise(v, data.train.inputs, `${model.type}: training data`);
   const prep = (p: LabelledPart, what: string) => dialoguesOf(v, p.inputs, model.classes, `${model.type}: ${what}`, p.labels);
-  {
-    // standardise on the training utterances only (the trailing 1 is left alone)
-    const x = utteranceVectors(v, data.train.inputs, idsOf(data.train.inputs), `${model.type}: training data`);
-    const n = x.length / v.dim;
-    const f = v.dim - 1;
-    const mean = new Float64Array(f), sd = new Float64Array(f);
-    for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) mean[j] += x[i * v.dim + j] / n;
-    for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) sd[j] += (x[i * v.dim + j] - mean[j]) ** 2 / n;
-    for (let j = 0; j < f; j++) sd[j] = Math.sqrt(sd[j]) || 1;
-    v.norm = { mean, sd };
-  }
   const train = prep(data.train, 'training data');
   const valid = data.valid ? prep(data.valid, 'validation data') : undefined;
-  let cw: number[] | null = null;
-  if (options.classWeights === 'balanced') {
-    const counts = new Array<number>(k).fill(0);
-    let n = 0;
-    for (const d of train) for (const c of d.y!) { counts[c]++; n++; }
-    cw = counts.map((c) => (c === 0 ? 0 : n / (k * c)));
-  }
-  const weights = cw ? tf.keep(tf.tensor1d(cw)) : null;
-  const optimizer = tf.train.adam(options.learningRate ?? 0.001);
-  const vars = model.net.trainableWeights.map((w) => w.read() as TF.Variable);
-  const rng = makeRng(`${options.seed ?? model.seed}:dialogues`);
-  const history: EpochLog[] = [];
-  let best: { value: number; epoch: number; weights: TF.Tensor[] } | undefined;
-  let since = 0, stoppedEarly = false, aborted = false;
-  const t0 = performance.now();
-  const batches = Math.ceil(train.length / s.batchDialogues);
-  try {
-    for (let epoch = 1; epoch <= epochs && !aborted; epoch++) {
-      const te = performance.now();
-      const order = shuffled(train, rng);
-      let lossSum = 0, rightSum = 0, seen = 0;
-      for (let bi = 0; bi < batches; bi++) {
-        if (options.signal?.aborted) { aborted = true; break; }
-        const ds = order.slice(bi * s.batchDialogues, (bi + 1) * s.batchDialogues);
-        const b = batch(tf, ds, v.dim);
-        let right: TF.Scalar | undefined;
-        const loss = optimizer.minimize(() => {
-          const probs = model.net.apply(b.x, { training: true }) as TF.Tensor;
-          right = tf.keep(tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(probs, -1), b.y), 'float32'), b.mask))) as TF.Scalar;
-          return maskedLoss(tf, probs, b.y, b.mask, k, weights);
-        }, true, vars);
-        const real = ds.reduce((a, d) => a + d.ids.length, 0);
-        lossSum += loss!.dataSync()[0] * real;
-        rightSum += right!.dataSync()[0];
-        seen += real;
-        tf.dispose([loss!, right!, b.x, b.y, b.mask]);
-        options.onProgress?.({ epoch, epochs, batch: bi + 1, batches, elapsed: (performance.now() - t0) / 1000 });
-        if (options.signal) await new Promise((r) => setImmediate(r));
-      }
-      if (aborted) break;
-      // as the shared loop: the running (weighted) training loss and accuracy of the epoch, with dropout
-      const log: EpochLog = { epoch, trainLoss: lossSum / seen, trainAcc: rightSum / seen, seconds: 0 };
-      let value = NaN;
-      if (valid) {
-        const va = scores(run(tf, model.net, valid, v.dim, k), valid, k);
-        log.validLoss = va.loss;
-        log.validAcc = va.acc;
-        value = s.monitor === 'valid_ua' ? -va.ua : va.loss;
-      }
-      log.seconds = (performance.now() - te) / 1000;
-      history.push(log);
-      if (valid && (best === undefined || value < best.value)) {
-        best?.weights.forEach((w) => w.dispose());
-        best = { value, epoch, weights: model.net.getWeights().map((w) => tf.keep(w.clone())) };
-        since = 0;
-      } else if (valid) {
-        since++;
-      }
-      await options.onEpochEnd?.(log, { epochs, elapsed: (performance.now() - t0) / 1000 });
-      if (valid && since > 0 && since >= patience && epoch < epochs) { stoppedEarly = true; break; }
-    }
-    if (best && best.epoch !== history.length) model.net.setWeights(best.weights);
-  } finally {
-    best?.weights.forEach((w) => w.dispose());
-    weights?.dispose();
-    optimizer.dispose();
-  }
-  return { history, bestEpoch: best?.epoch ?? history.length, epochs, stoppedEarly, aborted, classWeights: cw, seconds: (performance.now() - t0) / 1000 };
+  const dialogues = adamEpochs(model, {
+    units: train.length,
+    batchSize: batchDialogues,
+    labels: Int32Array.from(train.flatMap((d) => [...d.y!])),
+    shuffleKey: 'dialogues',
+    batch(units: number[]) {
+      const ds = units.map((i) => train[i]);
+      return { ...batch(tf, ds, v.dim), rows: ds.reduce((a, d) => a + d.ids.length, 0) };
+    },
+    loss(b, weights) {
+      const probs = model.net.apply(b.x, { training: true }) as TF.Tensor;
+      const right = tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(probs, -1), b.y), 'float32'), b.mask)) as TF.Scalar;
+      return { loss: maskedLoss(tf, probs, b.y, b.mask, k, weights), right };
+    },
+    validate: valid && (() => scores(run(tf, model.net, valid, v.dim, k), valid, k)),
+  }, s);
+  return fit(model, dialogues, s, options);
 }
 
 /** Posteriors of every input utterance, each dialogue read whole and in order; rows follow the inputs' ids. */
@@ -305,109 +248,4 @@ export function predictDialogues(model: EmofuseModel, v: UtteranceVectors, input
   const out = new Float32Array(ids.length * k);
   ids.forEach((id, i) => out.set(row.get(id)!, i * k));
   return { ids: [...ids], classes: [...model.classes], probs: out };
-}
-
-export interface ContextLSTMArgs {
-  units: number;
-  /** Input dropout (training only), on every feature but the trailing real-utterance mark. */
-  dropout: number;
-  seed: number;
-  name: string;
-}
-
-const classes = new WeakMap<object, new (args: ContextLSTMArgs) => TF.layers.Layer>();
-
-/**
- * A bidirectional LSTM over (batch, utterances, dim) returning every step, (batch, utterances,
- * 2 x units): forward states then backward states. The real utterances are those whose trailing
- * feature is 1; padding is at the end, so the forward pass needs no mask (padded outputs are
- * never scored) and the backward pass keeps its state at zero until the last real utterance.
- * Written out as EmofuseLSTM is (one input projection per direction, ~12 ops a step), because
- * tf.layers.bidirectional(lstm) runs hundreds of ops per step and took 8 min an epoch on IEMOCAP.
- * Gate order i, f, o, g; Keras' initialisers (glorot, orthogonal, forget bias 1).
- */
-export function contextLSTM(tf: typeof TF, args: ContextLSTMArgs): TF.layers.Layer {
-  let Cls = classes.get(tf);
-  if (!Cls) {
-    class EmofuseContextBiLSTM extends tf.layers.Layer {
-      static className = 'EmofuseContextBiLSTM';
-      readonly units: number;
-      readonly dropout: number;
-      readonly seed: number;
-      private w: TF.LayerVariable[] = [];
-      private readonly rng: () => number;
-      constructor(a: ContextLSTMArgs) {
-        super({ name: a.name });
-        this.units = a.units;
-        this.dropout = a.dropout;
-        this.seed = a.seed;
-        this.rng = makeRng(`${a.seed}:context-lstm-dropout`);
-      }
-      override build(inputShape: TF.Shape | TF.Shape[]): void {
-        const d = (inputShape as TF.Shape)[2] as number;
-        const u = this.units;
-        const bias = new Float32Array(4 * u);
-        bias.fill(1, u, 2 * u); // forget gate
-        this.w = [];
-        for (const [i, dir] of ['forward', 'backward'].entries()) {
-          this.w.push(this.addWeight(`${dir}_kernel`, [d, 4 * u], 'float32', tf.initializers.glorotUniform({ seed: this.seed + 3 * i })));
-          this.w.push(this.addWeight(`${dir}_recurrent_kernel`, [u, 4 * u], 'float32', tf.initializers.orthogonal({ seed: this.seed + 3 * i + 1 })));
-          const b = this.addWeight(`${dir}_bias`, [4 * u], 'float32', tf.initializers.zeros());
-          const init = tf.tensor1d(bias);
-          b.write(init);
-          init.dispose();
-          this.w.push(b);
-        }
-        this.built = true;
-      }
-      override computeOutputShape(s: TF.Shape | TF.Shape[]): TF.Shape {
-        const shape = s as TF.Shape;
-        return [shape[0], shape[1], 2 * this.units];
-      }
-      override call(inputs: TF.Tensor | TF.Tensor[], kwargs: Record<string, unknown>): TF.Tensor {
-        return tf.tidy(() => {
-          let x = (Array.isArray(inputs) ? inputs[0] : inputs) as TF.Tensor3D;
-          const [b, steps, d] = x.shape;
-          const u = this.units;
-          const mask = tf.slice(x, [0, 0, d - 1], [b, steps, 1]); // (b, steps, 1)
-          if (kwargs.training === true && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, Math.floor(this.rng() * 2147483646) + 1) as TF.Tensor3D;
-          const flat = tf.reshape(x, [b * steps, d]);
-          const run = (k: number, backward: boolean): TF.Tensor2D[] => {
-            const [kernel, rec, bias] = this.w.slice(3 * k, 3 * k + 3).map((v) => v.read());
-            const proj = tf.reshape(tf.add(tf.matMul(flat, kernel as TF.Tensor2D), bias), [b, steps, 4 * u]);
-            const xs = tf.unstack(proj, 1) as TF.Tensor2D[];
-            const ms = backward ? (tf.unstack(mask, 1) as TF.Tensor2D[]) : [];
-            let h = tf.zeros([b, u]) as TF.Tensor2D;
-            let c = tf.zeros([b, u]) as TF.Tensor2D;
-            const out: TF.Tensor2D[] = new Array(steps);
-            for (let s = 0; s < steps; s++) {
-              const t = backward ? steps - 1 - s : s;
-              const z = tf.add(xs[t], tf.matMul(h, rec as TF.Tensor2D));
-              const [ifo, g] = tf.split(z, [3 * u, u], 1);
-              const [i, f, o] = tf.split(tf.sigmoid(ifo), 3, 1);
-              c = tf.add(tf.mul(f, c), tf.mul(i, tf.tanh(g))) as TF.Tensor2D;
-              h = tf.mul(o, tf.tanh(c)) as TF.Tensor2D;
-              if (backward) {
-                // trailing padding comes first backwards: keep the state at zero through it
-                c = tf.mul(c, ms[t]) as TF.Tensor2D;
-                h = tf.mul(h, ms[t]) as TF.Tensor2D;
-              }
-              out[t] = h;
-            }
-            return out;
-          };
-          const fw = tf.stack(run(0, false), 1);
-          const bw = tf.stack(run(1, true), 1);
-          return tf.concat([fw, bw], 2);
-        });
-      }
-      override getConfig() {
-        return { ...super.getConfig(), units: this.units, dropout: this.dropout, seed: this.seed };
-      }
-    }
-    tf.serialization.registerClass(EmofuseContextBiLSTM);
-    Cls = EmofuseContextBiLSTM as unknown as new (args: ContextLSTMArgs) => TF.layers.Layer;
-    classes.set(tf, Cls);
-  }
-  return new Cls(args);
 }

@@ -6,10 +6,10 @@
  * prediction, saving and loading work as for every other model.
  */
 import { z } from 'zod';
-import { EmofuseError, isSparse, posInt, type FeatureMatrix, type SparseMatrix } from '@emofuse/core';
+import { BASIC_SCORERS, EmofuseError, isSparse, posInt, type FeatureMatrix, type SparseMatrix } from '@emofuse/core';
 import { registerModel, type ModelDescriptor, type ModelReads } from '../descriptor.ts';
 import type { EmofuseModel } from '../model.ts';
-import type { EpochLog, TrainData, TrainOptions, TrainResult } from '../train.ts';
+import type { PartScores, TrainData, TrainOptions, TrainResult } from '../train.ts';
 
 export const linearSlice = z.strictObject({
   /**
@@ -188,14 +188,12 @@ function rowSpace(z: Float32Array, n: number, d: number) {
   };
 }
 
-/** Mean cross-entropy, accuracy and UA (mean recall over the classes present) of the folded solution. */
-function score(p: Part, kernel: Float32Array, bias: Float32Array, k: number) {
+/** Mean cross-entropy of the folded solution on a part, and each row's true and predicted class. */
+function score(p: Part, kernel: Float32Array, bias: Float32Array, k: number): PartScores {
   const z = new Float64Array(k);
-  const hit = new Float64Array(k);
-  const count = new Float64Array(k);
+  const pred = new Int32Array(p.n);
   const ds = p.sparse?.dim ?? 0;
   let loss = 0;
-  let right = 0;
   for (let i = 0; i < p.n; i++) {
     for (let c = 0; c < k; c++) z[c] = bias[c];
     if (p.sparse) {
@@ -215,14 +213,10 @@ function score(p: Part, kernel: Float32Array, bias: Float32Array, k: number) {
     for (let c = 0; c < k; c++) if (z[c] > mx) { mx = z[c]; arg = c; }
     let sum = 0;
     for (let c = 0; c < k; c++) sum += Math.exp(z[c] - mx);
-    const yi = p.y[i];
-    loss += Math.log(sum) + mx - z[yi];
-    count[yi]++;
-    if (arg === yi) { right++; hit[yi]++; }
+    loss += Math.log(sum) + mx - z[p.y[i]];
+    pred[i] = arg;
   }
-  let ua = 0, present = 0;
-  for (let c = 0; c < k; c++) if (count[c]) { ua += hit[c] / count[c]; present++; }
-  return { loss: loss / p.n, acc: right / p.n, ua: ua / present };
+  return { loss: loss / p.n, truth: p.y, pred };
 }
 
 /**
@@ -251,11 +245,12 @@ function sparseDesign(p: Part, m: { mean: Float64Array; sd: Float64Array }) {
 }
 
 /**
- * One L-BFGS fit per C value; each is logged as one "epoch" (epoch i = the i-th C of
- * `model.linear.c`), and the C with the best validation UA (ties: the smaller C) is kept.
+ * The convex model in the shared loop. An "epoch" is one L-BFGS fit (to convergence, in plain JS)
+ * for the next C of `model.linear.c`; the loop keeps the C with the best validation UA (ties: the
+ * smaller C), tries every C (no early stopping: the grid is the search) and restores its weights.
+ * No Adam, batches or class weights: the solver sees all training rows at once.
  */
 async function trainLinear(model: EmofuseModel, data: TrainData, options: TrainOptions): Promise<TrainResult> {
-  const t0 = performance.now();
   const cfg = model.config.linear as LinearSlice;
   if (cfg.c.length > 1 && !data.valid) {
     throw new EmofuseError(`linear chooses C among ${cfg.c.length} values on the validation part, but there is none`, {
@@ -264,6 +259,7 @@ async function trainLinear(model: EmofuseModel, data: TrainData, options: TrainO
   }
   const { softmaxL2, softmaxL2Sparse } = await import('@emofuse/data');
   const tf = await import('@tensorflow/tfjs');
+  const { fit, trainSettings } = await import('../train.ts');
   const tr = await part(model, data.train, `${model.type}: training data`);
   const va = data.valid ? await part(model, data.valid, `${model.type}: validation data`) : undefined;
   const ds = tr.sparse?.dim ?? 0;
@@ -276,55 +272,38 @@ async function trainLinear(model: EmofuseModel, data: TrainData, options: TrainO
   const design = tr.sparse ? sparseDesign(tr, m) : undefined;
   const z = design ? new Float32Array(0) : new Float32Array(tr.x.length);
   if (!design) for (let i = 0; i < tr.n; i++) for (let j = 0; j < d; j++) z[i * d + j] = (tr.x[i * d + j] - m.mean[j]) / m.sd[j];
-
-  const history: EpochLog[] = [];
-  let best: { ua: number; epoch: number; kernel: Float32Array; bias: Float32Array } | undefined;
-  let aborted = false;
   const basis = !design && d > tr.n ? rowSpace(z, tr.n, d) : undefined;
-  for (const [i, c] of cfg.c.entries()) {
-    if (options.signal?.aborted) { aborted = true; break; }
-    const te = performance.now();
+
+  let w: ReturnType<typeof folded> | undefined;
+  const solve = (c: number) => {
     const l2 = 1 / (c * tr.n);
-    let w: ReturnType<typeof folded>;
     if (design) {
-      const fit = softmaxL2Sparse(design, tr.n, d, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
-      w = folded(fit.w, fit.b, mAll, d, k);
-    } else if (basis) {
-      const fit = softmaxL2(basis.f, tr.n, tr.n, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
-      w = folded(basis.primal(fit.w, k), fit.b, m, d, k);
-    } else {
-      const fit = softmaxL2(z, tr.n, d, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
-      w = folded(fit.w, fit.b, m, d, k);
+      const f = softmaxL2Sparse(design, tr.n, d, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
+      return folded(f.w, f.b, mAll, d, k);
     }
-    const sTrain = score(tr, w.kernel, w.bias, k);
-    const log: EpochLog = { epoch: i + 1, trainLoss: sTrain.loss, trainAcc: sTrain.acc, seconds: 0 };
-    let ua = sTrain.ua;
-    if (va) {
-      const s = score(va, w.kernel, w.bias, k);
-      log.validLoss = s.loss;
-      log.validAcc = s.acc;
-      ua = s.ua;
+    if (basis) {
+      const f = softmaxL2(basis.f, tr.n, tr.n, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
+      return folded(basis.primal(f.w, k), f.b, m, d, k);
     }
-    log.seconds = (performance.now() - te) / 1000;
-    history.push(log);
-    if (!best || ua > best.ua) best = { ua, epoch: i + 1, ...w };
-    await options.onEpochEnd?.(log, { epochs: cfg.c.length, elapsed: (performance.now() - t0) / 1000 });
-    if (options.signal) await new Promise((r) => setImmediate(r));
-  }
-  if (best) {
-    const kernel = tf.tensor2d(best.kernel, [d, k]);
-    const bias = tf.tensor1d(best.bias);
-    model.net.getLayer('posteriors').setWeights([kernel, bias]);
-    kernel.dispose();
-    bias.dispose();
-  }
-  return {
-    history,
-    bestEpoch: best?.epoch ?? 0,
-    epochs: cfg.c.length,
-    stoppedEarly: false,
-    aborted,
-    classWeights: null,
-    seconds: (performance.now() - t0) / 1000,
+    const f = softmaxL2(z, tr.n, d, tr.y, k, l2, cfg.maxIterations, TOLERANCE);
+    return folded(f.w, f.b, m, d, k);
   };
+  const grid = {
+    classWeights: null,
+    async epoch({ epoch }: { epoch: number }) {
+      w = solve(cfg.c[epoch - 1]);
+      // into the dense layer, where the loop saves and restores the best epoch's weights
+      const kernel = tf.tensor2d(w.kernel, [d, k]);
+      const bias = tf.tensor1d(w.bias);
+      model.net.getLayer('posteriors').setWeights([kernel, bias]);
+      kernel.dispose();
+      bias.dispose();
+      const s = score(tr, w.kernel, w.bias, k);
+      return { loss: s.loss, acc: BASIC_SCORERS.wa(s.truth, s.pred, k) };
+    },
+    validate: va && (() => score(va, w!.kernel, w!.bias, k)),
+    dispose() {},
+  };
+  const settings = { ...trainSettings(model.type, options), epochs: cfg.c.length, patience: cfg.c.length, monitor: 'valid_ua' as const, classWeights: 'none' as const };
+  return fit(model, grid, settings, options);
 }
