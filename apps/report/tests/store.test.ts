@@ -1,15 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFileTracker, MlflowRestTracker, type Tracker } from '@emofuse/tracking';
 import { reportFromStore, type ReportRunLike } from '../src/index.ts';
 import { fixtureRuns, fixtureSystemRuns } from './fixtures.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the tracking tests' real-server helper
+import { startMlflowServer, type MlflowServer } from '../../../packages/tracking/tests/helpers.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const python = process.env.EMOFUSE_PYTHON ?? path.join(repoRoot, '.venv/bin/python');
 
 let tmp: string;
 beforeAll(() => {
@@ -42,17 +40,6 @@ async function logFixtureRuns(tracker: Tracker, entries: ReportRunLike[], parent
     ids.push(run.runId);
   }
   return ids;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 describe('reportFromStore on a local store', () => {
@@ -101,40 +88,15 @@ describe('reportFromStore on a local store', () => {
 });
 
 describe('reportFromStore on an MLflow server', () => {
-  let child: ChildProcess | undefined;
+  let server: MlflowServer | undefined;
   let url = '';
 
   beforeAll(async () => {
-    if (!existsSync(python)) throw new Error(`no Python at ${python}: run scripts/setup.sh (or set EMOFUSE_PYTHON)`);
-    const dir = mkdtempSync(path.join(tmp, 'server-'));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const log: string[] = [];
-    child = spawn(python, ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1', '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--serve-artifacts'], {
-      cwd: dir,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d) => log.push(String(d)));
-    child.stderr?.on('data', (d) => log.push(String(d)));
-    const deadline = Date.now() + 150_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`mlflow server exited ${child.exitCode}: ${log.join('').slice(-2000)}`);
-      const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`mlflow server did not start: ${log.join('').slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    server = await startMlflowServer();
+    url = server.url;
   });
 
-  afterAll(async () => {
-    if (!child?.pid || child.exitCode !== null) return;
-    const exited = new Promise((r) => child!.once('exit', r));
-    process.kill(-child.pid, 'SIGTERM'); // the server leads its own process group (uvicorn workers)
-    const t = setTimeout(() => child?.pid && process.kill(-child.pid, 'SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(t);
-  });
+  afterAll(async () => server?.stop());
 
   it('reads metrics, histories and artifacts through the server and reports them', async () => {
     const runs = fixtureRuns([1, 2]);

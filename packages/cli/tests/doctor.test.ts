@@ -1,51 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDoctor, mlflowCheck, type DoctorReport } from '../src/doctor.ts';
 import { pythonPath } from '../src/env.ts';
-import { tempDir } from './helpers.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the tracking tests' real-server helper
+import { freePort, startMlflowServer, type MlflowServer } from '../../tracking/tests/helpers.ts';
 
 const python = pythonPath();
-const dir = tempDir();
-let server: ChildProcess | undefined;
+let server: MlflowServer | undefined;
 let url = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // A real MLflow server from the venv (slow to start on a busy machine: up to a minute).
 beforeAll(async () => {
   if (!existsSync(python)) return;
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  server = spawn(python, ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1', '--backend-store-uri', `sqlite:///${path.join(dir, 'mlflow.db')}`],
-    { cwd: dir, detached: true, stdio: 'ignore' });
-  const deadline = Date.now() + 170_000;
-  while (Date.now() < deadline && server.exitCode === null) {
-    const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`mlflow server did not start (exit ${server.exitCode})`);
+  server = await startMlflowServer();
+  url = server.url;
 }, 180_000);
 
-afterAll(async () => {
-  if (!server?.pid || server.exitCode !== null) return;
-  const exited = new Promise((r) => server!.once('exit', r));
-  process.kill(-server.pid, 'SIGTERM'); // its process group: mlflow forks uvicorn
-  const t = setTimeout(() => server?.pid && process.kill(-server.pid, 'SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-});
+afterAll(async () => server?.stop());
 
 describe('doctor', () => {
   it.skipIf(!existsSync(python))('finds a real MLflow server reachable', async () => {

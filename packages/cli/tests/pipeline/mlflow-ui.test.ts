@@ -2,9 +2,7 @@
 // pipeline (and `runs push` for what the background queue left), and headless Chromium on the
 // experiment's runs table. The parent (invocation) run carries summary metrics (<system>.test_ua
 // and its _sd over seeds) and shows as a row of the table.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,59 +11,30 @@ import { loadExperiment } from '../../src/config/index.ts';
 import { silentContext } from '../../src/context.ts';
 import { pushStore, runExperiment } from '../../src/pipeline/index.ts';
 import { writeEmodbManifest } from '../helpers.ts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the tracking tests' real-server helper
+import { startMlflowServer, type MlflowServer } from '../../../tracking/tests/helpers.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../../..');
-const python = process.env.EMOFUSE_PYTHON ?? path.join(repoRoot, '.venv/bin/python');
 const CHROMIUM = process.env.EMOFUSE_CHROMIUM ?? '/usr/bin/chromium';
 const work = mkdtempSync(path.join(tmpdir(), 'emofuse-mlflow-ui-'));
 const savedEnv = { store: process.env.EMOFUSE_MLRUNS, uri: process.env.MLFLOW_TRACKING_URI };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 describe('the MLflow UI on a tracked experiment', () => {
-  let server: ChildProcess | undefined;
+  let server: MlflowServer | undefined;
   let browser: Browser | undefined;
   let url = '';
 
   beforeAll(async () => {
-    if (!existsSync(python)) throw new Error(`no Python at ${python}: run scripts/setup.sh (or set EMOFUSE_PYTHON)`);
     process.env.EMOFUSE_MLRUNS = path.join(work, 'journal');
     delete process.env.MLFLOW_TRACKING_URI;
-    const dir = path.join(work, 'server');
-    mkdirSync(dir);
-    url = `http://127.0.0.1:${await freePort()}`;
-    const log: string[] = [];
-    server = spawn(python, ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', url.split(':')[2], '--workers', '1', '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--serve-artifacts'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout?.on('data', (d) => log.push(String(d)));
-    server.stderr?.on('data', (d) => log.push(String(d)));
-    const deadline = Date.now() + 150_000;
-    for (;;) {
-      if (server.exitCode !== null) throw new Error(`mlflow server exited ${server.exitCode}: ${log.join('').slice(-2000)}`);
-      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
-      if (Date.now() > deadline) throw new Error(`mlflow server did not start: ${log.join('').slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    server = await startMlflowServer();
+    url = server.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (server?.pid && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r));
-      process.kill(-server.pid, 'SIGTERM'); // the server leads its own process group
-      const t = setTimeout(() => server?.pid && process.kill(-server.pid, 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    }
+    await server?.stop();
     for (const [k, v] of [['EMOFUSE_MLRUNS', savedEnv.store], ['MLFLOW_TRACKING_URI', savedEnv.uri]] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
