@@ -20,3 +20,5 @@ export { readFeatureFile, FEATURE_FILE_FORMATS } from './files/index.ts';
 export type { FeatureFileFormat, FeatureFileOptions, FeatureTable } from './files/index.ts';
 export { fileFeatures, alignTable, fileCoverage, formatFileReport } from './sources/file.ts';
 export type { FileFeatures, FeatureFileConfig, MissingPolicy } from './sources/file.ts';
+export { registerFeatureSource, featureSource, featureSourceNames } from './sources/index.ts';
+export type { FeatureSource, SourceContext, SourceOutput, SourceProgress, Modality, EmbeddingSourceOptions, OpensmileSourceOptions } from './sources/index.ts';
