@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError } from '@emofuse/core';
 import type { BuildTools, InputSpec } from './descriptor.ts';
-import { EmofuseConv1D, EmofuseDense, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers.ts';
+import { EmofuseConv1D, EmofuseDense, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers/index.ts';
 import type { TextSlice } from './models/text-lstm.ts';
 import type { SpeechSlice } from './models/speech-cnn.ts';
 

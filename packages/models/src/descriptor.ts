@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type * as TF from '@tensorflow/tfjs';
 import { EmofuseError, pickRows } from '@emofuse/core';
 import type { FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences } from '@emofuse/core';
-import type * as Layers from './layers.ts';
+import type * as Layers from './layers/index.ts';
 import type * as Blocks from './blocks.ts';
 import type { EmofuseModel } from './model.ts';
 import type { TrainData, TrainOptions, TrainResult } from './train.ts';

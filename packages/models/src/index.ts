@@ -11,7 +11,7 @@ export type {
 export type { EmofuseModel } from './model.ts';
 export { buildModel, type BuildOptions } from './registry.ts';
 export { trainModel, predictModel } from './system.ts';
-export { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, EmofuseSequenceMask, setConvImplementation } from './layers.ts';
+export { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, EmofuseSequenceMask, setConvImplementation } from './layers/index.ts';
 export { FlatAdam } from './optimizer.ts';
 export { train, formatEpochLine, balancedClassWeights } from './train.ts';
 export type { TrainData, TrainOptions, TrainResult, EpochLog, BatchProgress, LabelledPart } from './train.ts';

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, buildDirAtomic, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
 import { modelConfigSchema, modelDefaults } from './config.ts';
 import { modelTypes } from './descriptor.ts';
-import './layers.ts'; // registers the custom layers before any model.json is deserialised
+import './layers/index.ts'; // registers the custom layers before any model.json is deserialised
 import type { EmofuseModel } from './model.ts';
 
 const META = 'emofuse.json';

@@ -8,7 +8,7 @@ import { EmofuseError } from '@emofuse/core';
 import * as blocks from './blocks.ts';
 import { modelConfigSchema, modelDefaults, type ModelConfig } from './config.ts';
 import { modelDescriptor, type BuildTools, type BuiltModelLike, type InputSpec } from './descriptor.ts';
-import * as layers from './layers.ts';
+import * as layers from './layers/index.ts';
 import type { EmofuseModel } from './model.ts';
 
 export interface BuildOptions {

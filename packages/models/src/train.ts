@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, makeRng, shuffled } from '@emofuse/core';
 import { autoEpochs, TRAIN_DEFAULTS } from './config.ts';
-import { crossEntropyFromLogits, releaseLogits } from './layers.ts';
+import { crossEntropyFromLogits, releaseLogits } from './fused-loss.ts';
 import type { EmofuseModel, ModelInputs } from './model.ts';
 import { makeAdam } from './optimizer.ts';
 import { batchTensors, hostInputs, trainingLabels, type HostInputs, type Labels } from './tensors.ts';
