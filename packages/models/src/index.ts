@@ -20,4 +20,5 @@ export { train, formatEpochLine, balancedClassWeights } from './train.ts';
 export { predict, savePosteriors, loadPosteriors } from './predict.ts';
 export { saveModel, loadModel } from './io.ts';
 export { selectBackend, missingKernels, type BackendChoice, type BackendName, type BackendPreference } from './backend.ts';
+export { installGradientPatches } from './native.ts';
 export { setFastPaths, FAST_PATHS, type FastPath } from './tensors.ts';
