@@ -1,15 +1,14 @@
 /**
- * `@emofuse/models/config`: the run configuration's `model:` and `train:` (schema.ts) and the
- * model registry (descriptor.ts), with the built-in model types registered (builtins.ts). This
- * entry and what it imports never load tfjs, so `--help`, `--dry-run` and config errors stay fast.
+ * `@emofuse/models/config`: the run configuration's `model:` and `train:` (model-config.ts,
+ * train-config.ts) and the model registry (descriptor.ts), with the built-in model types
+ * registered (builtins.ts). This entry and what it imports never load tfjs, so `--help`,
+ * `--dry-run` and config errors stay fast.
  */
 import { BUILTIN_MODELS } from './builtins.ts';
-import { composeModelConfig, type ModelConfig } from './schema.ts';
+import { composeModelConfig, type ModelConfig } from './model-config.ts';
 
-export {
-  modelConfigSchema, modelDefaults, trainConfigSchema, TRAIN_DEFAULTS, autoEpochs, epochsFor,
-  type ModelConfig, type ModelType, type TrainConfig,
-} from './schema.ts';
+export { modelConfigSchema, modelDefaults, type ModelConfig, type ModelType } from './model-config.ts';
+export { trainConfigSchema, TRAIN_DEFAULTS, autoEpochs, epochsFor, type TrainConfig } from './train-config.ts';
 export {
   registerModel, modelDescriptor, modelTypes, registryVersion, resetModelRegistry, trainingOrder, modalitiesOf, inputSpecFor, inputsFor,
   textVocabularyOf, TOKEN_INPUT_KERNELS,

@@ -8,7 +8,7 @@ import { EmofuseError } from '@emofuse/core';
 import * as blocks from './blocks.ts';
 import { modelDescriptor } from './descriptor.ts';
 import * as layers from './layers/index.ts';
-import { modelConfigSchema, modelDefaults, type ModelConfig } from './schema.ts';
+import { modelConfigSchema, modelDefaults, type ModelConfig } from './model-config.ts';
 import type { BuildTools } from './types-descriptor.ts';
 import type { BuiltModelLike, EmofuseModel, InputSpec } from './types.ts';
 

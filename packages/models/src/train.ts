@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, makeRng, shuffled } from '@emofuse/core';
-import { autoEpochs, TRAIN_DEFAULTS } from './schema.ts';
+import { autoEpochs, TRAIN_DEFAULTS } from './train-config.ts';
 import { crossEntropyFromLogits, releaseLogits } from './fused-loss.ts';
 import type { EmofuseModel, EpochLog, LabelledPart, TrainData, TrainOptions, TrainResult } from './types.ts';
 import { makeAdam } from './optimizer.ts';

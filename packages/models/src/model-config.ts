@@ -1,11 +1,11 @@
 /**
- * `model:` and `train:` of the run configuration. The `model:` schema and defaults are composed
- * from the registered model types, when asked (never at load); the base holds what every model
- * shares (the dense head), each descriptor adds its own slice. Loads no tfjs. The entry points
- * re-export it: `@emofuse/models/config` (config.ts) and `@emofuse/models`.
+ * `model:` of the run configuration. Its schema and defaults are composed from the registered
+ * model types, when asked (never at load); the base holds what every model shares (the dense
+ * head), each descriptor adds its own slice. Loads no tfjs. The entry points re-export it:
+ * `@emofuse/models/config` (config.ts) and `@emofuse/models`.
  */
 import { z } from 'zod';
-import { oneOf, posInt, nonNegInt, widths } from '@emofuse/core';
+import { widths } from '@emofuse/core';
 import { modelDescriptor, modelTypes, registryVersion } from './descriptor.ts';
 import type { ModelDescriptor } from './types-descriptor.ts';
 import type { ModelSection } from './types.ts';
@@ -46,7 +46,6 @@ function compose() {
   return cached;
 }
 
-
 /**
  * The `model:` schema of every registered type. Strict: an unknown key is refused so a typo
  * (`lstmUnit`) never silently falls back to the default.
@@ -58,44 +57,6 @@ export function modelConfigSchema(): z.ZodType<ModelConfig> {
 /** Defaults of every slice (frozen; clone before changing). */
 export function modelDefaults(): ModelConfig {
   return compose().defaults;
-}
-
-/** `train:` of the run config. */
-export const trainConfigSchema = z.strictObject({
-  /** 'auto' = each model type's default (paper: 20 for the CNNs, 40 for the LSTM). */
-  epochs: z.union([z.literal('auto'), posInt], { error: "expected 'auto' or a positive integer" }),
-  batchSize: posInt,
-  learningRate: z.number({ error: 'expected a number' }).positive('expected a positive number'),
-  /** Early stopping on validation loss; the best epoch's weights are restored. */
-  patience: nonNegInt,
-  /** What early stopping watches: validation loss (paper) or validation UA (an ablation). */
-  monitor: oneOf(['valid_loss', 'valid_ua']),
-  /** 'balanced': weight_c = n / (k * n_c) on the training part (sklearn's 'balanced'). */
-  classWeights: oneOf(['none', 'balanced']),
-  backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu']),
-});
-export type TrainConfig = z.infer<typeof trainConfigSchema>;
-
-export const TRAIN_DEFAULTS: TrainConfig = deepFreeze({
-  epochs: 'auto', // paper: 20 for the CNNs, 40 for the LSTM
-  // Open: the paper gives none; 32 is Keras's default and fits 2 cores.
-  batchSize: 32,
-  learningRate: 0.001, // paper: Adam, 0.001
-  patience: 6, // paper: early stopping on validation loss, patience 6 (best weights restored)
-  monitor: 'valid_loss', // paper: early stopping on validation loss
-  // Open: the paper does not weight classes; 'balanced' is an ablation (happiness is the smallest class).
-  classWeights: 'none',
-  backend: 'auto', // tensorflow (tfjs-node) > wasm > cpu: the fastest that works here
-});
-
-/** Epochs one model type trains for when `train.epochs` is 'auto'. */
-export function autoEpochs(type: string): number {
-  return modelDescriptor(type).defaultEpochs;
-}
-
-/** Epochs for one system given `train.epochs`. */
-export function epochsFor(type: string, epochs: TrainConfig['epochs']): number {
-  return epochs === 'auto' ? autoEpochs(type) : epochs;
 }
 
 /** Frozen all the way down, so a caller that mutates a merged copy never changes the defaults. */
