@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@emofuse/models';
-import { lstmBackward } from '../packages/models/src/layers.ts';
+import { lstmBackward } from '../packages/models/src/native.ts';
 import { attr, int64Scalar, native } from '../packages/models/src/tensors.ts';
 
 const { values: args } = parseArgs({ options: { steps: { type: 'string', default: '10,25,40,50' }, repeats: { type: 'string', default: '30' } } });

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FallbackTracker, createTracker, listRuns, type Tracker, type TrackerRun } from '@emofuse/tracking';
+import { type FallbackTracker, createTracker, listRuns, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import { startMlflowServer, startProxy } from '../packages/tracking/tests/helpers.ts';
 
 const DELAY_MS = Number(process.env.DELAY_MS ?? 30_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPosteriors, checkSplit, checkFeatureMatrix, EmofuseError } from '../src/index.ts';
+import { checkPosteriors, checkSplit, checkFeatureMatrix, type EmofuseError } from '../src/index.ts';
 
 describe('checkPosteriors', () => {
   const ok = { ids: ['a', 'b'], classes: ['x', 'y'], probs: new Float64Array([0.3, 0.7, 1, 0]) };

@@ -23,6 +23,8 @@ export interface FusionRuleDescriptor<P = unknown> {
   fitted: boolean;
   /** Chooses the parameters from validation posteriors (required when `fitted`). */
   fit?(valid: ValidationSet, options: FitOptions): P;
+  /** For rules that take one weight per system: the parameters for weights the caller gives (`fuse`). */
+  fromWeights?(weights: readonly number[], systems: readonly SystemPosteriors[]): P;
   /** Fuses 2 or more systems' posteriors (rows follow the first system's ids). */
   apply(systems: readonly SystemPosteriors[], params: P | undefined): Posteriors;
 }
@@ -86,16 +88,20 @@ export function fitFusion(name: string, valid: ValidationSet | undefined, option
 
 /**
  * Late fusion of 2 or more systems' posteriors with a registered rule. `average` (I) and
- * `product` (III) take no weights; `weighted` (II) needs one weight per system on the simplex.
- * The result follows the first system's id and class order.
+ * `product` (III) take no weights; `weighted` (II) needs one weight per system on the simplex
+ * (any rule with `fromWeights` takes them). The result follows the first system's id and class order.
  */
 export function fuse(rule: FusionRule, systems: readonly SystemPosteriors[], weights?: readonly number[]): Posteriors {
   const d = fusionRule(rule);
-  if (!d.fitted && weights !== undefined) {
-    throw new EmofuseError(`rule ${rule} takes no weights`, { where: 'fusion', fix: "use rule 'weighted' to give weights" });
+  if (weights !== undefined) {
+    if (!d.fromWeights) throw new EmofuseError(`rule ${rule} takes no weights`, { where: 'fusion', fix: "use rule 'weighted' to give weights" });
+    return d.apply(systems, d.fromWeights(weights, systems));
   }
-  if (rule === 'weighted' && weights === undefined) {
-    throw new EmofuseError("rule 'weighted' needs weights", { where: 'fusion', fix: 'choose them on validation data with searchWeights, then applyWeights' });
+  if (d.fromWeights) {
+    throw new EmofuseError(`rule '${rule}' needs weights`, { where: 'fusion', fix: 'choose them on validation data with searchWeights, then applyWeights' });
   }
-  return d.apply(systems, rule === 'weighted' ? { weights: [...weights!], systems: [], classes: systems[0]?.classes ?? [] } : undefined);
+  if (d.fitted) {
+    throw new EmofuseError(`rule '${rule}' chooses its parameters on validation data`, { where: 'fusion', fix: `fit it with fitFusion('${rule}', valid), then apply` });
+  }
+  return d.apply(systems, undefined);
 }

@@ -1,6 +1,5 @@
 import { argmaxRows, BASIC_SCORERS, EmofuseError, labelIndices, type Posteriors, type Scorer } from '@emofuse/core';
-import { fusionRule } from './registry.ts';
-import { alignSystems, systemName, weightedSum, type SystemPosteriors } from './align.ts';
+import { alignSystems, checkWeights, systemName, weightedSum, type SystemPosteriors } from './align.ts';
 
 /** Validation data: the only data the weight search ever sees. */
 export interface ValidationSet {
@@ -141,8 +140,19 @@ export function checkChoiceFits(choice: Pick<WeightChoice, 'weights' | 'systems'
   });
 }
 
-/** Applies weights chosen on validation data to other (test) posteriors of the same systems. */
-export function applyWeights(choice: Pick<WeightChoice, 'weights' | 'systems' | 'classes'>, systems: readonly SystemPosteriors[]): Posteriors {
+/** Weights and what they were chosen for: the parameters of the `weighted` rule. */
+export type WeightParams = Pick<WeightChoice, 'weights' | 'systems' | 'classes'>;
+
+/** The weighted sum of the systems' posteriors (late fusion II), once the weights fit the systems. */
+export function weightedFusion(choice: WeightParams, systems: readonly SystemPosteriors[]): Posteriors {
+  const w = checkWeights(choice.weights, systems.length);
   checkChoiceFits(choice, systems);
-  return fusionRule('weighted').apply(systems, choice);
+  const a = alignSystems(systems);
+  return { ids: a.ids, classes: a.classes, probs: weightedSum(a.rows, w) };
+}
+
+/** Applies weights chosen on validation data to other (test) posteriors of the same systems. */
+export function applyWeights(choice: WeightParams, systems: readonly SystemPosteriors[]): Posteriors {
+  checkChoiceFits(choice, systems);
+  return weightedFusion(choice, systems);
 }

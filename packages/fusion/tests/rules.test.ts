@@ -53,6 +53,12 @@ describe('fuse: the three rules', () => {
     for (const id of ids) expectRowsClose(row(f, id), row(text, id).map((v, c) => (v + row(joint, id)[c]) / 2));
   });
 
+  it('weights go only to a rule that takes them (fromWeights), and such a rule needs them', () => {
+    expect(() => fuse('product', [text, joint], [0.5, 0.5])).toThrow(/rule product takes no weights/);
+    expect(() => fuse('weighted', [text, joint])).toThrow(/rule 'weighted' needs weights/);
+    expect(() => fuse('weighted', [text, joint], [0.5, 0.2, 0.3])).toThrow(EmofuseError);
+  });
+
   it('weighted (II) is w1 p_T + w2 p_ST', () => {
     const f = fuse('weighted', [text, joint], [0.3, 0.7]);
     for (const id of ids) expectRowsClose(row(f, id), row(text, id).map((v, c) => 0.3 * v + 0.7 * row(joint, id)[c]));

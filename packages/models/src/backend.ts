@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError } from '@emofuse/core';
 import { modelDescriptor, modelTypes } from './descriptor.ts';
+import { installGradientPatches } from './native.ts';
 import { attr, fastPath, int32Handle, native } from './tensors.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -143,9 +144,12 @@ function installShapeKernels(): void {
 /**
  * Picks and activates a tfjs backend. 'auto': tensorflow (tfjs-node) if it loads, else wasm if
  * it has every kernel that training `models` needs, else cpu (correct but ~600x slower for the
- * CNNs). An explicit choice that cannot run throws, naming what is missing.
+ * CNNs). An explicit choice that cannot run throws, naming what is missing. Installs emofuse's
+ * gradient patches and native kernels (installGradientPatches) first, once a process.
  */
 export async function selectBackend(pref: BackendPreference = 'auto', opts: { models?: readonly string[]; kernels?: readonly string[] } = {}): Promise<BackendChoice> {
+  // Whichever backend runs: the Unpack fix matters on every one, the others only act on tfjs-node.
+  installGradientPatches();
   const models = opts.models ?? modelTypes();
   const notes: string[] = [];
   if (pref === 'auto' || pref === 'tensorflow') {

@@ -4,12 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError } from '@emofuse/core';
-import type { BuildTools, InputSpec } from './descriptor.ts';
-import { EmofuseConv1D, EmofuseDense, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers.ts';
-import type { TextSlice } from './models/text-lstm.ts';
-import type { SpeechSlice } from './models/speech-cnn.ts';
+import { EmofuseConv1D, EmofuseDense, EmofuseMaxPool1D, EmofuseSequenceMask } from './layers/index.ts';
+import type { BuildBasics, InputSpec } from './types.ts';
 
-type Tools = Pick<BuildTools, 'config' | 'nextSeed' | 'glorot' | 'textVocabulary'>;
+type Tools = BuildBasics;
+
+/** What the text extractor reads of `model.text` (text-lstm's slice, which joint-cnn and tfn share). */
+interface TextExtractorSlice { convWidths: number[]; convFilters: number; dim: number }
+/** What the CNN stack reads of `model.speech` (speech-cnn's slice). */
+interface CnnStackSlice { convLayers: number; kernel: number; filters: number; poolSize: number }
 
 /** Dense 512 -> 128 (ReLU) -> softmax, the head every system of the paper shares. */
 export function head(x: tf.SymbolicTensor, classes: number, t: Tools): tf.SymbolicTensor {
@@ -43,7 +46,7 @@ export interface TextInputs {
  * conv features gives the per-step sequence the 'words' LSTM reads.
  */
 export function textBranch(input: InputSpec['text'], t: Tools, withSteps: boolean): TextInputs {
-  const cfg = t.config.text as TextSlice;
+  const cfg = t.config.text as TextExtractorSlice;
   if (!input) throw new EmofuseError('this model needs a text input', { where: 'model input', fix: 'pass input.text (sequence or vector)' });
   if (input.kind === 'vector') {
     const x = tf.input({ shape: [input.dim], name: 'text' });
@@ -108,7 +111,7 @@ function embedTokens(ids: tf.SymbolicTensor, mask: tf.SymbolicTensor, input: { d
 
 /** (Conv1D -> max-pool) x convLayers over a (batch, length, 1) signal, then flatten. */
 export function cnnStack(signal: tf.SymbolicTensor, t: Tools): tf.SymbolicTensor {
-  const s = t.config.speech as SpeechSlice;
+  const s = t.config.speech as CnnStackSlice;
   let x = signal;
   for (let i = 1; i <= s.convLayers; i++) {
     const len = x.shape[1] as number;

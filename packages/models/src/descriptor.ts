@@ -1,175 +1,31 @@
 /**
- * The model registry's metadata half: everything the rest of emofuse needs to know about a model
- * type (what it reads, what it takes from other systems, its config slice, default epochs, the
- * kernels its training needs) without loading tfjs. A model type is one file under `models/` that
- * calls `registerModel` with a descriptor; its `build` receives tfjs through `BuildTools`, so
- * importing the file stays cheap and `--help`, `--dry-run` and config errors stay fast.
+ * The model registry: everything the rest of emofuse needs to know about a model type (what it
+ * reads, what it takes from other systems, its config slice, default epochs, the kernels its
+ * training needs) without loading tfjs. A model type is one file under `models/` that calls
+ * `registerModel` with a descriptor; its `build` receives tfjs through `BuildTools`, so importing
+ * the file stays cheap and `--help`, `--dry-run` and config errors stay fast. A leaf: it imports
+ * only the contracts (types.ts, types-descriptor.ts), never a model; the built-in models are
+ * registered by builtins.ts, which both entry points import.
  */
-import type { z } from 'zod';
-import type * as TF from '@tensorflow/tfjs';
 import { EmofuseError, pickRows } from '@emofuse/core';
-import type { FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences } from '@emofuse/core';
-import type * as Layers from './layers.ts';
-import type * as Blocks from './blocks.ts';
-import type { EmofuseModel } from './model.ts';
-import type { TrainData, TrainOptions, TrainResult } from './train.ts';
-import type { Posteriors } from '@emofuse/core';
+import type { TokenSequences } from '@emofuse/core';
+import type { ModelDescriptor } from './types-descriptor.ts';
+import type { InputSpec, ModelInputs, ModelQuestion } from './types.ts';
 
-/** The shape of each input a model takes; stored with the model so predict can check inputs. */
-export interface InputSpec {
-  /**
-   * 'sequence': word embeddings (steps x dim, with a 0/1 mask from the lengths), which the text
-   * extractor turns into T. 'vector': a ready utterance vector (e.g. the features pkl's 100-d
-   * text vector), used as T itself.
-   */
-  text?: { kind: 'sequence'; steps: number; dim: number; vocab?: TokenVocab } | { kind: 'vector'; dim: number };
-  speech?: { dim: number };
-}
-
-/**
- * A 'sequence' input of token ids (features.text.trainable): the model embeds them itself with a
- * `size` x dim table it may fine-tune, initialised from the vocabulary's vectors.
- */
-export interface TokenVocab {
-  size: number;
-  /** The vocabulary's fingerprint: a model refuses token ids of another vocabulary. */
-  fingerprint: string;
-}
+export type {
+  InputSpec, TokenVocab, DialogueIndex, ModelInputs, ModelReads, ModelQuestion, ModelConfigIssue, ConfigSlice,
+  BuildRequest, BuiltModelLike, BuiltGraph,
+} from './types.ts';
+export type { BuildTools, ModelDescriptor } from './types-descriptor.ts';
 
 /** Kernels a token input adds to a model's training step (the embedding lookup and its gradient). */
 export const TOKEN_INPUT_KERNELS: readonly string[] = ['GatherV2', 'UnsortedSegmentSum'];
 
-/** Where each utterance sits in its dialogue, for models that read a whole dialogue in order. */
-export interface DialogueIndex {
-  dialogue: ReadonlyMap<string, string>;
-  order: ReadonlyMap<string, number>;
-}
-
-/** Inputs keyed by modality. Rows are matched by utterance id, not position. */
-export interface ModelInputs {
-  /** Word vectors per step, token ids (TokenSequences, features.text.trainable) or one vector per utterance. */
-  text?: SequenceMatrix | TokenSequences | FeatureMatrix | SparseMatrix;
-  speech?: FeatureMatrix;
-  /** Given to models whose descriptor has `context: 'dialogue'`. */
-  dialogues?: DialogueIndex;
-}
-
-/** What a model reads. `text: 'any'` takes word sequences or utterance vectors. */
-export interface ModelReads {
-  text?: 'sequence' | 'vector' | 'any';
-  /** Takes token ids and embeds them itself (features.text.trainable); false/absent: refused. */
-  tokens?: boolean;
-  speech?: boolean;
-}
-
-/** The slice of the run configuration a descriptor may look at when it is asked questions. */
-export interface ModelQuestion {
-  /** The whole `model:` section, every slice filled. */
-  model: Record<string, unknown>;
-  /** What the text features will be: word sequences (embeddings) or one vector per utterance. */
-  textInput: 'sequence' | 'vector';
-  /** The word sequences are token ids whose vectors the model fine-tunes (features.text.trainable). */
-  textTokens?: boolean;
-  /** Every system of the run. */
-  systems: readonly string[];
-  /** The corpus as the config names it; `dialogues: false` for one without conversations (EmoDB). */
-  corpus?: { type: string; name?: string; dialogues?: boolean };
-}
-
-/** A configuration problem a descriptor reports; the CLI adds where it was written. */
-export interface ModelConfigIssue {
-  key: string;
-  message: string;
-  fix?: string;
-  /** Other keys involved, so the error can point at the one the user wrote. */
-  related?: string[];
-}
-
-/** A config slice: `model.<key>` with its schema and defaults. */
-export interface ConfigSlice<T = unknown> {
-  key: string;
-  schema: z.ZodType<T>;
-  defaults: T;
-}
-
-/** What `build` gets: tfjs, emofuse's custom layers and shared blocks, and seeded initialisers. */
-export interface BuildTools {
-  tf: typeof TF;
-  layers: typeof Layers;
-  blocks: typeof Blocks;
-  /** The whole `model:` section (parsed, every slice filled). */
-  config: Record<string, unknown> & { dense: number[] };
-  /** A distinct seed per initialiser or dropout layer, derived from the run's seed. */
-  nextSeed(): number;
-  glorot(): ReturnType<typeof TF.initializers.glorotUniform>;
-  /** Initial vectors of a token input's vocabulary (size x dim), when the text input has `vocab`. */
-  textVocabulary?: Float32Array;
-}
-
-export interface BuildRequest {
-  type: string;
-  classes: string[];
-  input: InputSpec;
-  seed: number;
-  /** Trained models of the systems named by `takes`, by system name. */
-  from: Readonly<Record<string, BuiltModelLike>>;
-}
-
-/** The part of a built model another descriptor may read (joint-cnn copies text-lstm's extractor). */
-export interface BuiltModelLike {
-  type: string;
-  input: InputSpec;
-  config: Record<string, unknown>;
-  net: TF.LayersModel;
-}
-
-export interface BuiltGraph {
-  inputs: TF.SymbolicTensor[];
-  output: TF.SymbolicTensor;
-  /** Runs on the assembled network (e.g. copy and freeze weights taken from another system). */
-  afterBuild?: (net: TF.LayersModel) => void;
-}
-
-export interface ModelDescriptor {
-  type: string;
-  /** One line for --help, docs and run notes. */
-  summary: string;
-  reads: ModelReads;
-  /** 'dialogue': the model reads every utterance of a dialogue in order (uses context). */
-  context: 'utterance' | 'dialogue';
-  /** Epochs when `train.epochs` is 'auto'. */
-  defaultEpochs: number;
-  /** Its own slice of `model:`; shared blocks (dense head) live in the base schema. */
-  config?: ConfigSlice;
-  /**
-   * Kernels a training step needs, forward and gradients (for the wasm backend check);
-   * undefined = not measured, so wasm is not chosen for it automatically.
-   */
-  kernels?: readonly string[];
-  /**
-   * Other `model.<slice>` keys this type reads besides its own (a shared block such as the text
-   * extractor's `text`, or `linear` for the linear variants): what the config fingerprint and the
-   * tracked params cover for a run of it.
-   */
-  slices?: readonly string[];
-  /** Systems whose trained models this one needs (trained first in the same fold). */
-  takes?(q: ModelQuestion): string[];
-  /** Cross-key rules a per-key schema cannot express. */
-  check?(q: ModelQuestion): ModelConfigIssue[];
-  build(req: BuildRequest, tools: BuildTools): BuiltGraph;
-  /**
-   * Its own training instead of the shared loop (a convex solver, batches of whole dialogues).
-   * Same contract as `train`: seeded, stops on `options.signal`, best validation weights restored.
-   */
-  train?(model: EmofuseModel, data: TrainData, options: TrainOptions): Promise<TrainResult>;
-  /** Its own prediction (e.g. dialogue by dialogue); rows follow the ids of `inputs`. */
-  predict?(model: EmofuseModel, inputs: ModelInputs): Posteriors;
-}
-
 // One registry per process, even when this module is loaded twice (a plugin file that tsx runs as
 // CommonJS, or two installed copies of the package): it lives on globalThis under a shared symbol.
 const REGISTRY = Symbol.for('emofuse.models.registry');
-const shared = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= { models: new Map<string, ModelDescriptor>(), version: 0 }) as { models: Map<string, ModelDescriptor>; version: number };
+interface Registry { models: Map<string, ModelDescriptor>; version: number; builtins?: readonly ModelDescriptor[] }
+const shared = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= { models: new Map<string, ModelDescriptor>(), version: 0 }) as Registry;
 const models = shared.models;
 
 /**
@@ -212,9 +68,27 @@ export function modelTypes(): string[] {
   return [...models.keys()];
 }
 
-/** Changes whenever a type is added, so composed schemas know when to rebuild. */
+/** Changes whenever a type is added (or the registry reset), so composed schemas know when to rebuild. */
 export function registryVersion(): number {
   return shared.version;
+}
+
+/**
+ * Records `descriptors` as the built-in types (builtins.ts calls it once they are registered), so
+ * that resetModelRegistry can restore them.
+ */
+export function setBuiltinModels(descriptors: readonly ModelDescriptor[]): void {
+  shared.builtins ??= [...descriptors];
+}
+
+/**
+ * Tests: forgets every type registered since the built-ins (a researcher's, a test's), and
+ * registers the built-ins again in their order, so no test depends on what another registered.
+ */
+export function resetModelRegistry(): void {
+  models.clear();
+  for (const d of shared.builtins ?? []) models.set(d.type, d);
+  shared.version++;
 }
 
 /**

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, buildDirAtomic, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
-import { modelConfigSchema, modelDefaults } from './config.ts';
+import { modelConfigSchema, modelDefaults } from './model-config.ts';
 import { modelTypes } from './descriptor.ts';
-import './layers.ts'; // registers the custom layers before any model.json is deserialised
+import './layers/index.ts'; // registers the custom layers before any model.json is deserialised
 import type { EmofuseModel } from './model.ts';
 
 const META = 'emofuse.json';

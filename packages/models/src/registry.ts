@@ -6,10 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError } from '@emofuse/core';
 import * as blocks from './blocks.ts';
-import { modelConfigSchema, modelDefaults, type ModelConfig } from './config.ts';
-import { modelDescriptor, type BuildTools, type BuiltModelLike, type InputSpec } from './descriptor.ts';
-import * as layers from './layers.ts';
-import type { EmofuseModel } from './model.ts';
+import { modelDescriptor } from './descriptor.ts';
+import * as layers from './layers/index.ts';
+import { modelConfigSchema, modelDefaults, type ModelConfig } from './model-config.ts';
+import type { BuildTools } from './types-descriptor.ts';
+import type { BuiltModelLike, EmofuseModel, InputSpec } from './types.ts';
 
 export interface BuildOptions {
   type: string;

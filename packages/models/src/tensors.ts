@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmofuseError, checkUniqueIds, isSparse, labelIndices, pickRows, toDense, type FeatureMatrix, type SequenceMatrix, type TokenSequences } from '@emofuse/core';
-import { isSequence, type EmofuseModel, type ModelInputs } from './model.ts';
+import { isSequence } from './model.ts';
+import type { EmofuseModel, Labels, ModelInputs } from './types.ts';
 
-/** Class labels of a part: an array aligned with the inputs' ids, or a lookup by utterance id. */
-export type Labels = readonly string[] | ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+export type { Labels } from './types.ts';
 
 /** Host-side arrays in the model's input order (tensors are made per batch or once, by the caller). */
 export interface HostInputs {

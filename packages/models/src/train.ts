@@ -10,70 +10,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BASIC_SCORERS, EmofuseError, makeRng, shuffled } from '@emofuse/core';
-import { autoEpochs, TRAIN_DEFAULTS } from './config.ts';
-import { crossEntropyFromLogits, releaseLogits } from './layers.ts';
-import type { EmofuseModel, ModelInputs } from './model.ts';
+import { autoEpochs, TRAIN_DEFAULTS } from './train-config.ts';
+import { crossEntropyFromLogits, releaseLogits } from './fused-loss.ts';
+import type { EmofuseModel, EpochLog, LabelledPart, TrainData, TrainOptions, TrainResult } from './types.ts';
 import { makeAdam } from './optimizer.ts';
-import { batchTensors, hostInputs, trainingLabels, type HostInputs, type Labels } from './tensors.ts';
+import { batchTensors, hostInputs, trainingLabels, type HostInputs } from './tensors.ts';
 
-export interface LabelledPart {
-  inputs: ModelInputs;
-  labels: Labels;
-}
-
-export interface TrainData {
-  train: LabelledPart;
-  /** Needed for early stopping; without it the model trains for all epochs. */
-  valid?: LabelledPart;
-}
-
-/** One epoch's figures, as the CLI hands them to the tracker. Losses are mean cross-entropy. */
-export interface EpochLog {
-  epoch: number;
-  trainLoss: number;
-  trainAcc: number;
-  validLoss?: number;
-  validAcc?: number;
-  seconds: number;
-}
-
-export interface BatchProgress {
-  epoch: number;
-  epochs: number;
-  batch: number;
-  batches: number;
-  /** Seconds since training began. */
-  elapsed: number;
-}
-
-export interface TrainOptions {
-  /** 'auto' = 20 for the CNNs, 40 for the LSTM. */
-  epochs?: number | 'auto';
-  batchSize?: number;
-  learningRate?: number;
-  /** Epochs without a lower validation loss before stopping; the best weights are restored. */
-  patience?: number;
-  /** What early stopping and the restored epoch go by: validation loss (paper) or validation UA. */
-  monitor?: 'valid_loss' | 'valid_ua';
-  classWeights?: 'none' | 'balanced';
-  /** Seeds the shuffling (initialisers and dropout are seeded by buildModel's seed). */
-  seed?: number;
-  onEpochEnd?: (log: EpochLog, info: { epochs: number; elapsed: number }) => void | Promise<void>;
-  onProgress?: (p: BatchProgress) => void;
-  /** Abort between batches: training stops, the best weights so far are restored, `aborted` is true. */
-  signal?: AbortSignal;
-}
-
-export interface TrainResult {
-  history: EpochLog[];
-  /** 1-based epoch whose weights the model now has (best monitored validation figure; the last without valid). */
-  bestEpoch: number;
-  epochs: number;
-  stoppedEarly: boolean;
-  aborted: boolean;
-  classWeights: number[] | null;
-  seconds: number;
-}
+export type { LabelledPart, TrainData, EpochLog, BatchProgress, TrainOptions, TrainResult } from './types.ts';
 
 /** The settings of a training run: the options given, else TRAIN_DEFAULTS ('auto' epochs: the type's defaultEpochs). */
 export function trainSettings(type: string, options: TrainOptions) {

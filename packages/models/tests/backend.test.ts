@@ -1,8 +1,11 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
-import { buildModel, modelDescriptor, registerModel, missingKernels, predict, selectBackend, setConvImplementation, train, type ModelType } from '../src/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildModel, modelDescriptor, registerModel, missingKernels, predict, resetModelRegistry, selectBackend, setConvImplementation, train, type ModelType } from '../src/index.ts';
 import { CLASSES, SMALL, synthetic } from './helpers.ts';
+
+// The types this file registers leave with it.
+afterAll(resetModelRegistry);
 
 const d = synthetic(32, 5);
 const seq = { kind: 'sequence' as const, steps: d.text.steps, dim: d.text.dim };

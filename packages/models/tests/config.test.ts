@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MODEL_DEFAULTS, TRAIN_DEFAULTS, autoEpochs, modelConfigSchema, modelDescriptor, modelTypes, trainConfigSchema } from '../src/config.ts';
+import { z } from 'zod';
+import {
+  BUILTIN_MODELS, MODEL_DEFAULTS, TRAIN_DEFAULTS, autoEpochs, modelConfigSchema, modelDefaults, modelDescriptor, modelTypes, registerModel,
+  registryVersion, resetModelRegistry, trainConfigSchema,
+} from '../src/config.ts';
 
 describe('Table 1 defaults', () => {
   it('hold the paper values under the agreed key names', () => {
@@ -34,6 +38,25 @@ describe('Table 1 defaults', () => {
     expect(trainConfigSchema.safeParse({ ...TRAIN_DEFAULTS, epochs: 12 }).success).toBe(true);
     expect(trainConfigSchema.safeParse({ ...TRAIN_DEFAULTS, backend: 'webgpu' }).success).toBe(false);
     expect(trainConfigSchema.safeParse({ ...TRAIN_DEFAULTS, patiense: 3 }).success).toBe(false);
+  });
+});
+
+describe('the model registry', () => {
+  it('resetModelRegistry forgets what was registered since the built-ins and restores them in their order', () => {
+    const builtins = BUILTIN_MODELS.map((d) => d.type);
+    expect(modelTypes()).toEqual(builtins);
+    const speech = modelDescriptor('speech-cnn');
+    registerModel({ ...speech, type: 'speech-cnn-reset-probe', config: { key: 'resetProbe', schema: z.strictObject({ n: z.number() }), defaults: { n: 1 } } });
+    const before = registryVersion();
+    expect(modelTypes()).toContain('speech-cnn-reset-probe');
+    expect(modelDefaults().resetProbe).toEqual({ n: 1 });
+    expect(MODEL_DEFAULTS.resetProbe).toBeUndefined(); // the built-ins' defaults, whatever else is registered
+    resetModelRegistry();
+    expect(registryVersion()).toBeGreaterThan(before);
+    expect(modelTypes()).toEqual(builtins);
+    expect(modelDefaults().resetProbe).toBeUndefined();
+    expect(modelDefaults()).toEqual(MODEL_DEFAULTS);
+    expect(() => modelDescriptor('speech-cnn-reset-probe')).toThrow(/unknown model type/);
   });
 });
 

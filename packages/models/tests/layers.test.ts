@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmofuseConv1D, EmofuseLSTM, EmofuseMaxPool1D, FlatAdam, selectBackend, setConvImplementation, setFastPaths, type FastPath } from '../src/index.ts';
-import { EmofuseDense, biasAdd, crossEntropyFromLogits, inputGradAsConv, releaseLogits, slowInputGrad } from '../src/layers.ts';
+import { EmofuseDense } from '../src/layers/index.ts';
+import { createFusedLoss, crossEntropyFromLogits, releaseLogits } from '../src/fused-loss.ts';
+import { biasAdd, gradientPatchesInstalled, inputGradAsConv, installGradientPatches, slowInputGrad } from '../src/native.ts';
 import { NativeAdam, type Optimizer } from '../src/optimizer.ts';
 
 
@@ -201,6 +203,28 @@ describe('custom layers', () => {
     }
     // outside training there are no held logits: the caller takes the plain path
     expect(crossEntropyFromLogits(layer.apply(x) as tf.Tensor, y, 4, null)).toBeNull();
+  });
+
+  it('a FusedLoss holds one pair of its own: a second holder never sees it, release disposes the logits', () => {
+    const [a, b] = [createFusedLoss(), createFusedLoss()];
+    const probs = tf.tensor2d([[0.5, 0.5]]);
+    const z = tf.tensor2d([[0, 0]]);
+    const y = tf.tensor1d([0], 'int32');
+    a.hold(probs, z);
+    expect(b.crossEntropy(probs, y, 2, null)).toBeNull();
+    expect(a.crossEntropy(tf.tensor2d([[0.5, 0.5]]), y, 2, null)).toBeNull(); // not the held output
+    const other = tf.tensor2d([[0.5, 0.5]]);
+    a.hold(other, tf.tensor2d([[1, 1]])); // a new pair releases the first
+    expect(a.crossEntropy(probs, y, 2, null)).toBeNull();
+    a.release();
+    expect(a.crossEntropy(other, y, 2, null)).toBeNull();
+  });
+
+  it('selectBackend installed the gradient patches; installing again changes nothing', () => {
+    expect(gradientPatchesInstalled()).toBe(true);
+    const relu = tf.getGradient('Relu');
+    installGradientPatches();
+    expect(tf.getGradient('Relu')).toBe(relu);
   });
 
   it('biasAdd (fast path bias: BiasAdd, its gradient BiasAddGrad) gives tf.add\'s values and gradients', (ctx) => {

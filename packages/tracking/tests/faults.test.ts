@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CLIENT_RUN_TAG, FallbackTracker, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SOURCE_RUN_TAG, corpusDataset, createTracker, listRuns, pushRuns, readArtifactText,
+  CLIENT_RUN_TAG, type FallbackTracker, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SOURCE_RUN_TAG, corpusDataset, createTracker, listRuns, pushRuns, readArtifactText,
 } from '../src/index.ts';
 import { removeTmpDirs, startMlflowServer, startProxy, tmpDir, type MlflowServer, type Proxy } from './helpers.ts';
 

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import { EXIT, UsageError, codeFor, printError } from '../errors.ts';

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { EmofuseError, oneOf, posInt } from '@emofuse/core';
-import { registerModel, type ModelQuestion } from '../descriptor.ts';
+import { registerModel } from '../descriptor.ts';
+import type { ModelQuestion } from '../types.ts';
 import { COMMON_KERNELS } from './kernels.ts';
 import type { TextSlice } from './text-lstm.ts';
 

@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import type { SymbolicTensor } from '@tensorflow/tfjs';
 import { posInt, rate, widths } from '@emofuse/core';
-import { registerModel, type BuildRequest, type BuildTools, type ModelDescriptor } from '../descriptor.ts';
+import { registerModel } from '../descriptor.ts';
+import type { BuildTools, ModelDescriptor } from '../types-descriptor.ts';
+import type { BuildRequest } from '../types.ts';
 import { textLstm, type TextSlice } from './text-lstm.ts';
 
 export const tfnSlice = z.strictObject({
