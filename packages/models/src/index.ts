@@ -21,3 +21,4 @@ export { predict, savePosteriors, loadPosteriors } from './predict.ts';
 export { saveModel, loadModel } from './io.ts';
 export { selectBackend, missingKernels, type BackendChoice, type BackendName, type BackendPreference } from './backend.ts';
 export { setFastPaths, FAST_PATHS, type FastPath } from './tensors.ts';
+export { checkModelMemory, memoryLimit, TRAINING_COPIES, type MemoryEstimate, type MemoryLimit, type MemoryCheckOptions, type ModelSize } from './memory.ts';
