@@ -81,6 +81,11 @@ describe('checkModelMemory', () => {
     expect(checkModelMemory({ ...opts, guessedShapes: true })).toMatchObject({ models: [], bytes: 0, unchecked: ['test-bad-shape'] });
   });
 
+  it('warns, not refuses, when training fits the limit but not the memory free now', () => {
+    const r = checkModelMemory({ systems: ['speech-cnn'], classes: CLASSES, input: (s) => INPUT[s], model: SMALL, limit: { bytes: 64 * GB, free: 1000, source: 'test' } });
+    expect(r.warning).toMatch(/^training speech-cnn needs at least [0-9.e-]+ GB \(\d+ parameters x 4 bytes x 5\), more than the 0\.000001 GB free now of 64\.0 GB; it may swap or be killed$/);
+  });
+
   it('reads the memory limit of the machine or its cgroup', () => {
     const l = memoryLimit();
     expect(l.bytes).toBeGreaterThan(0);
