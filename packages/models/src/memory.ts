@@ -148,6 +148,10 @@ function countWhileBuilding(maxParams: number, build: () => BuiltModelLike): { p
   const proto = tf.layers.Layer.prototype as unknown as { addWeight: (...args: unknown[]) => unknown };
   const original = proto.addWeight;
   let params = 0;
+  // Before a backend is chosen (run --dry-run, a launch) the check runs on tfjs' cpu backend, whose
+  // first tensor prints a "install tfjs-node" banner unless tfjs thinks it is under test.
+  const quiet = tf.env().getBool('IS_TEST');
+  tf.env().set('IS_TEST', true);
   proto.addWeight = function (this: unknown, name: unknown, shape: unknown, dtype: unknown, _init: unknown, ...rest: unknown[]) {
     params += (shape as number[]).reduce((a, b) => a * b, 1);
     if (params > maxParams) throw new PastLimit();
@@ -162,6 +166,7 @@ function countWhileBuilding(maxParams: number, build: () => BuiltModelLike): { p
     throw e;
   } finally {
     proto.addWeight = original;
+    tf.env().set('IS_TEST', quiet);
   }
 }
 
