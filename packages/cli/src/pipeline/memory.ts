@@ -5,9 +5,10 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Corpus } from '@emofuse/core';
-import { corpusVocabulary } from '@emofuse/data';
+import { corpusVocabulary, readCorpus } from '@emofuse/data';
 import { checkModelMemory, inputSpecFor, type ModelInputs } from '@emofuse/models';
 import type { Config } from '../config/schema.ts';
+import { systemsToTrain } from './experiment.ts';
 
 /** ComParE 2016 functionals: openSMILE's output before selection (features.speech.select 0 keeps them all). */
 const COMPARE_FUNCTIONALS = 6373;
@@ -20,6 +21,16 @@ export function checkRunMemory(config: Config, corpus: Corpus, systems: readonly
     systems, classes: corpus.classes, input: (s) => inputSpecFor(s, inputs), model: config.model, textVocabulary: vocabulary, guessedShapes,
   });
   if (r.warning) warn(r.warning);
+}
+
+/** The same check for every config of a launch whose tasks run in worker processes here (--jobs N): refused once, before any worker starts. */
+export function checkLaunchMemory(configs: Iterable<Config>, warn: (m: string) => void): void {
+  const corpora = new Map<string, Corpus>();
+  for (const c of configs) {
+    const key = JSON.stringify(c.corpus);
+    if (!corpora.has(key)) corpora.set(key, readCorpus({ type: c.corpus.type, path: c.corpus.path, classes: c.corpus.classes ?? undefined, name: c.corpus.name ?? undefined }));
+    checkRunMemory(c, corpora.get(key)!, systemsToTrain(c), warn);
+  }
 }
 
 /**

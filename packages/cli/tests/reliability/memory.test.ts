@@ -24,7 +24,7 @@ function expectRefused(r: { code: number | null; err: string }, sizes: RegExp) {
   expect(r.err).toMatch(sizes);
   expect(r.err).toMatch(new RegExp(`give at least \\d\\.\\d\\de\\d+ parameters; training needs at least ${GB} \\(parameters x 4 bytes x 5: weights, gradients, Adam's two moments, the best epoch's weights\\), but the limit is ${GB}, `));
   expect(r.err).toMatch(/\n {2}fix: lower model\.\S+ \(or the other sizes above\) until the model fits/);
-  expect(r.err).not.toMatch(/RangeError|\n\s+at /);
+  expect(r.err).not.toMatch(/RangeError|\n\s+at |Hi, looks like/);
   expect(r.err).not.toMatch(/^text: |feature cache|tracking: /m); // refused before features and tracking
   expect(existsSync(out), 'no run folder').toBe(false);
   expect(existsSync(mlruns), 'no mlruns').toBe(false);
@@ -43,6 +43,12 @@ describe('a model too big for the memory is refused before any work', () => {
     expect(r.out).toBe(''); // no resolved config printed as if it were fine
   });
 
+  it('with --jobs 2 it is refused once, before any worker starts (no sweep folder)', () => {
+    const r = emofuse(['run', cafe, '--jobs', '2', '--set', 'seeds=[1,2]', '--set', 'model.text.lstmUnits=1e8', '--set', `output.dir=${out}`]);
+    expectRefused(r, /^error: model \(text-lstm\): text-lstm is too big to train here: .*model\.text\.lstmUnits=100000000/m);
+    expect(r.err).not.toMatch(/start 1\/2|FAILED task/);
+  });
+
   it('speech-cnn with filters=1e9 (another model, audio never read): refused the same way', () => {
     const manifest = writeEmodbManifest(dir, { perClass: 1 });
     const exp = writeFile(dir, 'speech.yaml', `experiment: speech\ncorpus: { type: manifest, path: ${manifest} }\nsplit: { protocol: loso }\nsystems: [speech-cnn]\n`);
@@ -55,5 +61,6 @@ describe('a model too big for the memory is refused before any work', () => {
     const r = emofuse(['run', cafe, '--dry-run', '--set', 'model.text.lstmUnits=128', '--set', 'model.text.convFilters=64', '--set', 'model.dense=[512,128]', '--set', `output.dir=${out}`]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).not.toContain('too big');
+    expect(r.err).not.toContain('Hi, looks like'); // the check's build on tfjs' cpu backend prints no banner
   });
 });
