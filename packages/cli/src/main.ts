@@ -114,9 +114,10 @@ Seeds already complete in the run store with the same config fingerprint are ski
         try {
           const { previewInputs } = await import('@emofuse/data');
           preview = previewInputs(config, { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
-          const { previewFeatureFiles, systemsToTrain } = await import('./pipeline/index.ts');
+          const { checkRunMemory, previewFeatureFiles, systemsToTrain } = await import('./pipeline/index.ts');
           const first = preview.folds.get(config.seeds[0])?.[0];
           if (first) preview.text += (await previewFeatureFiles(config, preview.corpus, first, systemsToTrain(config))).map((t) => `\n${t}`).join('');
+          checkRunMemory(config, preview.corpus, systemsToTrain(config), (m) => process.stderr.write(`warning: ${m}\n`));
         } catch (e) {
           printError(e);
           return setCode(codeFor(e, 'input'));

@@ -22,3 +22,4 @@ export { saveModel, loadModel } from './io.ts';
 export { selectBackend, missingKernels, type BackendChoice, type BackendName, type BackendPreference } from './backend.ts';
 export { installGradientPatches } from './native.ts';
 export { setFastPaths, FAST_PATHS, type FastPath } from './tensors.ts';
+export { checkModelMemory, memoryLimit, TRAINING_COPIES, type MemoryEstimate, type MemoryLimit, type MemoryCheckOptions, type ModelSize } from './memory.ts';

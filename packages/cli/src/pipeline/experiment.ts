@@ -25,6 +25,7 @@ import type { RunContext } from '../context.ts';
 import { collectRunEnvironment, type RunEnvironment } from '../env.ts';
 import { checkInputsAvailable, corpusFeatures, dialogueIndex, featureFileParams, featureFileSummary, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
 import { gcPartials } from '../runs.ts';
+import { checkRunMemory } from './memory.ts';
 import { RunFiles, type FoldChoice } from './run-files.ts';
 import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore, summaryMetrics } from './tracking.ts';
 
@@ -74,6 +75,7 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
 
   const backend = await selectBackend(config.train.backend, { models: systems, kernels: config.features.text.trainable ? TOKEN_INPUT_KERNELS : [] });
   ctx.log(`backend: ${backend.name} (${backend.reason})`);
+  checkRunMemory(config, corpus, systems, ctx.warn); // every system built once: refused if it cannot train in this memory
   const env = collectRunEnvironment();
   if (env.gitDirty) ctx.warn('the git work tree has uncommitted changes; the run records the commit and the dirty flag');
 

@@ -13,6 +13,7 @@ import type { RunContext } from '../context.ts';
 import { runExperimentImpl, fusionSystemName, type SeedRun } from './experiment.ts';
 export { systemsToTrain } from './experiment.ts';
 export { previewFeatureFiles } from './features.ts';
+export { checkRunMemory } from './memory.ts';
 import { localStoreDir } from './tracking.ts';
 
 export interface RunResult {

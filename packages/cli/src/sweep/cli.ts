@@ -115,6 +115,8 @@ async function launch(plan: Plan & { configs: Map<string, Config> }, flags: Laun
     checkWritable(plan.outputDir, 'output.dir', 'set output.dir (or --set output.dir=...) to a writable folder');
     if (flags.sweepDir) checkWritable(flags.sweepDir, '--sweep-dir', 'pass a writable folder');
     checkWritable(plan.tracking.store, 'the local run store (EMOFUSE_MLRUNS, else ./mlruns)', 'set EMOFUSE_MLRUNS to a writable folder, or run from a writable working directory');
+    // Local workers would each refuse a model too big for this machine's memory: refuse it once, here.
+    if (launcher === 'local') (await import('../pipeline/memory.ts')).checkLaunchMemory(plan.configs.values(), (m) => process.stderr.write(`warning: ${m}\n`));
   } catch (e) {
     printError(e);
     return codeFor(e, 'input');
