@@ -13,19 +13,20 @@ import {
 } from '@emofuse/core';
 import { formatSplitSummary, makeFolds, readCorpus, splitOptionsFromConfig } from '@emofuse/data';
 import {
-  buildModel, epochsFor, formatEpochLine, inputSpecFor, inputsFor, modelDescriptor, textVocabularyOf, TOKEN_INPUT_KERNELS, predictModel, selectBackend, trainModel, trainingOrder,
+  buildModel, epochsFor, formatEpochLine, inputSpecFor, inputsFor, modelDescriptor, textVocabularyOf, TOKEN_INPUT_KERNELS, predictModel, selectBackend, trainModel,
   type BackendChoice, type EmofuseModel, type EpochLog,
 } from '@emofuse/models';
 import { fitFusion, fusionRule, type SystemPosteriors } from '@emofuse/fusion';
 import { FoldPool, PARTS, type Part, type Scores } from '@emofuse/eval';
 import { corpusDataset, redactUri, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
-import { textInputOf, toResolvedYaml } from '../config/index.ts';
+import { toResolvedYaml } from '../config/index.ts';
 import type { RunContext } from '../context.ts';
 import { collectRunEnvironment, type RunEnvironment } from '../env.ts';
 import { checkInputsAvailable, corpusFeatures, dialogueIndex, featureFileParams, featureFileSummary, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
 import { gcPartials } from '../runs.ts';
 import { checkRunMemory } from './memory.ts';
+import { systemsToTrain } from './systems.ts';
 import { RunFiles, type FoldChoice } from './run-files.ts';
 import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore, summaryMetrics } from './tracking.ts';
 
@@ -47,12 +48,6 @@ export interface ExperimentResult {
   trackingLocation: string;
   parentRunId: string;
   report?: string;
-}
-
-/** The systems a run trains: those listed, those fusion needs, and what they take, dependencies first. */
-export function systemsToTrain(config: Config): string[] {
-  const want = [...config.systems, ...(config.fusion.rules.length ? config.fusion.systems : [])];
-  return trainingOrder([...new Set(want)], { model: config.model, textInput: textInputOf(config) });
 }
 
 /** What every seed of an invocation shares. */

@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import type { RunContext } from '../context.ts';
 import { runExperimentImpl, fusionSystemName, type SeedRun } from './experiment.ts';
-export { systemsToTrain } from './experiment.ts';
+export { systemsToTrain } from './systems.ts';
 export { previewFeatureFiles } from './features.ts';
 export { checkRunMemory } from './memory.ts';
 import { localStoreDir } from './tracking.ts';

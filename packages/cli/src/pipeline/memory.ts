@@ -8,7 +8,7 @@ import type { Corpus } from '@emofuse/core';
 import { corpusVocabulary, readCorpus } from '@emofuse/data';
 import { checkModelMemory, inputSpecFor, type ModelInputs } from '@emofuse/models';
 import type { Config } from '../config/schema.ts';
-import { systemsToTrain } from './experiment.ts';
+import { systemsToTrain } from './systems.ts';
 
 /** ComParE 2016 functionals: openSMILE's output before selection (features.speech.select 0 keeps them all). */
 const COMPARE_FUNCTIONALS = 6373;
