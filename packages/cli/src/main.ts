@@ -10,6 +10,7 @@ import { expandSweep, importPlugins, loadExperiment, loadSweep, repoRoot, toReso
 import { initProject } from './init.ts';
 import { EXIT, UsageError, codeFor, printError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
+import type { ReportOptions } from './pipeline/index.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
 import { catalog, formatCatalog } from './catalog.ts';
 import { formatGc, formatRuns, gcPartials, listRunDirs } from './runs.ts';
@@ -30,6 +31,15 @@ function parseTags(tags: string[]): Record<string, string> {
     out[t.slice(0, eq)] = t.slice(eq + 1);
   }
   return out;
+}
+
+/** --ablation: 'experiment', 'system', 'tag:<key>' or 'none'. */
+function parseAblation(by: string | undefined): ReportOptions['ablation'] {
+  if (by === undefined) return undefined;
+  if (by === 'none') return false;
+  if (by === 'experiment' || by === 'system') return { by };
+  if (/^tag:.+/.test(by)) return { by: { tag: by.slice(4) } };
+  throw new UsageError(`unknown ablation '${by}'`, { where: '--ablation', fix: "use experiment, system, tag:<key> (e.g. tag:sweepPoint) or none" });
 }
 
 /** The data folder for this invocation: --data becomes EMOFUSE_DATA, so sweep workers inherit it. */
@@ -215,14 +225,18 @@ Examples:
     .option('--store <dir>', 'local run store to read (default ./mlruns)')
     .option('--uri <url>', 'MLflow tracking server to read instead of the local store (default env MLFLOW_TRACKING_URI)')
     .option('--out <dir>', 'output folder for the report')
+    .option('--ablation <by>', "the ablation table: across 'experiment's, across 'system' configurations, by 'tag:<key>', or 'none' (default: by experiment when the runs span several, by configuration when a system ran in several, else none)")
     .addHelpText('after', `
 Examples:
   $ emofuse report --experiment iemocap-late_fusion_weighted --out out/report
+  $ emofuse report --tag paper=table2 --ablation experiment
   $ emofuse report --tag paper=table2 --uri http://127.0.0.1:5000`)
-    .action(async (opts: { experiment?: string; tag: string[]; runId: string[]; store?: string; uri?: string; out?: string }) => {
+    .action(async (opts: { experiment?: string; tag: string[]; runId: string[]; store?: string; uri?: string; out?: string; ablation?: string }) => {
       let tags;
+      let ablation: ReportOptions['ablation'];
       try {
         tags = parseTags(opts.tag);
+        ablation = parseAblation(opts.ablation);
         if (opts.store && opts.uri) throw new UsageError('give either --store or --uri, not both', { where: 'report' });
         if (opts.uri) checkUrl(opts.uri, '--uri');
       } catch (e) {
@@ -231,7 +245,7 @@ Examples:
       }
       setCode(await interruptible('the report', async (ctx) => {
         const { makeReport } = await import('./pipeline/index.ts');
-        const r = await makeReport({ experiment: opts.experiment, tags, runIds: opts.runId, store: opts.store && path.resolve(opts.store), uri: opts.uri, out: opts.out && path.resolve(opts.out) }, ctx);
+        const r = await makeReport({ experiment: opts.experiment, tags, runIds: opts.runId, store: opts.store && path.resolve(opts.store), uri: opts.uri, out: opts.out && path.resolve(opts.out), ablation }, ctx);
         ctx.log(`report written: ${r.file}`);
       }));
     });

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
 import { pushRuns, redactUri, splitCredentials } from '@emofuse/tracking';
+import type { AblationOptions } from '@emofuse/report';
 import type { Config } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import type { RunContext } from '../context.ts';
@@ -80,6 +81,8 @@ export interface ReportOptions {
   uri?: string;
   /** Output folder for the HTML report, specs and images. */
   out?: string;
+  /** The ablation table (unset: the report decides; false: none). */
+  ablation?: AblationOptions | false;
 }
 
 /** Read runs back through tracking and write the report; returns the report's main file. */
@@ -93,7 +96,7 @@ export async function makeReport(opts: ReportOptions, ctx: RunContext): Promise<
   const outDir = opts.out ?? path.resolve('reports', `${opts.experiment ?? 'runs'}-${stamp}`);
   const paths = await reportFromStore({
     from, experiment: opts.experiment, tags: opts.tags, runIds: opts.runIds.length ? opts.runIds : undefined, outDir,
-    title: opts.experiment ? `emofuse: ${opts.experiment}` : 'emofuse runs',
+    title: opts.experiment ? `emofuse: ${opts.experiment}` : 'emofuse runs', ablation: opts.ablation,
   });
   ctx.log(`summary: ${paths.summary}`);
   return { file: paths.html };
