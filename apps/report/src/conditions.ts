@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { EmofuseError } from '@emofuse/core';
+import { RUN_TAGS } from '@emofuse/tracking';
 import type { ReportRun } from './input.ts';
 
 /**
@@ -114,7 +115,7 @@ export function experimentConditions(runs: RunFacts[], paper: PaperConfig = load
   const names = [...new Set(runs.map((r) => r.experiment))];
   return names.map((experiment) => {
     const rs = runs.filter((r) => r.experiment === experiment);
-    const corpora = distinct(rs.map((r) => r.tags['emofuse.corpus'] ?? r.params['corpus.type']));
+    const corpora = distinct(rs.map((r) => r.tags[RUN_TAGS.corpus] ?? r.params['corpus.type']));
     const caveats = distinct(corpora.flatMap((c) => paper.corpora.filter((k) => c.toLowerCase().startsWith(k.match)).map((k) => `${c}: ${k.caveat}`)));
     return {
       experiment,
@@ -125,7 +126,7 @@ export function experimentConditions(runs: RunFacts[], paper: PaperConfig = load
       seeds: [...new Set(rs.map((r) => r.seed))].sort((a, b) => a - b),
       epochs: epochsOf(rs),
       stopping: stoppingOf(rs),
-      backend: orUnknown(distinct(rs.map((r) => r.params['meta.backend'] ?? r.tags['emofuse.backend']))),
+      backend: orUnknown(distinct(rs.map((r) => r.params['meta.backend'] ?? r.tags[RUN_TAGS.backend]))),
       commit: commitOf(rs),
       differs: configDiff(rs, paper),
     };

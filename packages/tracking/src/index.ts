@@ -1,6 +1,7 @@
 export type { Tracker, TrackerRun, StartRunOptions, MetricInput, ParamValue, EndStatus, DatasetInput, LoggedDataset, FlushResult } from './types.ts';
-export { SOURCE_RUN_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, CLIENT_RUN_TAG, NOTE_TAG, DATASET_CONTEXT_TAG } from './types.ts';
-export { runContextTags, redactUrl } from './context.ts';
+export { RUN_TAGS, RUN_KINDS, MLFLOW_TAG_PREFIX, DATASET_CONTEXT_TAG } from './types.ts';
+export { runContextTags, RUN_CONTEXT_PROVIDERS, defaultContext, gitContext } from './context.ts';
+export type { RunContextProvider, ContextSource } from './context.ts';
 export { redactUri, splitCredentials } from './uri.ts';
 export { LIMITS } from './validate.ts';
 export { SQL_STORE_INFINITY, doubleToJsonToken, doubleFromJson, doubleToFileText, parseDoubleText } from './numbers.ts';

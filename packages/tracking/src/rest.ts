@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import os from 'node:os';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { EmofuseError, type MetricPoint } from '@emofuse/core';
+import { currentUser } from './context.ts';
 import { doubleFromJson, doubleToJsonToken, intFromJson } from './numbers.ts';
-import { CLIENT_RUN_TAG, DATASET_CONTEXT_TAG, EXPERIMENT_TAGS, type DatasetInput, type LoggedDataset } from './types.ts';
-import { LIMITS, checkDataset, checkKey, checkParamValue, checkTagValue } from './validate.ts';
+import { RUN_TAGS, DATASET_CONTEXT_TAG, EXPERIMENT_TAGS, type DatasetInput, type LoggedDataset } from './types.ts';
+import { LIMITS, checkDataset, inputTags, checkKey, checkParamValue, checkTagValue } from './validate.ts';
 import { redactUri, sameOrigin, splitCredentials } from './uri.ts';
 
 /** Connection settings; `mlflowOptionsFromEnv` reads them the way MLflow's own clients do. */
@@ -157,7 +157,7 @@ export function datasetToJson(d: DatasetInput): { tags: { key: string; value: st
   const profile = text(d.profile);
   if (schema !== undefined) dataset.schema = schema;
   if (profile !== undefined) dataset.profile = profile;
-  const tags = { ...(d.tags ?? {}), ...(d.context ? { [DATASET_CONTEXT_TAG]: d.context } : {}) };
+  const tags = inputTags(d);
   return { tags: Object.entries(tags).map(([key, value]) => ({ key, value })), dataset };
 }
 
@@ -465,15 +465,15 @@ export class MlflowRestClient {
    * and creates again only when there is none.
    */
   async createRun(input: { experimentId: string; runName?: string; startTime?: number; tags?: Record<string, string>; userId?: string }): Promise<ServerRun> {
-    const clientRunId = input.tags?.[CLIENT_RUN_TAG] ?? randomUUID().replaceAll('-', '');
-    const tags = Object.entries({ ...(input.tags ?? {}), [CLIENT_RUN_TAG]: clientRunId }).map(([key, value]) => {
+    const clientRunId = input.tags?.[RUN_TAGS.clientRunId] ?? randomUUID().replaceAll('-', '');
+    const tags = Object.entries({ ...(input.tags ?? {}), [RUN_TAGS.clientRunId]: clientRunId }).map(([key, value]) => {
       checkKey('tag', key);
       checkTagValue(key, value);
       return { key, value };
     });
     const body = {
       experiment_id: input.experimentId,
-      user_id: input.userId ?? userName(),
+      user_id: input.userId ?? currentUser(),
       start_time: input.startTime ?? Date.now(),
       run_name: input.runName,
       tags,
@@ -491,7 +491,7 @@ export class MlflowRestClient {
         last = e;
       }
       await this.backoff(attempt);
-      const found = await this.runsByTag(input.experimentId, CLIENT_RUN_TAG, clientRunId);
+      const found = await this.runsByTag(input.experimentId, RUN_TAGS.clientRunId, clientRunId);
       if (found.length) {
         await this.dropDuplicates(input.experimentId, clientRunId, found[0].info.runId);
         return found[0];
@@ -507,7 +507,7 @@ export class MlflowRestClient {
 
   /** Delete (MLflow's soft delete) every other fresh run that carries this client id. */
   private async dropDuplicates(experimentId: string, clientRunId: string, keep: string): Promise<void> {
-    for (const r of await this.runsByTag(experimentId, CLIENT_RUN_TAG, clientRunId)) {
+    for (const r of await this.runsByTag(experimentId, RUN_TAGS.clientRunId, clientRunId)) {
       if (r.info.runId !== keep) await this.api('POST', 'runs/delete', { run_id: r.info.runId });
     }
   }
@@ -638,14 +638,6 @@ function toExperiment(e: Record<string, unknown>): ServerExperiment {
     artifactLocation: String(e.artifact_location ?? ''),
     lifecycleStage: String(e.lifecycle_stage ?? 'active'),
   };
-}
-
-function userName(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Quote a value for an MLflow search filter string. */

@@ -18,7 +18,7 @@ import {
 } from '@emofuse/models';
 import { fitFusion, fusionRule, type SystemPosteriors } from '@emofuse/fusion';
 import { FoldPool, PARTS, type Part, type Scores } from '@emofuse/eval';
-import { corpusDataset, type Tracker, type TrackerRun } from '@emofuse/tracking';
+import { RUN_KINDS, RUN_TAGS, corpusDataset, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import { textInputOf, toResolvedYaml } from '../config/index.ts';
 import type { RunContext } from '../context.ts';
@@ -83,9 +83,9 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
   const usable = dropUtterances(corpus, feats);
   const tracker = makeTracker(config, ctx);
   const experimentName = config.tracking.experiment ?? config.experiment;
-  const baseTags = { ...config.tags, 'emofuse.invocation': invocation, 'emofuse.corpus': corpus.name, 'emofuse.backend': backend.name };
+  const baseTags = { ...config.tags, [RUN_TAGS.invocation]: invocation, [RUN_TAGS.corpus]: corpus.name, [RUN_TAGS.backend]: backend.name };
   const parent = await tracker.startRun({
-    experiment: experimentName, runName: `${config.experiment}-${invocation}`, tags: { ...baseTags, 'emofuse.kind': 'invocation' },
+    experiment: experimentName, runName: `${config.experiment}-${invocation}`, tags: { ...baseTags, [RUN_TAGS.kind]: RUN_KINDS.invocation },
     description: `emofuse ${config.experiment}: ${systems.join(', ')}${config.fusion.rules.length ? ` + late fusion ${config.fusion.rules.join(', ')}` : ''} on ${corpus.name}, split ${config.split.protocol}, seeds ${config.seeds.join(', ')}`,
   });
   ctx.log(`tracking: ${tracker.location} (experiment ${experimentName}, parent run ${parent.runId})`);
@@ -243,7 +243,7 @@ async function reportFor(inv: Invocation, result: ExperimentResult): Promise<str
     const { reportFromStore } = await import('@emofuse/report');
     const outDir = path.resolve(config.output.dir, config.experiment, `report-${result.invocation}`);
     const paths = await reportFromStore({
-      from: { store: readableStore(inv.tracker) }, experiment: experimentName, tags: { 'emofuse.invocation': result.invocation },
+      from: { store: readableStore(inv.tracker) }, experiment: experimentName, tags: { [RUN_TAGS.invocation]: result.invocation },
       outDir, title: `${config.experiment} (${inv.corpus.name}, ${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''})`,
     });
     await inv.parent.logArtifactDir(paths.dir, 'report');

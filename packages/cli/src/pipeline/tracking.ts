@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice, EpochLog, TrainResult } from '@emofuse/models';
 import type { ClassMetrics, Scores } from '@emofuse/eval';
-import { createTracker, redactUri, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
+import { RUN_TAGS, createTracker, redactUri, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
 import type { RunEnvironment } from '../env.ts';
@@ -130,7 +130,7 @@ export class SystemRuns {
         const r = await o.tracker.startRun({
           experiment: o.experimentName, runName: `${name}-s${s.seed}`, parentRunId: o.parent.runId,
           description: `${name}, seed ${s.seed} (${s.context(name)}-level); run folder ${s.dir}`,
-          tags: { ...o.baseTags, 'emofuse.system': name, 'emofuse.seed': String(s.seed), 'emofuse.run_dir': s.dir, 'emofuse.context': s.context(name) },
+          tags: { ...o.baseTags, [RUN_TAGS.system]: name, [RUN_TAGS.seed]: String(s.seed), [RUN_TAGS.runDir]: s.dir, [RUN_TAGS.context]: s.context(name) },
         });
         out.runs.set(name, new SystemRun(r));
         await r.logParams({ ...flattenConfig(o.config), ...metaParams(o.env, o.backend), seed: s.seed, system: name, 'corpus.fingerprint': s.corpusFingerprint });

@@ -3,6 +3,7 @@
  * at a time, through the pipeline directly. A plain multi-seed run with nothing to skip is exactly
  * the old serial run (its report included).
  */
+import { RUN_TAGS } from '@emofuse/tracking';
 import { loadExperiment } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { aggregate } from './aggregate.ts';
@@ -24,7 +25,7 @@ registerExecutor({
       if (ctx.signal.aborted) break;
       const base = configs?.get(point) ?? loadExperiment(tasks[0].config);
       if (plan.kind === 'sweep') ctx.log(`\n=== sweep ${plan.name}: point ${i + 1}/${plan.points.length} ${point}`);
-      const tags = opts.threads ? { ...base.tags, tfThreads: String(opts.threads) } : base.tags;
+      const tags = opts.threads ? { ...base.tags, [RUN_TAGS.tfThreads]: String(opts.threads) } : base.tags;
       const config: Config = whole ? { ...base, tags } : { ...base, tags, seeds: tasks.map((t) => t.seed), report: { ...base.report, enabled: false } };
       const r = await runExperiment(config, ctx);
       ctx.log(`saved ${r.runs.length} run(s) of ${config.experiment}:`);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
-import { redactUri } from '@emofuse/tracking';
+import { RUN_TAGS, redactUri } from '@emofuse/tracking';
 import type { RunContext } from '../context.ts';
 import { cliInvocation } from './command.ts';
 import { keyOf, readPlan, savePlan, type Plan, type PlanTask, type SlurmResources } from './plan.ts';
@@ -76,7 +76,7 @@ export function writeScripts(plan: Plan, res: SlurmResources): { job: string; ag
     // The threads Slurm gave the task, so tasks sharing a node do not oversubscribe it.
     'export TF_NUM_INTRAOP_THREADS="${SLURM_CPUS_PER_TASK:-1}" TF_NUM_INTEROP_THREADS=1',
     'echo "emofuse task $K: $cfg seed $seed on $(hostname), job ${SLURM_ARRAY_JOB_ID}_$K, $TF_NUM_INTRAOP_THREADS thread(s)"',
-    `exec ${node} run "$cfg" --seed "$seed" --set report.enabled=false --set "tags.tfThreads=\\"$TF_NUM_INTRAOP_THREADS\\"" --set "tags.slurmJob=\\"\${SLURM_ARRAY_JOB_ID}_$K\\""`,
+    `exec ${node} run "$cfg" --seed "$seed" --set report.enabled=false --set "tags.${RUN_TAGS.tfThreads}=\\"$TF_NUM_INTRAOP_THREADS\\"" --set "tags.${RUN_TAGS.slurmJob}=\\"\${SLURM_ARRAY_JOB_ID}_$K\\""`,
     '',
   ].join('\n'));
   const aggregate = path.join(dir, 'aggregate.sh');
