@@ -52,7 +52,7 @@ export async function interruptible(label: string, work: (ctx: RunContext) => Pr
   } catch (e) {
     if (!ac.signal.aborted) {
       printError(e);
-      return codeFor(e, 'work');
+      return codeFor(e);
     }
   } finally {
     if (watch) clearInterval(watch);

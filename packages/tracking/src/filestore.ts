@@ -209,7 +209,7 @@ export class LocalStore {
   }
 
   getOrCreateExperiment(name: string): ExperimentMeta {
-    if (!name) throw new EmofuseError('experiment name is empty', { where: 'tracking.experiment', fix: 'set an experiment name' });
+    if (!name) throw new EmofuseError('experiment name is empty', { where: 'experiment name', fix: 'name the experiment' });
     this.init();
     // Seeds run as parallel processes: without the lock two of them could both create "name".
     return this.withLock(() => this.findOrCreate(name));

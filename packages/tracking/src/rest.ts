@@ -47,7 +47,7 @@ const TRUE = new Set(['true', '1', 'yes', 'on']);
 export function mlflowOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, uri?: string): MlflowClientOptions {
   let u = uri ?? env.MLFLOW_TRACKING_URI;
   if (!u) {
-    throw new EmofuseError('no MLflow tracking URI', { where: 'MLFLOW_TRACKING_URI', fix: 'set MLFLOW_TRACKING_URI=http://host:port or tracking.uri in the config' });
+    throw new EmofuseError('no MLflow tracking URI', { where: 'MLFLOW_TRACKING_URI', fix: 'set MLFLOW_TRACKING_URI=http://host:port, or pass the server URI' });
   }
   const given = splitCredentials(u);
   if ((given.redacted || given.username === undefined) && env.MLFLOW_TRACKING_URI && sameOrigin(env.MLFLOW_TRACKING_URI, given.uri)) {
@@ -264,10 +264,10 @@ export class MlflowRestClient {
     try {
       base = new URL(opts.uri);
     } catch (e) {
-      throw new EmofuseError(`tracking URI is not a URL: ${redactUri(opts.uri)}`, { where: 'tracking.uri', fix: 'use http://host:port or https://host/prefix', cause: e });
+      throw new EmofuseError(`tracking URI is not a URL: ${redactUri(opts.uri)}`, { where: 'tracking URI', fix: 'use http://host:port or https://host/prefix', cause: e });
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new EmofuseError(`tracking URI must be http(s), got ${redactUri(opts.uri)}`, { where: 'tracking.uri', fix: 'use an http(s) MLflow server, or leave tracking.uri empty for the local ./mlruns store' });
+      throw new EmofuseError(`tracking URI must be http(s), got ${redactUri(opts.uri)}`, { where: 'tracking URI', fix: 'use an http(s) MLflow server, or the local store (no URI)' });
     }
     // User info is basic auth and never part of the base (so no message or file shows it).
     const cred = splitCredentials(opts.uri);

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { EmofuseError, writeFileAtomic } from '@emofuse/core';
+import { InputError, writeFileAtomic } from '@emofuse/core';
 import { closest, distance } from 'fastest-levenshtein';
 import { modalitiesOf, modelDescriptor, modelTypes } from '@emofuse/models/config';
 import YAML, { LineCounter, isMap, isScalar, isSeq, type Document } from 'yaml';
@@ -36,7 +36,7 @@ export interface ConfigIssue {
  * Bad configuration: one or more issues, each naming where it was written, the key path and the
  * fix. The CLI prints `describe()` and exits with code 2; nothing has been done yet.
  */
-export class ConfigError extends EmofuseError {
+export class ConfigError extends InputError {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[]) {
     const one = issues.length === 1 ? issues[0] : undefined;

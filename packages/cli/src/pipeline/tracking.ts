@@ -8,6 +8,7 @@ import type { ClassMetrics, Scores } from '@emofuse/eval';
 import { RUN_TAGS, createTracker, redactUri, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
+import { atConfigKey } from '../errors.ts';
 import type { RunEnvironment } from '../env.ts';
 import type { FoldChoice } from './run-files.ts';
 import { computedSlices } from '../sweep/store.ts';
@@ -19,7 +20,11 @@ import { computedSlices } from '../sweep/store.ts';
  * in flight. Without a URI, runs go to the local store only.
  */
 export function makeTracker(config: Config, ctx: RunContext): Tracker {
-  return createTracker({ uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn, signal: ctx.signal });
+  try {
+    return createTracker({ uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn, signal: ctx.signal });
+  } catch (e) {
+    throw atConfigKey(e, 'tracking.uri');
+  }
 }
 
 /** Where a tracker's runs can be read back from disk: its own folder, or the journal of a server run. */

@@ -117,7 +117,7 @@ async function launch(plan: Plan & { configs: Map<string, Config> }, flags: Laun
     checkWritable(plan.tracking.store, 'the local run store (EMOFUSE_MLRUNS, else ./mlruns)', 'set EMOFUSE_MLRUNS to a writable folder, or run from a writable working directory');
   } catch (e) {
     printError(e);
-    return codeFor(e, 'input');
+    return codeFor(e);
   }
   plan.launcher = launcher;
   const executor = getExecutor(launcher)!;
@@ -181,7 +181,7 @@ export function addSweepSubcommands(sweepCmd: Command, setCode: (code: number) =
         setCode(EXIT.ok);
       } catch (e) {
         printError(e);
-        setCode(codeFor(e, 'input'));
+        setCode(codeFor(e));
       }
     });
   sweepCmd
@@ -201,7 +201,7 @@ export function addSweepSubcommands(sweepCmd: Command, setCode: (code: number) =
         readPlan(dir);
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       setCode(await interruptible('the resubmission', async (ctx) => {
         resubmit(dir, { tasks, failed: !!opts.failed }, ctx);
@@ -217,7 +217,7 @@ export function addSweepSubcommands(sweepCmd: Command, setCode: (code: number) =
         plan = readPlan(dir);
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       setCode(await interruptible(`aggregation of ${plan.name}`, async (ctx) => {
         const r = await aggregate(plan, ctx);

@@ -5,6 +5,7 @@
  */
 import { RUN_TAGS } from '@emofuse/tracking';
 import { loadExperiment } from '../config/load.ts';
+import { EXIT } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import { aggregate } from './aggregate.ts';
 import { threadEnv } from './command.ts';
@@ -31,10 +32,10 @@ registerExecutor({
       ctx.log(`saved ${r.runs.length} run(s) of ${config.experiment}:`);
       for (const x of r.runs) ctx.log(`  seed ${x.seed}  ${x.runId}  ${x.dir}`);
     }
-    if (ctx.signal.aborted) return 130;
+    if (ctx.signal.aborted) return EXIT.interrupted;
     // The whole run reported itself; otherwise report (and choose) over old and new runs together.
-    if (whole) return 0;
+    if (whole) return EXIT.ok;
     await aggregate(plan, ctx);
-    return 0;
+    return EXIT.ok;
   },
 });

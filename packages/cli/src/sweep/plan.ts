@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EmofuseError, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
+import { InputError, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
 import { redactUri } from '@emofuse/tracking';
 import { toResolvedYaml } from '../config/load.ts';
 import type { Config, MetricName } from '../config/schema.ts';
@@ -152,11 +152,11 @@ export function readPlan(dir: string): Plan {
   try {
     plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
   } catch (e) {
-    throw new EmofuseError(`not a sweep directory: cannot read ${file} (${(e as Error).message})`, {
+    throw new InputError(`not a sweep directory: cannot read ${file} (${(e as Error).message})`, {
       where: dir, fix: 'pass the directory `emofuse sweep ... --launcher slurm` printed (under <output.dir>/.sweeps/)',
     });
   }
-  if (plan.version !== 1 || !Array.isArray(plan.tasks)) throw new EmofuseError(`${file} is not an emofuse plan`, { where: file });
+  if (plan.version !== 1 || !Array.isArray(plan.tasks)) throw new InputError(`${file} is not an emofuse plan`, { where: file });
   // An older emofuse fingerprinted whole configs: take each task's from its config file, by today's rule.
   for (const t of plan.tasks) {
     try {

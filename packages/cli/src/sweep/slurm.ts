@@ -11,6 +11,7 @@ import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
 import { RUN_TAGS, redactUri } from '@emofuse/tracking';
 import type { RunContext } from '../context.ts';
+import { EXIT } from '../errors.ts';
 import { cliInvocation } from './command.ts';
 import { keyOf, readPlan, savePlan, type Plan, type PlanTask, type SlurmResources } from './plan.ts';
 import { registerExecutor } from './registry.ts';
@@ -316,6 +317,6 @@ registerExecutor({
     ctx.log(`\nfollow it:  emofuse sweep status ${plan.dir}`);
     ctx.log(`a failed task:  emofuse sweep resubmit ${plan.dir} --task <K>   (or --failed)`);
     ctx.log(`the result (when job ${r.aggregate} ends):  ${plan.dir}/result.json`);
-    return 0;
+    return EXIT.ok;
   },
 });

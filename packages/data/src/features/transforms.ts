@@ -292,7 +292,7 @@ export class L2Selector implements Transform {
     if (this.maxRows !== undefined && !(Number.isInteger(this.maxRows) && this.maxRows >= 2)) {
       throw new EmofuseError(`maxRows must be an integer >= 2, got ${this.maxRows}`, { where: 'l2-select' });
     }
-    if (!Number.isInteger(this.k) || this.k < 1) throw new EmofuseError(`k must be a positive integer, got ${this.k}`, { where: 'features.speech.select' });
+    if (!Number.isInteger(this.k) || this.k < 1) throw new EmofuseError(`k must be a positive integer, got ${this.k}`, { where: 'l2-select' });
     if (!(this.l2 > 0)) throw new EmofuseError(`the L2 penalty must be > 0, got ${this.l2}`, { where: 'l2-select' });
   }
   get fitted() {
@@ -313,7 +313,7 @@ export class L2Selector implements Transform {
       throw new EmofuseError(`got ${labels.length} labels for ${train.ids.length} training rows`, { where: 'l2-select.fit', fix: 'pass one label per training row, in row order' });
     }
     if (this.k > train.dim) {
-      throw new EmofuseError(`cannot keep ${this.k} of ${train.dim} features`, { where: 'features.speech.select', fix: `use at most ${train.dim}, or 0 to keep all` });
+      throw new EmofuseError(`cannot keep ${this.k} of ${train.dim} features`, { where: 'l2-select', fix: `keep at most ${train.dim}, or leave the selector out to keep all` });
     }
     const classes = [...new Set(labels)].sort();
     if (classes.length < 2) throw new EmofuseError('the training labels have a single class; nothing to rank features by', { where: 'l2-select.fit' });
