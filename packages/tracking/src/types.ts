@@ -131,6 +131,10 @@ export const RUN_TAGS = {
   tfThreads: 'tfThreads',
   /** The Slurm array task a run came from (set through the config's `tags`). */
   slurmJob: 'slurmJob',
+  /** A sweep's name, the grid point a run belongs to, and `metric/split/mode` it chooses by (set through the config's `tags`). */
+  sweep: 'sweep',
+  sweepPoint: 'sweepPoint',
+  sweepMetric: 'sweepMetric',
   /** `none` on an experiment whose systems only share a name with the paper's rows (set through the config's `tags`). */
   paper: 'paper',
 } as const;
