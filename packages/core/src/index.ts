@@ -1,6 +1,6 @@
 export { EmofuseError, InputError, isEmofuseError, isInputError, asInputError, type ErrorKind } from './errors.ts';
-export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences, Posteriors, Split, SplitProtocol } from './contracts.ts';
-export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds } from './contracts.ts';
+export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences, Posteriors, Split, SplitProtocol, CorpusType } from './contracts.ts';
+export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds, SPLIT_PROTOCOLS, CORPUS_TYPES } from './contracts.ts';
 export { writeFileAtomic, writeJsonAtomic, buildDirAtomic } from './fs.ts';
 export { makeRng, shuffled } from './rng.ts';
 export { stableStringify, fingerprint, hashFile, contentHash } from './hash.ts';

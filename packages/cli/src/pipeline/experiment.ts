@@ -25,11 +25,9 @@ import type { RunContext } from '../context.ts';
 import { collectRunEnvironment, type RunEnvironment } from '../env.ts';
 import { checkInputsAvailable, corpusFeatures, dialogueIndex, featureFileParams, featureFileSummary, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
 import { gcPartials } from '../runs.ts';
+import { fusionSystemName } from './names.ts';
 import { RunFiles, type FoldChoice } from './run-files.ts';
 import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore, summaryMetrics } from './tracking.ts';
-
-/** Name of a late-fusion system in runs, reports and reference.json. */
-export const fusionSystemName = (rule: string) => `late-${rule}`;
 
 export type { Scores };
 export interface SeedRun {

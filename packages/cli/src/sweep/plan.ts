@@ -12,6 +12,7 @@ import { redactUri } from '@emofuse/tracking';
 import { toResolvedYaml } from '../config/load.ts';
 import type { Config, MetricName } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
+import { fusionSystemName } from '../pipeline/names.ts';
 import { localStoreDir } from '../pipeline/tracking.ts';
 import { configFingerprint, fingerprintOfYaml, taskKey, type CompletedRun } from './store.ts';
 
@@ -71,7 +72,7 @@ export interface Plan {
 
 /** The system a run is scored by: the last fusion rule if it fuses, else the last system. */
 export function targetSystem(config: Config): string {
-  return config.fusion.rules.length ? `late-${config.fusion.rules.at(-1)!}` : config.systems.at(-1)!;
+  return config.fusion.rules.length ? fusionSystemName(config.fusion.rules.at(-1)!) : config.systems.at(-1)!;
 }
 
 // Credentials never go into plan.json: a reader of the plan (aggregate) takes them from MLFLOW_TRACKING_URI.

@@ -1,4 +1,4 @@
-import { EmofuseError, checkFeatureMatrix, makeRng, shuffled } from '@emofuse/core';
+import { EmofuseError, checkFeatureMatrix, makeRng, pickRows, shuffled } from '@emofuse/core';
 import type { FeatureMatrix } from '@emofuse/core';
 import { softmaxL2 } from './solver.ts';
 
@@ -318,7 +318,7 @@ export class L2Selector implements Transform {
     const classes = [...new Set(labels)].sort();
     if (classes.length < 2) throw new EmofuseError('the training labels have a single class; nothing to rank features by', { where: 'l2-select.fit' });
     const rows = stratifiedRows(labels, this.maxRows);
-    const sub = rows ? pickRows(train, rows) : train;
+    const sub = rows ? pickRows(train, rows.map((r) => train.ids[r]), 'l2-select.fit') : train;
     const y = Int32Array.from(rows ?? labels.keys(), (r) => classes.indexOf(labels[r]));
     const z = affineInPlaceCopy(sub);
     const fit = softmaxL2(z, sub.ids.length, train.dim, y, classes.length, this.l2, this.maxIterations, this.tolerance);
@@ -387,12 +387,6 @@ function stratifiedRows(labels: readonly string[], maxRows?: number): number[] |
     out.push(...shuffled(rows, rng).slice(0, take));
   }
   return out.sort((a, b) => a - b);
-}
-
-function pickRows(m: FeatureMatrix, rows: number[]): FeatureMatrix {
-  const values = new Float32Array(rows.length * m.dim);
-  rows.forEach((r, i) => values.set(m.values.subarray(r * m.dim, (r + 1) * m.dim), i * m.dim));
-  return { ids: rows.map((r) => m.ids[r]), dim: m.dim, values };
 }
 
 /** z-scored copy of the training values (Float32, row-major). */
