@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { EmofuseError } from '@emofuse/core';
 import { FallbackTracker } from './fallback.ts';
 import { LocalFileTracker } from './local-tracker.ts';
-import { mlflowOptionsFromEnv, type MlflowClientOptions } from './rest.ts';
+import { mlflowOptionsFromEnv, type MlflowClientOptions } from './http.ts';
 import { MlflowRestTracker } from './rest-tracker.ts';
 import type { Tracker } from './types.ts';
 

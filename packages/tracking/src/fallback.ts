@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { artifactRel } from './filestore.ts';
 import { LocalFileTracker, joinArtifactPath, walkDir, type LocalRun } from './local-tracker.ts';
-import { MlflowApiError, type BatchInput, type MlflowClientOptions } from './rest.ts';
+import { MlflowApiError, type MlflowClientOptions } from './http.ts';
+import type { BatchInput } from './wire.ts';
 import { MlflowRestTracker, type RestRun } from './rest-tracker.ts';
 import {
   RUN_TAGS, type DatasetInput, type EndStatus, type FlushResult, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun,

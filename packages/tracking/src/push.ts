@@ -4,7 +4,9 @@ import { EmofuseError, isEmofuseError, type MetricPoint } from '@emofuse/core';
 import { LocalStore, type ExperimentMeta, type RunMeta } from './filestore.ts';
 import { takeLock } from './lock.ts';
 import { SQL_STORE_INFINITY } from './numbers.ts';
-import { MlflowRestClient, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
+import { mlflowOptionsFromEnv, type MlflowClientOptions } from './http.ts';
+import { MlflowRestClient } from './rest.ts';
+import type { ServerRun } from './wire.ts';
 import { RUN_TAGS, type DatasetInput, type LoggedDataset } from './types.ts';
 
 export interface PushOptions {

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { EmofuseError, writeFileAtomic, type MetricPoint, type RunRecord, type RunStatus } from '@emofuse/core';
 import { LocalStore, latestPoint, type ExperimentMeta, type RunMeta } from './filestore.ts';
 import { SQL_STORE_INFINITY } from './numbers.ts';
-import { MlflowRestClient, filterKey, filterQuote, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
+import { mlflowOptionsFromEnv, type MlflowClientOptions } from './http.ts';
+import { MlflowRestClient } from './rest.ts';
+import { filterKey, filterQuote, type ServerRun } from './wire.ts';
 import { RUN_TAGS } from './types.ts';
 
 /** Where to read runs from: a local store directory, or a server (auth from the environment unless given). */

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { startTags } from './context.ts';
 import { artifactRel, checkArtifactFile } from './filestore.ts';
 import { joinArtifactPath, normaliseMetrics, stringParams, walkDir } from './local-tracker.ts';
-import { MlflowRestClient, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
+import { mlflowOptionsFromEnv, type MlflowClientOptions } from './http.ts';
+import { MlflowRestClient } from './rest.ts';
+import type { ServerRun } from './wire.ts';
 import { RUN_TAGS, type DatasetInput, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
 
 /** Logs to an MLflow tracking server through its REST API (artifacts through the server's proxy). */
