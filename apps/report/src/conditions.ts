@@ -68,7 +68,7 @@ const orUnknown = (xs: string[], what = 'not recorded') => (xs.length ? xs.join(
 
 function foldsOf(runs: RunFacts[]): string {
   // The folds that ran (tag split.folds), else what the config asked for, else the fusion artifact's folds.
-  const ran = distinct(runs.map((r) => r.tags['split.folds']));
+  const ran = distinct(runs.map((r) => r.tags[RUN_TAGS.splitFolds]));
   if (ran.length) return ran.map((f) => `${f.split(',').length} (${f.split(',').join(', ')})`).join('; ');
   const fromCurves = distinct(runs.flatMap((r) => (r.fusionCurve ? [r.fusionCurve.folds.map((f) => f.fold).join(',')] : [])));
   const asked = distinct(runs.map((r) => r.params['split.folds']));
@@ -121,7 +121,7 @@ export function experimentConditions(runs: RunFacts[], paper: PaperConfig = load
       experiment,
       corpus: orUnknown(corpora),
       caveats,
-      protocol: orUnknown(distinct(rs.map((r) => r.tags['split.protocol'] ?? r.params['split.protocol']))),
+      protocol: orUnknown(distinct(rs.map((r) => r.tags[RUN_TAGS.splitProtocol] ?? r.params['split.protocol']))),
       folds: foldsOf(rs),
       seeds: [...new Set(rs.map((r) => r.seed))].sort((a, b) => a - b),
       epochs: epochsOf(rs),

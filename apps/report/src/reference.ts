@@ -102,7 +102,7 @@ export function decidePaperComparison(runs: RunFacts[], reference: Reference, sp
   const corpora = [...new Set(runs.map((r) => r.tags[RUN_TAGS.corpus]))];
   const other = corpora.filter((c) => !c.toLowerCase().startsWith(src.corpusTag.toLowerCase()));
   if (other.length > 0) return { applies: false, reason: `runs on ${other.join(', ')}, not ${src.corpus}` };
-  const cv = [...new Set(runs.map((r) => r.tags['split.protocol']).filter((p): p is string => p !== undefined && CROSS_VALIDATION.has(p)))];
+  const cv = [...new Set(runs.map((r) => r.tags[RUN_TAGS.splitProtocol]).filter((p): p is string => p !== undefined && CROSS_VALIDATION.has(p)))];
   if (cv.length > 0) return { applies: false, reason: `split protocol ${cv.join(', ')} (cross-validation), not the paper's (${src.protocol})` };
   const withClasses = runs.filter((r) => r.confusion);
   if (withClasses.length === 0) {

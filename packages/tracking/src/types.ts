@@ -127,6 +127,10 @@ export const RUN_TAGS = {
   runDir: 'emofuse.run_dir',
   /** The system's context level (utterance or dialogue). */
   context: 'emofuse.context',
+  /** The split a run trained on: its fingerprint, protocol and the folds that ran (comma-separated). */
+  splitFingerprint: 'split.fingerprint',
+  splitProtocol: 'split.protocol',
+  splitFolds: 'split.folds',
   /** TensorFlow's intra-op threads of a sweep task (set through the config's `tags`). */
   tfThreads: 'tfThreads',
   /** The Slurm array task a run came from (set through the config's `tags`). */

@@ -142,7 +142,7 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
       const inputs = foldInputs(inv.feats, split, inv.labels, config, dialogueIndex(corpus));
       files.fold(fold.name, split, inputs.speechTransform, inputs.textTransform);
       ctx.log(formatSplitSummary(corpus, split));
-      if (fi === 0) await tracked.tagAll({ 'split.fingerprint': files.splitFingerprint(split), 'split.protocol': split.protocol, 'split.folds': folds.map((x) => x.fold ?? 'main').join(',') });
+      if (fi === 0) await tracked.tagAll({ [RUN_TAGS.splitFingerprint]: files.splitFingerprint(split), [RUN_TAGS.splitProtocol]: split.protocol, [RUN_TAGS.splitFolds]: folds.map((x) => x.fold ?? 'main').join(',') });
       const posteriors = await trainSystems(inv, { seed, split, fold, inputs, tracked, files });
       fuseSystems(inv, { split, fold, posteriors, files, fitted });
       for (const [name, p] of posteriors) {
