@@ -144,7 +144,9 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
             onProgress: (p) => bar.tick(1, p.error ? `failed: ${p.id}` : p.id),
           });
         } catch (e) {
-          throw atConfigKey(e, 'features.speech', 'in the emofuse clone, `bash scripts/setup.sh` makes .venv with opensmile; `emofuse doctor` checks it');
+          // A missing Python or opensmile: the clone's setup script makes one.
+          const noPython = e instanceof Error && /\bPython\b/.test(e.message);
+          throw atConfigKey(e, 'features.speech', noPython ? 'in the emofuse clone, `bash scripts/setup.sh` makes .venv with opensmile; `emofuse doctor` checks it' : undefined);
         } finally {
           bar.stop();
         }
