@@ -11,7 +11,7 @@ import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
 import { RUN_TAGS, redactUri } from '@emofuse/tracking';
 import type { RunContext } from '../context.ts';
-import { EXIT } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { cliInvocation } from './command.ts';
 import { keyOf, readPlan, savePlan, type Plan, type PlanTask, type SlurmResources } from './plan.ts';
 import { registerExecutor } from './registry.ts';
@@ -282,9 +282,9 @@ export function formatStatus(s: SweepStatus): string {
 export function resubmit(dir: string, which: { tasks: number[]; failed: boolean }, ctx: RunContext): { array?: string; aggregate: string } {
   const status = sweepStatus(dir);
   const plan = readPlan(dir);
-  if (!plan.slurm) throw new EmofuseError('this sweep was not submitted to Slurm', { where: dir, fix: 'rerun the sweep command: finished tasks are skipped' });
+  if (!plan.slurm) throw new UsageError('this sweep was not submitted to Slurm', { where: dir, fix: 'rerun the sweep command: finished tasks are skipped' });
   for (const k of which.tasks) {
-    if (!plan.tasks[k]) throw new EmofuseError(`no task ${k}: the plan has tasks 0-${plan.tasks.length - 1}`, { where: '--task', fix: `see emofuse sweep status ${dir}` });
+    if (!plan.tasks[k]) throw new UsageError(`no task ${k}: the plan has tasks 0-${plan.tasks.length - 1}`, { where: '--task', fix: `see emofuse sweep status ${dir}` });
   }
   const wanted = which.failed ? status.tasks.filter((t) => ['failed', 'cancelled', 'unknown'].includes(t.state)).map((t) => t.index) : which.tasks;
   const send: PlanTask[] = [];
