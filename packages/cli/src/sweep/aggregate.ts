@@ -99,7 +99,7 @@ async function writeReport(plan: Plan, dirs: string[], best: string | undefined,
     title: plan.kind === 'sweep' ? `sweep ${plan.name}: ${best} chosen by validation ${plan.choose!.metric}` : `${plan.name} (${new Set(plan.tasks.map((t) => t.seed)).size} seeds)`,
     comparePaper: plan.comparePaper,
     // A sweep's report lists every point's validation score and the chosen point's test score only.
-    ...(plan.kind === 'sweep' && best && target ? { sweep: { tag: RUN_TAGS.sweepPoint, chosen: best, target, metric: plan.choose!.metric, showTestAll } } : {}),
+    ...(plan.kind === 'sweep' && best && target ? { sweep: { tag: RUN_TAGS.sweepPoint, chosen: best, target, metric: plan.choose!.metric, showTestAll, points: plan.points } } : {}),
   });
   return paths.html;
 }
