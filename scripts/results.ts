@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError, writeFileAtomic, type RunRecord } from '@emofuse/core';
-import { listRuns } from '@emofuse/tracking';
+import { RUN_KINDS, RUN_TAGS, listRuns } from '@emofuse/tracking';
 import { compareSystems, meanStd } from '@emofuse/eval';
 import { readCorpus } from '@emofuse/data';
 import { loadPosteriors } from '@emofuse/models';
@@ -44,8 +44,8 @@ for (const experiment of experiments) {
   for (const store of stores) {
     runs = await listRuns({ store }, { experiment });
     // An invocation stopped part-way (Ctrl-C, a time limit) still counts for the seeds it finished.
-    const finishedSeeds = new Set(runs.filter((r) => r.tags['emofuse.system'] && r.status === 'FINISHED').map((r) => r.tags['emofuse.invocation']));
-    parents = runs.filter((r) => r.tags['emofuse.kind'] === 'invocation' && (r.status === 'FINISHED' || finishedSeeds.has(r.tags['emofuse.invocation'])))
+    const finishedSeeds = new Set(runs.filter((r) => r.tags[RUN_TAGS.system] && r.status === 'FINISHED').map((r) => r.tags[RUN_TAGS.invocation]));
+    parents = runs.filter((r) => r.tags[RUN_TAGS.kind] === RUN_KINDS.invocation && (r.status === 'FINISHED' || finishedSeeds.has(r.tags[RUN_TAGS.invocation])))
       .sort((a, b) => b.startTime - a.startTime);
     if (parents.length) break;
   }
@@ -58,29 +58,29 @@ for (const experiment of experiments) {
   // same numbers: the block says so; commits that differ there are refused.
   const sameCode = commits.size > 1 && ![...commits].some((c) => c.endsWith('+dirty')) && codeDiff([...commits]).length === 0;
   if (commits.size > 1 && !sameCode) throw new EmofuseError(`experiment ${experiment} has finished invocations at several commits (${[...commits].join(', ')})`, { where: stores.join(', '), fix: 'rerun it at one commit' });
-  const invocations = new Set(parents.map((r) => r.tags['emofuse.invocation']));
+  const invocations = new Set(parents.map((r) => r.tags[RUN_TAGS.invocation]));
   const latest = new Map<string, RunRecord>();
-  for (const r of runs.filter((x) => invocations.has(x.tags['emofuse.invocation']) && x.tags['emofuse.system'] && x.status === 'FINISHED').sort((a, b) => a.startTime - b.startTime)) {
-    latest.set(`${r.tags['emofuse.system']}/${r.params.seed}`, r);
+  for (const r of runs.filter((x) => invocations.has(x.tags[RUN_TAGS.invocation]) && x.tags[RUN_TAGS.system] && x.status === 'FINISHED').sort((a, b) => a.startTime - b.startTime)) {
+    latest.set(`${r.tags[RUN_TAGS.system]}/${r.params.seed}`, r);
   }
   const children = [...latest.values()];
   byExperiment.set(experiment, children);
   const stopped = parents.filter((r) => r.status !== 'FINISHED');
   const inv = [...invocations].join(', ');
-  const systems = [...new Set(children.map((r) => r.tags['emofuse.system']))];
+  const systems = [...new Set(children.map((r) => r.tags[RUN_TAGS.system]))];
   const minutes = parents.reduce((m, r) => m + ((r.endTime ?? r.startTime) - r.startTime) / 60000, 0);
   const p = parent.params;
   out.push(`### ${experiment}`, '');
-  out.push(`corpus ${parent.tags['emofuse.corpus']}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; ${sameCode ? `commits ${[...commits].map((c) => c.slice(0, 12)).join(', ')} (their package sources and lockfile are identical: the same code computed every seed)` : `commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}`}; invocation${invocations.size > 1 ? 's' : ''} ${inv}${stopped.length ? ` (${stopped.map((r) => r.tags['emofuse.invocation']).join(', ')} stopped before its last seed: ${stopped.map((r) => r.status).join(', ')})` : ''}`, '');
+  out.push(`corpus ${parent.tags[RUN_TAGS.corpus]}, split ${p['split.protocol']}, ${new Set(children.map((r) => r.params.seed)).size} seeds; backend ${p['meta.backend']}; ${minutes.toFixed(1)} min wall time; ${sameCode ? `commits ${[...commits].map((c) => c.slice(0, 12)).join(', ')} (their package sources and lockfile are identical: the same code computed every seed)` : `commit ${p['meta.git_commit'].slice(0, 12)}${p['meta.git_dirty'] === 'true' ? ' (dirty)' : ''}`}; invocation${invocations.size > 1 ? 's' : ''} ${inv}${stopped.length ? ` (${stopped.map((r) => r.tags[RUN_TAGS.invocation]).join(', ')} stopped before its last seed: ${stopped.map((r) => r.status).join(', ')})` : ''}`, '');
   out.push('| system | n | UA | WA | F1 | paper UA / WA / F1 | valid UA |', '|:-|-:|-:|-:|-:|:-|-:|');
   for (const system of systems) {
-    const rs = children.filter((r) => r.tags['emofuse.system'] === system);
+    const rs = children.filter((r) => r.tags[RUN_TAGS.system] === system);
     const cell = (key: string) => {
       const s = meanStd(rs.map((r) => r.metrics[key]));
       return `${fmt(s.mean)} ± ${fmt(s.std)}`;
     };
     // An experiment tagged paper: none has systems that only share a name with the paper's rows.
-    const paper = parent.tags['emofuse.corpus']?.startsWith('iemocap') && parent.tags.paper !== 'none' ? paperRowFor(reference, system) : undefined;
+    const paper = parent.tags[RUN_TAGS.corpus]?.startsWith('iemocap') && parent.tags[RUN_TAGS.paper] !== 'none' ? paperRowFor(reference, system) : undefined;
     out.push(`| ${system} | ${rs.length} | ${cell('test_ua')} | ${cell('test_wa')} | ${cell('test_f1')} | ${paper ? `${paper.ua} / ${paper.wa} / ${paper.f1}` : '-'} | ${cell('valid_ua')} |`);
   }
   const weights = fusionWeights(children);
@@ -101,13 +101,13 @@ for (const experiment of experiments) {
 if (baseline) {
   const [bexp, bsys] = baseline;
   const base = byExperiment.get(bexp);
-  if (!base?.some((r) => r.tags['emofuse.system'] === bsys)) throw new EmofuseError(`--baseline ${baseline.join(':')}: no ${bsys} runs in ${bexp}`, { where: 'scripts/results.ts', fix: 'name an experiment given on the command line and one of its systems' });
+  if (!base?.some((r) => r.tags[RUN_TAGS.system] === bsys)) throw new EmofuseError(`--baseline ${baseline.join(':')}: no ${bsys} runs in ${bexp}`, { where: 'scripts/results.ts', fix: 'name an experiment given on the command line and one of its systems' });
   out.push(`### Paired against ${bexp}'s ${bsys}`, '');
-  const corpus = (rs: RunRecord[]) => rs[0]?.tags['emofuse.corpus'];
+  const corpus = (rs: RunRecord[]) => rs[0]?.tags[RUN_TAGS.corpus];
   for (const [experiment, children] of byExperiment) {
     // Only runs scored on the same test utterances pair (same corpus; the split follows the seed).
     if (experiment === bexp || corpus(children) !== corpus(base)) continue;
-    for (const system of new Set(children.map((r) => r.tags['emofuse.system']).filter((x) => !x.startsWith('late-')))) {
+    for (const system of new Set(children.map((r) => r.tags[RUN_TAGS.system]).filter((x) => !x.startsWith('late-')))) {
       out.push(`${experiment}: ${pairedTests(ofSystem(children, system), ofSystem(base, bsys), `${system} minus ${bexp}'s ${bsys}`)}`, '');
     }
   }
@@ -115,7 +115,7 @@ if (baseline) {
 
 if (choose) {
   const rows = choose.map(([experiment, system]) => {
-    const rs = (byExperiment.get(experiment) ?? []).filter((r) => r.tags['emofuse.system'] === system);
+    const rs = (byExperiment.get(experiment) ?? []).filter((r) => r.tags[RUN_TAGS.system] === system);
     if (!rs.length) throw new EmofuseError(`--choose ${experiment}:${system}: no such runs`, { where: 'scripts/results.ts', fix: 'name experiments given on the command line and their systems' });
     return { name: `${experiment}:${system}`, valid: meanStd(rs.map((r) => r.metrics.valid_ua)), test: meanStd(rs.map((r) => r.metrics.test_ua)), n: rs.length };
   });
@@ -136,7 +136,7 @@ function codeDiff(commits: string[]): string[] {
 }
 
 function ofSystem(runs: RunRecord[], system: string): RunRecord[] {
-  return runs.filter((r) => r.tags['emofuse.system'] === system);
+  return runs.filter((r) => r.tags[RUN_TAGS.system] === system);
 }
 
 /** Per seed, runs `as` against runs `bs` on the same test utterances: does A really differ from B? */
@@ -144,7 +144,7 @@ function pairedTests(as: RunRecord[], bs: RunRecord[], what: string): string {
   const first = as[0].params;
   const corpus = readCorpus({ type: first['corpus.type'], path: first['corpus.path'] });
   const labels = new Map(corpus.utterances.map((u) => [u.id, u.label]));
-  const post = (r: RunRecord) => ({ ...loadPosteriors(path.join(r.localArtifactDir!, 'posteriors_test.json')), name: r.tags['emofuse.system'] });
+  const post = (r: RunRecord) => ({ ...loadPosteriors(path.join(r.localArtifactDir!, 'posteriors_test.json')), name: r.tags[RUN_TAGS.system] });
   const cells: string[] = [];
   for (const a of [...as].sort((x, y) => Number(x.params.seed) - Number(y.params.seed))) {
     const b = bs.find((r) => r.params.seed === a.params.seed);
@@ -158,8 +158,8 @@ function pairedTests(as: RunRecord[], bs: RunRecord[], what: string): string {
 function fusionWeights(children: RunRecord[]): string | undefined {
   const w1: number[] = [];
   let names: string[] = [];
-  for (const r of children.filter((c) => c.tags['emofuse.system'] === 'late-weighted')) {
-    const dir = path.join(r.tags['emofuse.run_dir'] ?? '', 'fusion', 'weighted');
+  for (const r of children.filter((c) => c.tags[RUN_TAGS.system] === 'late-weighted')) {
+    const dir = path.join(r.tags[RUN_TAGS.runDir] ?? '', 'fusion', 'weighted');
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) {
       const c = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { weights: number[]; systems: string[] };

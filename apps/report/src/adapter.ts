@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EmofuseError, type RunRecord } from '@emofuse/core';
+import { MLFLOW_TAG_PREFIX, RUN_KINDS, RUN_TAGS } from '@emofuse/tracking';
 import { confusionSchema, fusionCurveSchema, predictionsSchema, type ConfusionArtifact, type FusionCurve, type Predictions, type ReportInputLike, type ReportRunLike } from './input.ts';
 
 /**
@@ -55,7 +56,7 @@ export const readLocalArtifact: ReadArtifact = async (run, relPath) => {
 };
 
 function systemsOf(r: RunRecord): { systems: string[]; perSystem: boolean } {
-  const own = r.tags['emofuse.system'] ?? r.params.system;
+  const own = r.tags[RUN_TAGS.system] ?? r.params.system;
   if (own) return { systems: [own], perSystem: true };
   const prefixed = new Set<string>();
   for (const k of Object.keys(r.metrics)) {
@@ -69,9 +70,9 @@ function systemsOf(r: RunRecord): { systems: string[]; perSystem: boolean } {
 
 /** The run's seed, or why it has none (the run is then skipped and named, never fatal for the rest). */
 function seedOf(r: RunRecord): number | string {
-  const raw = r.tags['emofuse.seed'] ?? r.params.seed;
+  const raw = r.tags[RUN_TAGS.seed] ?? r.params.seed;
   const seed = raw === undefined ? NaN : Number(raw);
-  if (!Number.isInteger(seed)) return raw === undefined ? 'it has no seed (log it as param `seed` or tag `emofuse.seed`)' : `its seed ${JSON.stringify(raw)} is not an integer`;
+  if (!Number.isInteger(seed)) return raw === undefined ? `it has no seed (log it as param \`seed\` or tag \`${RUN_TAGS.seed}\`)` : `its seed ${JSON.stringify(raw)} is not an integer`;
   return seed;
 }
 
@@ -122,7 +123,7 @@ export async function fromRunRecords(records: RunRecord[], readArtifact: ReadArt
     if (!opts.includeUnfinished && r.status !== 'FINISHED') continue;
     // An invocation's own run holds summaries of its system runs (reported one by one), whether or not
     // its children are still there: a child deleted in the MLflow UI leaves it childless.
-    if (r.tags['emofuse.kind'] === 'invocation') {
+    if (r.tags[RUN_TAGS.kind] === RUN_KINDS.invocation) {
       if (!parents.has(r.runId)) skipped.push(`run ${r.runId} (${r.runName}) is an invocation whose system runs are all missing (deleted in the MLflow UI?); it is skipped.`);
       continue;
     }
@@ -134,7 +135,7 @@ export async function fromRunRecords(records: RunRecord[], readArtifact: ReadArt
       skipped.push(`run ${r.runId} (${r.runName}, experiment ${r.experimentName}) is skipped: ${seed}.`);
       continue;
     }
-    const tags = Object.fromEntries(Object.entries(r.tags).filter(([k]) => !k.startsWith('mlflow.')));
+    const tags = Object.fromEntries(Object.entries(r.tags).filter(([k]) => !k.startsWith(MLFLOW_TAG_PREFIX)));
     for (const system of systems) {
       const key = (name: string) => (perSystem ? name : `${system}.${name}`);
       const metrics: Record<string, number> = {};

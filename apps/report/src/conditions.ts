@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { EmofuseError } from '@emofuse/core';
+import { RUN_TAGS } from '@emofuse/tracking';
 import type { ReportRun } from './input.ts';
 
 /**
@@ -67,7 +68,7 @@ const orUnknown = (xs: string[], what = 'not recorded') => (xs.length ? xs.join(
 
 function foldsOf(runs: RunFacts[]): string {
   // The folds that ran (tag split.folds), else what the config asked for, else the fusion artifact's folds.
-  const ran = distinct(runs.map((r) => r.tags['split.folds']));
+  const ran = distinct(runs.map((r) => r.tags[RUN_TAGS.splitFolds]));
   if (ran.length) return ran.map((f) => `${f.split(',').length} (${f.split(',').join(', ')})`).join('; ');
   const fromCurves = distinct(runs.flatMap((r) => (r.fusionCurve ? [r.fusionCurve.folds.map((f) => f.fold).join(',')] : [])));
   const asked = distinct(runs.map((r) => r.params['split.folds']));
@@ -114,18 +115,18 @@ export function experimentConditions(runs: RunFacts[], paper: PaperConfig = load
   const names = [...new Set(runs.map((r) => r.experiment))];
   return names.map((experiment) => {
     const rs = runs.filter((r) => r.experiment === experiment);
-    const corpora = distinct(rs.map((r) => r.tags['emofuse.corpus'] ?? r.params['corpus.type']));
+    const corpora = distinct(rs.map((r) => r.tags[RUN_TAGS.corpus] ?? r.params['corpus.type']));
     const caveats = distinct(corpora.flatMap((c) => paper.corpora.filter((k) => c.toLowerCase().startsWith(k.match)).map((k) => `${c}: ${k.caveat}`)));
     return {
       experiment,
       corpus: orUnknown(corpora),
       caveats,
-      protocol: orUnknown(distinct(rs.map((r) => r.tags['split.protocol'] ?? r.params['split.protocol']))),
+      protocol: orUnknown(distinct(rs.map((r) => r.tags[RUN_TAGS.splitProtocol] ?? r.params['split.protocol']))),
       folds: foldsOf(rs),
       seeds: [...new Set(rs.map((r) => r.seed))].sort((a, b) => a - b),
       epochs: epochsOf(rs),
       stopping: stoppingOf(rs),
-      backend: orUnknown(distinct(rs.map((r) => r.params['meta.backend'] ?? r.tags['emofuse.backend']))),
+      backend: orUnknown(distinct(rs.map((r) => r.params['meta.backend'] ?? r.tags[RUN_TAGS.backend]))),
       commit: commitOf(rs),
       differs: configDiff(rs, paper),
     };

@@ -1,4 +1,5 @@
 import { fingerprint } from '@emofuse/core';
+import { RUN_TAGS } from '@emofuse/tracking';
 import type { ReportRun } from './input.ts';
 
 /**
@@ -155,7 +156,7 @@ export type Context = 'utterance' | 'dialogue';
  * logged before that tag existed are recognised by name (bc-lstm*).
  */
 export function contextOf(run: Pick<ReportRun, 'system' | 'tags'>): Context {
-  const tag = run.tags['emofuse.context'];
+  const tag = run.tags[RUN_TAGS.context];
   if (tag !== undefined) return tag === 'dialogue' ? 'dialogue' : 'utterance';
   return run.system.startsWith('bc-lstm') ? 'dialogue' : 'utterance';
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { EmofuseError } from '@emofuse/core';
+import { RUN_TAGS } from '@emofuse/tracking';
 import type { ReportRun } from './input.ts';
 
 /** The paper's published numbers live in data/reference.json, never in chart code. */
@@ -94,14 +95,14 @@ export function decidePaperComparison(runs: RunFacts[], reference: Reference, sp
   if (comparePaper === false) return { applies: false, reason: 'the caller turned the comparison off (comparePaper: false)' };
   if (runs.length === 0) return { applies: false, reason: 'there are no runs' };
   if (split !== src.split) return { applies: false, reason: `the paper's numbers are ${src.split}-split scores; this report is on the ${split} split` };
-  const untagged = runs.filter((r) => !r.tags['emofuse.corpus']);
+  const untagged = runs.filter((r) => !r.tags[RUN_TAGS.corpus]);
   if (untagged.length > 0) {
     return { applies: false, reason: `${untagged.length} run(s) (e.g. ${untagged[0].id}) do not record their corpus (tag emofuse.corpus)` };
   }
-  const corpora = [...new Set(runs.map((r) => r.tags['emofuse.corpus']))];
+  const corpora = [...new Set(runs.map((r) => r.tags[RUN_TAGS.corpus]))];
   const other = corpora.filter((c) => !c.toLowerCase().startsWith(src.corpusTag.toLowerCase()));
   if (other.length > 0) return { applies: false, reason: `runs on ${other.join(', ')}, not ${src.corpus}` };
-  const cv = [...new Set(runs.map((r) => r.tags['split.protocol']).filter((p): p is string => p !== undefined && CROSS_VALIDATION.has(p)))];
+  const cv = [...new Set(runs.map((r) => r.tags[RUN_TAGS.splitProtocol]).filter((p): p is string => p !== undefined && CROSS_VALIDATION.has(p)))];
   if (cv.length > 0) return { applies: false, reason: `split protocol ${cv.join(', ')} (cross-validation), not the paper's (${src.protocol})` };
   const withClasses = runs.filter((r) => r.confusion);
   if (withClasses.length === 0) {

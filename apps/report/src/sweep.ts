@@ -15,6 +15,8 @@ export interface SweepOptions {
   metric: string;
   /** Show every point's test score (marked "not used for the choice"); default: the chosen point's only. */
   showTestAll?: boolean;
+  /** The grid's points in order (rows follow it); default: the order the runs come in. */
+  points?: readonly string[];
 }
 
 export interface SweepPointRow {
@@ -33,7 +35,9 @@ const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs
 export function sweepPoints(runs: ReportRun[], o: SweepOptions, units: 'fraction' | 'percent'): SweepPointRow[] {
   const k = units === 'fraction' ? 100 : 1;
   const target = runs.filter((r) => r.system === o.target);
-  const points = [...new Set(target.map((r) => r.tags[o.tag]).filter((p): p is string => p !== undefined))];
+  const logged = [...new Set(target.map((r) => r.tags[o.tag]).filter((p): p is string => p !== undefined))];
+  // Runs of concurrent tasks come in any order; the grid's order does not change between reports.
+  const points = o.points ? [...o.points.filter((p) => logged.includes(p)), ...logged.filter((p) => !o.points!.includes(p))] : logged;
   return points.map((point) => {
     const rs = target.filter((r) => r.tags[o.tag] === point);
     const chosen = point === o.chosen;

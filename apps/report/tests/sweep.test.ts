@@ -37,6 +37,13 @@ describe('sweep reports', () => {
     expect(html).not.toContain('not used for the choice</td>');
   });
 
+  it("lists the points in the grid's order, whatever order their runs come in", async () => {
+    const runs = sweepRuns();
+    const shuffled = [...runs.filter((r) => r.tags?.sweepPoint === 's400'), ...runs.filter((r) => r.tags?.sweepPoint !== 's400')];
+    const p = await buildReport({ input: { runs: shuffled }, outDir: path.join(tmp, 'order'), sweep: { ...sweep, points: ['s100', 's200', 's400'] } });
+    expect(JSON.parse(readFileSync(p.json, 'utf8')).sweepPoints.map((r: { point: string }) => r.point)).toEqual(['s100', 's200', 's400']);
+  });
+
   it('with showTestAll, shows the others marked "not used for the choice"', async () => {
     const p = await buildReport({ input: { runs: sweepRuns() }, outDir: path.join(tmp, 'all'), sweep: { ...sweep, showTestAll: true } });
     const json = JSON.parse(readFileSync(p.json, 'utf8'));

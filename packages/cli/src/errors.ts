@@ -1,15 +1,18 @@
-import { EmofuseError, isEmofuseError, isInputError } from '@emofuse/core';
-import { ConfigError } from './config/load.ts';
+import { EmofuseError, InputError, isEmofuseError, isInputError } from '@emofuse/core';
 
-/** 0 ok, 1 failure, 2 bad input (configuration or usage: nothing was done), 130 interrupted (Ctrl-C). */
-export const EXIT = { ok: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
+/**
+ * The exit codes, by what happened: 0 ok, 1 failure while working, 2 bad input (configuration,
+ * usage or data the user must fix), 130 interrupted (Ctrl-C). Every command returns one of these.
+ */
+export const EXIT = { ok: 0, failure: 1, input: 2, interrupted: 130 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** Bad command-line input that commander cannot see (a malformed --tag, a missing store). */
-export class UsageError extends EmofuseError {}
+/** Bad command-line input that commander cannot see (a malformed --tag, a missing store): kind `input`. */
+export class UsageError extends InputError {}
 
 export function printError(e: unknown): void {
   if (isEmofuseError(e)) {
-    const text = typeof (e as EmofuseError).describe === 'function' ? (e as EmofuseError).describe() : e.message;
+    const text = typeof e.describe === 'function' ? e.describe() : e.message;
     process.stderr.write(`error: ${text}\n`);
   } else {
     // Not an EmofuseError: a bug, so the stack is worth showing.
@@ -18,13 +21,21 @@ export function printError(e: unknown): void {
 }
 
 /**
- * Exit code for an error thrown while reading input (before any work) or while working. Bad input
- * (an InputError: a corrupt corpus, a typo label, a split that cannot be made) is 2 in either phase,
- * since the pipeline reads the corpus after the config.
+ * The exit code of an error, decided by its kind alone: an error of kind `input` (a config or usage
+ * error, a corrupt corpus, a typo label, a split that cannot be made) is 2 wherever it is thrown;
+ * anything else is 1.
  */
-export function codeFor(e: unknown, phase: 'input' | 'work'): number {
-  if (e instanceof ConfigError || e instanceof UsageError || isInputError(e)) return EXIT.badInput;
-  if (phase === 'input' && isEmofuseError(e)) return EXIT.badInput;
-  return EXIT.failure;
+export function codeFor(e: unknown): ExitCode {
+  return isInputError(e) ? EXIT.input : EXIT.failure;
 }
 
+/**
+ * A library error seen from the config. Libraries do not know the CLI's keys, so the CLI names the
+ * key that chose the failing input (and may add a fix of its own); the kind, so the exit code, is kept.
+ */
+export function atConfigKey(e: unknown, key: string, fix?: string): unknown {
+  if (!isEmofuseError(e)) return e;
+  const out = new EmofuseError(e.message, { where: e.where ? `${key} (${e.where})` : key, fix: [e.fix, fix].filter(Boolean).join('; ') || undefined, cause: e, kind: e.kind });
+  if (e.stack) out.stack = e.stack;
+  return out;
+}

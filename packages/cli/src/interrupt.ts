@@ -1,18 +1,9 @@
-import { EmofuseError } from '@emofuse/core';
+import { EmofuseError, pidAlive } from '@emofuse/core';
 import { terminalContext, type RunContext } from './context.ts';
 import { EXIT, codeFor, printError } from './errors.ts';
 
 /** Set by a `--jobs` pool for its workers: the pid each worker checks is still alive. */
 export const PARENT_PID_ENV = 'EMOFUSE_PARENT_PID';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Run `work` with a terminal context whose signal aborts on Ctrl-C (or SIGTERM, as batch schedulers
@@ -40,7 +31,7 @@ export async function interruptible(label: string, work: (ctx: RunContext) => Pr
   const parent = Number(process.env[PARENT_PID_ENV]);
   const watch = Number.isSafeInteger(parent) && parent > 1 ? setInterval(() => {
     // (reparented, or gone: a pid alone could be reused by another process)
-    if ((process.ppid !== parent || !alive(parent)) && !ac.signal.aborted) {
+    if ((process.ppid !== parent || !pidAlive(parent)) && !ac.signal.aborted) {
       process.stderr.write(`\nthe coordinating process ${parent} has ended: stopping this worker\n`);
       ac.abort(new EmofuseError(`coordinator ${parent} ended`));
     }
@@ -52,7 +43,7 @@ export async function interruptible(label: string, work: (ctx: RunContext) => Pr
   } catch (e) {
     if (!ac.signal.aborted) {
       printError(e);
-      return codeFor(e, 'work');
+      return codeFor(e);
     }
   } finally {
     if (watch) clearInterval(watch);

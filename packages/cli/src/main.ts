@@ -115,7 +115,7 @@ Seeds already complete in the run store with the same config fingerprint are ski
         config = loadExperiment(file, { set: opts.set, seed: opts.seed });
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       if (opts.dryRun) {
         // The corpus and every seed's split are read and checked (not the features), so a bad
@@ -130,7 +130,7 @@ Seeds already complete in the run store with the same config fingerprint are ski
           checkRunMemory(config, preview.corpus, systemsToTrain(config), (m) => process.stderr.write(`warning: ${m}\n`));
         } catch (e) {
           printError(e);
-          return setCode(codeFor(e, 'input'));
+          return setCode(codeFor(e));
         }
         process.stdout.write(toResolvedYaml(config));
         process.stderr.write(`${preview.text}\n(dry run: the corpus was read and split, feature files checked; no features were computed, nothing was trained or written)\n`);
@@ -177,7 +177,7 @@ Rerunning a sweep skips the (config, seed) pairs already complete in the run sto
         points = expandSweep(sweep, { set: opts.set, seed: opts.seed });
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       if (opts.dryRun) {
         const runs = points.reduce((n, p) => n + p.config.seeds.length, 0);
@@ -212,7 +212,7 @@ Examples:
         setCode(EXIT.ok);
       } catch (e) {
         printError(e);
-        setCode(codeFor(e, 'input'));
+        setCode(codeFor(e));
       }
     });
 
@@ -241,7 +241,7 @@ Examples:
         if (opts.uri) checkUrl(opts.uri, '--uri');
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       setCode(await interruptible('the report', async (ctx) => {
         const { makeReport } = await import('./pipeline/index.ts');
@@ -271,7 +271,7 @@ Example:
         }
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       setCode(await interruptible('the push', async (ctx) => {
         const { pushStore } = await import('./pipeline/index.ts');
@@ -322,7 +322,7 @@ Examples:
         await importPlugins(file, opts.set);
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       const c = catalog();
       process.stdout.write(opts.json ? `${JSON.stringify(c, null, 2)}\n` : `${formatCatalog(c)}\n`);
@@ -395,7 +395,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are not errors; every other commander error is a usage error.
-      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.badInput;
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.input;
     }
     printError(e);
     return EXIT.failure;

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { pidAlive, processStart } from '@emofuse/core';
 
 export interface RunEntry {
   experiment: string;
@@ -68,28 +69,6 @@ export interface PartialOwner {
 
 function partialStatus(o: PartialOwner): RunEntry['status'] {
   return o.state === 'alive' ? 'running' : o.state === 'dead' ? 'stale' : 'incomplete';
-}
-
-/** Start time (epoch ms) of a process on Linux, from /proc; undefined elsewhere. */
-function processStart(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]); // field 22, starttime, in clock ticks since boot
-    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + (ticks * 1000) / 100 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
-  }
 }
 
 /** Whose partial this is and whether that process still runs (never guessed across hosts). */

@@ -10,7 +10,11 @@ import { listRuns } from '@emofuse/tracking';
 import { loadPosteriors } from '@emofuse/models';
 import { expandSweep, loadExperiment, loadSweep } from '../src/config/index.ts';
 import { silentContext } from '../src/context.ts';
-import { runExperiment, runSweep } from '../src/pipeline/index.ts';
+import { runExperiment } from '../src/pipeline/index.ts';
+import { aggregate } from '../src/sweep/aggregate.ts';
+import { sweepPlan } from '../src/sweep/plan.ts';
+import { getExecutor } from '../src/sweep/registry.ts';
+import '../src/sweep/inline.ts';
 import { writeEmodbManifest } from './helpers.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'emofuse-pipeline-'));
@@ -165,13 +169,17 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     writeFileSync(file, `base: ${base}\ngrid: { model.speech.filters: [4, 8] }\nmetric: ua\nsplit: valid\nmode: max\n`);
     const sweep = loadSweep(file);
     const points = expandSweep(sweep, { set: ['systems=[speech-cnn]', 'fusion.rules=[]', "split.folds=['03']", 'train.epochs=1'] });
-    const result = await runSweep(sweep, points, silentContext());
+    // As `emofuse sweep` runs it: the plan, the inline executor, then the choice on validation.
+    const plan = Object.assign(sweepPlan(sweep, points, 'inline'), { report: false });
+    const ctx = silentContext();
+    expect(await getExecutor('inline')!.launch(plan, plan.tasks, { jobs: 1, slurm: { cpusPerTask: 1, extra: [] } }, ctx)).toBe(0);
+    const result = await aggregate(plan, ctx);
     expect(result.points.map((p) => p.name)).toEqual(points.map((p) => p.name));
-    const best = result.points.reduce((b, p) => (p.score > b.score ? p : b));
+    const best = result.points.reduce((b, p) => (p.score! > b.score! ? p : b));
     expect(result.best).toBe(best.name);
     for (const p of result.points) {
       expect(p.score).toBeGreaterThanOrEqual(0);
-      const metrics = JSON.parse(readFileSync(path.join(p.runs[0].dir, 'metrics.json'), 'utf8'));
+      const metrics = JSON.parse(readFileSync(path.join(p.runs[0], 'metrics.json'), 'utf8'));
       expect(p.score).toBeCloseTo(metrics['speech-cnn'].valid.ua, 12);
     }
   });

@@ -93,7 +93,13 @@ export interface Posteriors {
   probs: Float32Array | Float64Array;
 }
 
-export type SplitProtocol = 'official' | 'paper' | 'loso' | 'loso-speaker' | 'manifest' | 'holdout';
+/** The ways a corpus is split into train, validation and test (the data package makes each). */
+export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest', 'holdout'] as const;
+export type SplitProtocol = (typeof SPLIT_PROTOCOLS)[number];
+
+/** The corpus formats the data package reads. */
+export const CORPUS_TYPES = ['iemocap', 'iemocap-features', 'iemocap-raw', 'emodb', 'manifest'] as const;
+export type CorpusType = (typeof CORPUS_TYPES)[number];
 
 /** Utterance ids per part. A fold of a cross-validation is one Split. */
 export interface Split {

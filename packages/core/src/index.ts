@@ -1,7 +1,8 @@
 export { EmofuseError, InputError, isEmofuseError, isInputError, asInputError, type ErrorKind } from './errors.ts';
-export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences, Posteriors, Split, SplitProtocol } from './contracts.ts';
-export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds } from './contracts.ts';
+export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences, Posteriors, Split, SplitProtocol, CorpusType } from './contracts.ts';
+export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds, SPLIT_PROTOCOLS, CORPUS_TYPES } from './contracts.ts';
 export { writeFileAtomic, writeJsonAtomic, buildDirAtomic, isDiskFull, diskFullError } from './fs.ts';
+export { pidAlive, processStart } from './process.ts';
 export { makeRng, shuffled } from './rng.ts';
 export { stableStringify, fingerprint, hashFile, contentHash } from './hash.ts';
 export type { RunRecord, RunStatus, MetricPoint } from './runs.ts';

@@ -4,8 +4,6 @@ export { meanStd, quantileSorted, bootstrapCI, pairedBootstrap, mcnemar } from '
 export type { MeanStd, BootstrapOptions, BootstrapInterval, PairedOptions, PairedBootstrapResult, McNemarResult } from './stats.ts';
 export { compareSystems } from './compare.ts';
 export type { SystemComparison } from './compare.ts';
-export { metricsTable, summaryTable, perClassTable, confusionTable, resultRow } from './tables.ts';
-export type { RunKey, ResultRow, ReportEntry } from './tables.ts';
 // The metric registry the CLI passes to the fusion weight search (same functions as core's).
 export { BASIC_SCORERS as SCORERS, METRIC_NAMES, type MetricName, type Scorer } from '@emofuse/core';
 export { FoldPool, scoresOf, PARTS } from './pool.ts';

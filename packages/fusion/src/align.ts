@@ -2,7 +2,6 @@ import { checkPosteriors, EmofuseError, type Posteriors } from '@emofuse/core';
 
 /** A registered rule's name; the paper's late fusion I, II and III are 'average', 'weighted', 'product'. */
 export type FusionRule = string;
-export const FUSION_RULES: readonly FusionRule[] = ['average', 'weighted', 'product'];
 
 /** Posteriors with an optional system name, used in every error message (default "system <i>"). */
 export interface SystemPosteriors extends Posteriors {

@@ -1,6 +1,6 @@
 import './rules/index.ts';
 
-export { alignSystems, checkWeights, normalisedProduct, weightedSum, FUSION_RULES } from './align.ts';
+export { alignSystems, checkWeights, normalisedProduct, weightedSum } from './align.ts';
 export type { FusionRule, SystemPosteriors, AlignedSystems } from './align.ts';
 export { searchWeights, applyWeights, simplexGrid, TIE_TOLERANCE } from './search.ts';
 export type { ValidationSet, WeightSearchOptions, WeightChoice, CurvePoint } from './search.ts';

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { EmofuseError } from '@emofuse/core';
 import { FallbackTracker } from './fallback.ts';
 import { LocalFileTracker } from './local-tracker.ts';
-import { mlflowOptionsFromEnv, type MlflowClientOptions } from './rest.ts';
+import { mlflowOptionsFromEnv, type MlflowClientOptions } from './http.ts';
 import { MlflowRestTracker } from './rest-tracker.ts';
 import type { Tracker } from './types.ts';
 
@@ -48,7 +48,7 @@ export function createTracker(opts: CreateTrackerOptions = {}): Tracker {
   }
   if (!/^[a-z][a-z0-9+.-]*:/i.test(uri)) return new LocalFileTracker(uri, context);
   throw new EmofuseError(`unsupported tracking URI ${uri}`, {
-    where: 'tracking.uri',
+    where: 'tracking URI',
     fix: 'use http(s)://host:port for an MLflow server, or a directory / file:// URI for the local store (for sqlite:// or databricks, run an mlflow server in front of it)',
   });
 }

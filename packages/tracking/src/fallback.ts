@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { artifactRel } from './filestore.ts';
 import { LocalFileTracker, joinArtifactPath, walkDir, type LocalRun } from './local-tracker.ts';
-import { MlflowApiError, type BatchInput, type MlflowClientOptions } from './rest.ts';
+import { MlflowApiError, type MlflowClientOptions } from './http.ts';
+import type { BatchInput } from './wire.ts';
 import { MlflowRestTracker, type RestRun } from './rest-tracker.ts';
 import {
-  SOURCE_RUN_TAG, type DatasetInput, type EndStatus, type FlushResult, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun,
+  RUN_TAGS, type DatasetInput, type EndStatus, type FlushResult, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun,
 } from './types.ts';
 
 export interface FallbackOptions {
@@ -218,7 +219,7 @@ export class FallbackTracker implements Tracker {
           runName: meta.runName,
           startTime: meta.startTime,
           parentRunId: op.parent ? op.parent.remote!.runId : op.opts.parentRunId,
-          tags: { ...(op.opts.tags ?? {}), [SOURCE_RUN_TAG]: run.localRunId },
+          tags: { ...(op.opts.tags ?? {}), [RUN_TAGS.sourceRunId]: run.localRunId },
         }),
       )) as RestRun | undefined;
       if (run.remote) this.runs.set(run.remote.runId, run);

@@ -3,14 +3,14 @@ import {
   closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync,
   readdirSync, renameSync, rmSync, statSync, writeSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { diskFullError, EmofuseError, isDiskFull, writeFileAtomic, type MetricPoint, type RunRecord, type RunStatus } from '@emofuse/core';
+import { currentUser } from './context.ts';
 import { doubleToFileText, parseDoubleText } from './numbers.ts';
-import { DATASET_CONTEXT_TAG, EXPERIMENT_TAGS, PARENT_RUN_TAG, RUN_NAME_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
-import { checkDataset, checkKey, checkParamValue, checkTagValue } from './validate.ts';
+import { DATASET_CONTEXT_TAG, EXPERIMENT_TAGS, RUN_TAGS, type DatasetInput, type LoggedDataset } from './types.ts';
+import { checkDataset, inputTags, checkKey, checkParamValue, checkTagValue } from './validate.ts';
 
 /**
  * MLflow's FileStore layout (mlflow/store/tracking/file_store.py), written without Python:
@@ -209,7 +209,7 @@ export class LocalStore {
   }
 
   getOrCreateExperiment(name: string): ExperimentMeta {
-    if (!name) throw new EmofuseError('experiment name is empty', { where: 'tracking.experiment', fix: 'set an experiment name' });
+    if (!name) throw new EmofuseError('experiment name is empty', { where: 'experiment name', fix: 'name the experiment' });
     this.init();
     // Seeds run as parallel processes: without the lock two of them could both create "name".
     return this.withLock(() => this.findOrCreate(name));
@@ -270,10 +270,10 @@ export class LocalStore {
       endTime: null,
       artifactUri: pathToFileURL(path.join(dir, 'artifacts')).href,
       lifecycleStage: 'active',
-      userId: input.userId ?? safeUser(),
+      userId: input.userId ?? currentUser(),
       dir,
     };
-    this.setTags(meta, { ...(input.tags ?? {}), [RUN_NAME_TAG]: runName });
+    this.setTags(meta, { ...(input.tags ?? {}), [RUN_TAGS.runName]: runName });
     // meta.yaml last: until it exists, readers (ours and MLflow's) skip the directory.
     this.writeRunMeta(meta);
     return meta;
@@ -396,8 +396,8 @@ export class LocalStore {
       checkTagValue(key, value);
     }
     for (const [key, value] of Object.entries(tags)) this.writeInRun(run, path.join(run.dir, 'tags', ...key.split('/')), value);
-    if (tags[RUN_NAME_TAG] !== undefined && tags[RUN_NAME_TAG] !== run.runName && existsSync(path.join(run.dir, 'meta.yaml'))) {
-      run.runName = tags[RUN_NAME_TAG];
+    if (tags[RUN_TAGS.runName] !== undefined && tags[RUN_TAGS.runName] !== run.runName && existsSync(path.join(run.dir, 'meta.yaml'))) {
+      run.runName = tags[RUN_TAGS.runName];
       const current = this.readRunMeta(run.dir);
       this.writeRunMeta({ ...current, runName: run.runName });
     }
@@ -478,7 +478,7 @@ export class LocalStore {
       }
       const inputDir = path.join(run.dir, 'inputs', md5(datasetId, run.runId));
       if (existsSync(inputDir)) continue;
-      const tags = { ...(d.tags ?? {}), ...(d.context ? { [DATASET_CONTEXT_TAG]: d.context } : {}) };
+      const tags = inputTags(d);
       this.placeDir(run.dir, inputDir, { source_type: 'DATASET', source_id: datasetId, destination_type: 'RUN', destination_id: run.runId, tags });
     }
   }
@@ -562,7 +562,7 @@ export class LocalStore {
       runId: run.runId,
       experimentId: exp.experimentId,
       experimentName: exp.name,
-      runName: run.runName || tags[RUN_NAME_TAG] || '',
+      runName: run.runName || tags[RUN_TAGS.runName] || '',
       status: run.status,
       startTime: run.startTime,
       endTime: run.endTime,
@@ -570,7 +570,7 @@ export class LocalStore {
       metrics,
       metricHistory,
       tags,
-      parentRunId: tags[PARENT_RUN_TAG] ?? null,
+      parentRunId: tags[RUN_TAGS.parentRunId] ?? null,
       artifactUri: run.artifactUri,
       localArtifactDir: this.artifactDir(run),
     };
@@ -657,16 +657,6 @@ function md5(...parts: string[]): string {
   for (const p of parts) h.update(p, 'utf8');
   return h.digest('hex');
 }
-
-function safeUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-export { safeUser, listFilesRecursive };
 
 /**
  * meta.yaml, atomically. On a full disk a run must still be able to end FAILED: the new text (a few

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
 import { startTags } from './context.ts';
 import { LocalStore, type ExperimentMeta, type RunMeta } from './filestore.ts';
-import { PARENT_RUN_TAG, type DatasetInput, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
+import { RUN_TAGS, type DatasetInput, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
 import { checkMetric } from './validate.ts';
 
 /** Logs into a local `./mlruns` directory in MLflow's file-store layout (readable by MLflow with MLFLOW_ALLOW_FILE_STORE=true). */
@@ -24,7 +24,7 @@ export class LocalFileTracker implements Tracker {
   async startRun(opts: StartRunOptions): Promise<TrackerRun> {
     const exp = this.store.getOrCreateExperiment(opts.experiment);
     const tags = startTags(opts, this.context);
-    if (opts.parentRunId) tags[PARENT_RUN_TAG] = opts.parentRunId;
+    if (opts.parentRunId) tags[RUN_TAGS.parentRunId] = opts.parentRunId;
     const run = this.store.createRun(exp, { runName: opts.runName, tags, startTime: opts.startTime });
     return new LocalRun(this.store, exp, run);
   }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmofuseError } from '@emofuse/core';
+import { EmofuseError, pidAlive, processStart } from '@emofuse/core';
 
 /** Who holds a lock file: written into it when it is taken. */
 export interface LockOwner {
@@ -14,27 +14,6 @@ export interface LockOwner {
 export interface Lock {
   file: string;
   release(): void;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Start (epoch ms) of a process on Linux, from /proc; undefined elsewhere. */
-function processStart(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function readOwner(file: string): LockOwner | undefined {

@@ -4,8 +4,10 @@ import { EmofuseError, isEmofuseError, type MetricPoint } from '@emofuse/core';
 import { LocalStore, type ExperimentMeta, type RunMeta } from './filestore.ts';
 import { takeLock } from './lock.ts';
 import { SQL_STORE_INFINITY } from './numbers.ts';
-import { MlflowRestClient, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
-import { PARENT_RUN_TAG, SOURCE_RUN_TAG, type DatasetInput, type LoggedDataset } from './types.ts';
+import { mlflowOptionsFromEnv, type MlflowClientOptions } from './http.ts';
+import { MlflowRestClient } from './rest.ts';
+import type { ServerRun } from './wire.ts';
+import { RUN_TAGS, type DatasetInput, type LoggedDataset } from './types.ts';
 
 export interface PushOptions {
   /** Local store directory (./mlruns). */
@@ -101,7 +103,7 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
   const seen = new Set<string>();
   const visit = (r: (typeof all)[number], depth = 0) => {
     if (seen.has(r.run.runId) || depth > 100) return;
-    const parent = byId.get(r.tags[PARENT_RUN_TAG] ?? '');
+    const parent = byId.get(r.tags[RUN_TAGS.parentRunId] ?? '');
     if (parent) visit(parent, depth + 1);
     seen.add(r.run.runId);
     ordered.push(r);
@@ -120,11 +122,11 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
       expId = (await client.getOrCreateExperiment(exp.name)).experimentId;
       expIds.set(exp.name, expId);
     }
-    const wantTags: Record<string, string> = { ...tags, [SOURCE_RUN_TAG]: tags[SOURCE_RUN_TAG] ?? run.runId };
-    const localParent = tags[PARENT_RUN_TAG];
-    if (localParent) wantTags[PARENT_RUN_TAG] = remap.get(localParent) ?? localParent;
+    const wantTags: Record<string, string> = { ...tags, [RUN_TAGS.sourceRunId]: tags[RUN_TAGS.sourceRunId] ?? run.runId };
+    const localParent = tags[RUN_TAGS.parentRunId];
+    if (localParent) wantTags[RUN_TAGS.parentRunId] = remap.get(localParent) ?? localParent;
 
-    const source = wantTags[SOURCE_RUN_TAG];
+    const source = wantTags[RUN_TAGS.sourceRunId];
     if (localParent && blocked.has(localParent)) {
       blocked.add(run.runId);
       continue;
@@ -139,7 +141,7 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
       blocked.add(run.runId);
       continue;
     }
-    const found = await client.runsByTag(expId, SOURCE_RUN_TAG, source);
+    const found = await client.runsByTag(expId, RUN_TAGS.sourceRunId, source);
     if (found.length > 1) {
       conflicts.push({
         experiment: exp.name, sourceRunId: source,
@@ -236,7 +238,7 @@ async function pushLocked(opts: PushOptions, store: LocalStore, client: MlflowRe
     const lines = conflicts.map((c) =>
       `local run ${c.sourceRunId} (${c.experiment}) is claimed by server runs ${c.serverRuns.map((r) => `${r.runId} (${r.status}, ${r.metrics} metric keys)`).join(' and ')}`);
     throw new EmofuseError(`push left ${blocked.size} run(s) alone because two server runs claim one local run:\n  ${lines.join('\n  ')}`, {
-      where: `${client.uri} tag ${SOURCE_RUN_TAG}`,
+      where: `${client.uri} tag ${RUN_TAGS.sourceRunId}`,
       fix: 'delete the run that should not exist (usually the empty RUNNING one: mlflow runs delete --run-id <id>, or in the UI), then push again; everything else was pushed',
     });
   }

@@ -3,8 +3,10 @@ import path from 'node:path';
 import { EmofuseError, writeFileAtomic, type MetricPoint, type RunRecord, type RunStatus } from '@emofuse/core';
 import { LocalStore, latestPoint, type ExperimentMeta, type RunMeta } from './filestore.ts';
 import { SQL_STORE_INFINITY } from './numbers.ts';
-import { MlflowRestClient, filterKey, filterQuote, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
-import { PARENT_RUN_TAG, RUN_NAME_TAG } from './types.ts';
+import { mlflowOptionsFromEnv, type MlflowClientOptions } from './http.ts';
+import { MlflowRestClient } from './rest.ts';
+import { filterKey, filterQuote, type ServerRun } from './wire.ts';
+import { RUN_TAGS } from './types.ts';
 
 /** Where to read runs from: a local store directory, or a server (auth from the environment unless given). */
 export type RunSource = { store: string } | ({ uri: string } & Partial<MlflowClientOptions>) | { client: MlflowRestClient };
@@ -106,7 +108,7 @@ export async function listRuns(source: RunSource, filter: RunFilter = {}): Promi
       runId: r.info.runId,
       experimentId: r.info.experimentId,
       experimentName: expName.get(r.info.experimentId) ?? '',
-      runName: r.info.runName || r.tags[RUN_NAME_TAG] || '',
+      runName: r.info.runName || r.tags[RUN_TAGS.runName] || '',
       status: r.info.status as RunStatus,
       startTime: r.info.startTime,
       endTime: r.info.endTime,
@@ -114,7 +116,7 @@ export async function listRuns(source: RunSource, filter: RunFilter = {}): Promi
       metrics,
       metricHistory,
       tags: r.tags,
-      parentRunId: r.tags[PARENT_RUN_TAG] ?? null,
+      parentRunId: r.tags[RUN_TAGS.parentRunId] ?? null,
       artifactUri: r.info.artifactUri,
       localArtifactDir: null,
     });

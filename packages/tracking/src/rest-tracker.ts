@@ -3,8 +3,10 @@ import path from 'node:path';
 import { startTags } from './context.ts';
 import { artifactRel, checkArtifactFile } from './filestore.ts';
 import { joinArtifactPath, normaliseMetrics, stringParams, walkDir } from './local-tracker.ts';
-import { MlflowRestClient, mlflowOptionsFromEnv, type MlflowClientOptions, type ServerRun } from './rest.ts';
-import { PARENT_RUN_TAG, type DatasetInput, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
+import { mlflowOptionsFromEnv, type MlflowClientOptions } from './http.ts';
+import { MlflowRestClient } from './rest.ts';
+import type { ServerRun } from './wire.ts';
+import { RUN_TAGS, type DatasetInput, type EndStatus, type MetricInput, type ParamValue, type StartRunOptions, type Tracker, type TrackerRun } from './types.ts';
 
 /** Logs to an MLflow tracking server through its REST API (artifacts through the server's proxy). */
 export class MlflowRestTracker implements Tracker {
@@ -35,7 +37,7 @@ export class MlflowRestTracker implements Tracker {
   async startRun(opts: StartRunOptions): Promise<TrackerRun> {
     const experimentId = await this.experimentId(opts.experiment);
     const tags = startTags(opts, this.context);
-    if (opts.parentRunId) tags[PARENT_RUN_TAG] = opts.parentRunId;
+    if (opts.parentRunId) tags[RUN_TAGS.parentRunId] = opts.parentRunId;
     const run = await this.client.createRun({ experimentId, runName: opts.runName, startTime: opts.startTime, tags });
     return new RestRun(this.client, run);
   }

@@ -93,14 +93,63 @@ export interface Tracker {
   flush?(deadlineMs?: number): Promise<FlushResult>;
 }
 
-/** Tag that records, on a pushed or mirrored run, the id of the local-store run it came from. */
-export const SOURCE_RUN_TAG = 'emofuse.source_run_id';
-export const PARENT_RUN_TAG = 'mlflow.parentRunId';
-export const RUN_NAME_TAG = 'mlflow.runName';
-export const USER_TAG = 'mlflow.user';
-/** Client-generated id of a server run, searched for after an ambiguous runs/create (never a second run for one id). */
-export const CLIENT_RUN_TAG = 'emofuse.client_run_id';
-export const NOTE_TAG = 'mlflow.note.content';
+/**
+ * Every run tag emofuse writes or reads, by name: writers (the pipeline, the sweep, this package) and
+ * readers (the report, the sweep's aggregate, scripts/results.ts) use these, so a renamed tag cannot
+ * silently break a reader. `mlflow.*` are MLflow's system tags (its UI reads them); `emofuse.*` are ours.
+ */
+export const RUN_TAGS = {
+  /** Makes a run nested under another. */
+  parentRunId: 'mlflow.parentRunId',
+  runName: 'mlflow.runName',
+  user: 'mlflow.user',
+  /** The run's description in the MLflow UI. */
+  note: 'mlflow.note.content',
+  sourceName: 'mlflow.source.name',
+  sourceType: 'mlflow.source.type',
+  gitCommit: 'mlflow.source.git.commit',
+  gitBranch: 'mlflow.source.git.branch',
+  gitRepoUrl: 'mlflow.source.git.repoURL',
+  /** On a pushed or mirrored run: the id of the local-store run it came from. */
+  sourceRunId: 'emofuse.source_run_id',
+  /** Client-generated id of a server run, searched for after an ambiguous runs/create (never a second run for one id). */
+  clientRunId: 'emofuse.client_run_id',
+  /** The invocation (one `emofuse run`) a run belongs to. */
+  invocation: 'emofuse.invocation',
+  corpus: 'emofuse.corpus',
+  backend: 'emofuse.backend',
+  /** `invocation` on an invocation's own (parent) run; see RUN_KINDS. */
+  kind: 'emofuse.kind',
+  /** The one system (model or fusion rule) a run holds. */
+  system: 'emofuse.system',
+  seed: 'emofuse.seed',
+  /** The run folder of a system run's seed. */
+  runDir: 'emofuse.run_dir',
+  /** The system's context level (utterance or dialogue). */
+  context: 'emofuse.context',
+  /** The split a run trained on: its fingerprint, protocol and the folds that ran (comma-separated). */
+  splitFingerprint: 'split.fingerprint',
+  splitProtocol: 'split.protocol',
+  splitFolds: 'split.folds',
+  /** TensorFlow's intra-op threads of a sweep task (set through the config's `tags`). */
+  tfThreads: 'tfThreads',
+  /** The Slurm array task a run came from (set through the config's `tags`). */
+  slurmJob: 'slurmJob',
+  /** A sweep's name, the grid point a run belongs to, and `metric/split/mode` it chooses by (set through the config's `tags`). */
+  sweep: 'sweep',
+  sweepPoint: 'sweepPoint',
+  sweepMetric: 'sweepMetric',
+  /** `none` on an experiment whose systems only share a name with the paper's rows (set through the config's `tags`). */
+  paper: 'paper',
+} as const;
+
+/** Values of the `emofuse.kind` tag. */
+export const RUN_KINDS = { invocation: 'invocation' } as const;
+
+/** MLflow's own tags start with this; readers that show a run's tags leave them out. */
+export const MLFLOW_TAG_PREFIX = 'mlflow.';
+
+/** Input tag naming what a run used a dataset for (not a run tag). */
 export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
 
 /** Tags every experiment emofuse creates carries: a machine-learning experiment, which MLflow 3's UI opens in its classic view. */

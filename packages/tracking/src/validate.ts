@@ -101,10 +101,15 @@ export function checkDataset(d: DatasetInput): void {
       throw new EmofuseError(`dataset ${field} is ${value.length} characters; MLflow takes at most ${max}`, { where, fix: field === 'digest' ? 'use a shorter fingerprint (for example the first 16 hex digits)' : `shorten the ${field}` });
     }
   }
-  const tags = { ...(d.tags ?? {}), ...(d.context ? { [DATASET_CONTEXT_TAG]: d.context } : {}) };
+  const tags = inputTags(d);
   for (const [k, v] of Object.entries(tags)) {
     if (!k || k.length > LIMITS.inputTagKey || typeof v !== 'string' || v.length > LIMITS.inputTagValue) {
       throw new EmofuseError(`dataset input tag ${JSON.stringify(k)} is empty or too long`, { where, fix: `keys up to ${LIMITS.inputTagKey} characters, values up to ${LIMITS.inputTagValue}` });
     }
   }
+}
+
+/** A dataset input's tags as they are stored: its own tags and, when given, its context. */
+export function inputTags(d: DatasetInput): Record<string, string> {
+  return { ...(d.tags ?? {}), ...(d.context ? { [DATASET_CONTEXT_TAG]: d.context } : {}) };
 }

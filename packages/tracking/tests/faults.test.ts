@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CLIENT_RUN_TAG, type FallbackTracker, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SOURCE_RUN_TAG, corpusDataset, createTracker, listRuns, pushRuns, readArtifactText,
+  RUN_TAGS, type FallbackTracker, LocalFileTracker, MlflowRestClient, MlflowRestTracker, corpusDataset, createTracker, listRuns, pushRuns, readArtifactText,
 } from '../src/index.ts';
 import { removeTmpDirs, startMlflowServer, startProxy, tmpDir, type MlflowServer, type Proxy } from './helpers.ts';
 
@@ -53,7 +53,7 @@ describe('a lost reply to runs/create', () => {
     expect(runs.map((r) => r.runName)).toEqual(['parent', 'child']);
     expect(runs[0].runId).toBe(parent.runId);
     expect(runs[0].status).toBe('FINISHED');
-    expect(runs[0].tags[CLIENT_RUN_TAG]).toMatch(/^[0-9a-f]{32}$/);
+    expect(runs[0].tags[RUN_TAGS.clientRunId]).toMatch(/^[0-9a-f]{32}$/);
     expect(runs[1].parentRunId).toBe(parent.runId);
   });
 
@@ -73,7 +73,7 @@ describe('a lost reply to runs/create', () => {
     const runs = await listRuns({ client }, { experiment: 'lost-reply-fb' });
     expect(runs.map((r) => [r.runName, r.status])).toEqual([['parent', 'FINISHED'], ['child', 'FINISHED']]);
     expect(runs[1].parentRunId).toBe(runs[0].runId);
-    expect(runs[0].tags[SOURCE_RUN_TAG]).toBe(parent.runId);
+    expect(runs[0].tags[RUN_TAGS.sourceRunId]).toBe(parent.runId);
   });
 });
 
@@ -86,8 +86,8 @@ describe('push', () => {
     const b = await local.startRun({ experiment: 'claimed', runName: 'b' });
     for (const r of [aChild, a, b]) await r.endRun();
     const exp = await client.getOrCreateExperiment('claimed');
-    const one = await client.createRun({ experimentId: exp.experimentId, runName: 'a', tags: { [SOURCE_RUN_TAG]: a.runId } });
-    const two = await client.createRun({ experimentId: exp.experimentId, runName: 'a', tags: { [SOURCE_RUN_TAG]: a.runId } });
+    const one = await client.createRun({ experimentId: exp.experimentId, runName: 'a', tags: { [RUN_TAGS.sourceRunId]: a.runId } });
+    const two = await client.createRun({ experimentId: exp.experimentId, runName: 'a', tags: { [RUN_TAGS.sourceRunId]: a.runId } });
     const err = await pushRuns({ from: mlruns, to: client, experiments: ['claimed'] }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain(one.info.runId);

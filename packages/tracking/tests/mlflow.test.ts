@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FallbackTracker, LIMITS, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SQL_STORE_INFINITY, SOURCE_RUN_TAG,
+  FallbackTracker, LIMITS, LocalFileTracker, MlflowRestClient, MlflowRestTracker, SQL_STORE_INFINITY, RUN_TAGS,
   listArtifacts, listRuns, mlflowOptionsFromEnv, parseDoubleText, pushRuns, readArtifactText, runContextTags,
 } from '../src/index.ts';
 import { removeTmpDirs, runPythonJson, startMlflowServer, startProxy, tmpDir, freePort, type MlflowServer, type Proxy } from './helpers.ts';
@@ -260,7 +260,7 @@ print(json.dumps([MlflowClient(tracking_uri=u).get_experiment_by_name(n).tags fo
     const [sp, sc] = server1;
     expect(sp.runId).toBe(byId[ids.parent]);
     expect(sc.parentRunId).toBe(byId[ids.parent]);
-    expect(sp.tags[SOURCE_RUN_TAG]).toBe(ids.parent);
+    expect(sp.tags[RUN_TAGS.sourceRunId]).toBe(ids.parent);
     const local = await listRuns({ store: mlruns }, { experiment: 'offline' });
     for (const [l, s] of [[local[0], sp], [local[1], sc]]) {
       expect(s.startTime).toBe(l.startTime);

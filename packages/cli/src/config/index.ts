@@ -1,5 +1,5 @@
 export { DEFAULTS, configDefaults } from './defaults.ts';
-export { configSchema, sweepSchema, CORPUS_TYPES, SPLIT_PROTOCOLS, METRICS, PATH_KEYS } from './schema.ts';
+export { configSchema, sweepSchema, METRICS, PATH_KEYS } from './schema.ts';
 export type { Config, SystemName, MetricName, SweepFile } from './schema.ts';
 export { textInputOf, loadExperiment, resolveConfig, readYamlLayer, setLayers, toResolvedYaml, writeResolvedConfig, ConfigError } from './load.ts';
 export type { LoadOptions, ConfigLayer, ConfigIssue, Origin } from './load.ts';

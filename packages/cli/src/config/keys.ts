@@ -27,13 +27,23 @@ function childOf(s: z.ZodType, key: string): z.ZodType | undefined {
   return undefined;
 }
 
+/**
+ * The option `bad` most likely means: one equal to it under `norm` (default: case folded), else the
+ * closest within a third of its length (at least 2 edits); undefined when none is that near.
+ */
+export function nearest(bad: string, options: readonly string[], norm = (x: string) => x.toLowerCase()): string | undefined {
+  if (options.length === 0) return undefined;
+  const same = options.find((o) => norm(o) === norm(bad));
+  if (same !== undefined) return same;
+  const best = closest(bad, options as string[]);
+  return distance(bad, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
 /** "did you mean `epochs`?" for a near miss, else the list of valid keys. */
 export function suggestKey(bad: string, valid: readonly string[]): string {
   if (valid.length === 0) return 'this level takes no keys';
-  const best = closest(bad, valid as string[]);
-  const lower = valid.find((v) => v.toLowerCase() === bad.toLowerCase());
-  if (lower) return `did you mean \`${lower}\`?`;
-  if (distance(bad, best) <= Math.max(2, Math.floor(best.length / 3))) return `did you mean \`${best}\`?`;
+  const near = nearest(bad, valid);
+  if (near !== undefined) return `did you mean \`${near}\`?`;
   // The right key at the wrong level (train.lstmUnits): point to where it lives.
   const elsewhere = allKeyPaths().filter((k) => k.split('.').pop()!.toLowerCase() === bad.toLowerCase());
   if (elsewhere.length) return `\`${bad}\` lives at ${elsewhere.map((k) => `\`${k}\``).join(' or ')}; valid keys here: ${valid.join(', ')}`;

@@ -1,12 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { EmofuseError, writeFileAtomic } from '@emofuse/core';
+import { InputError, writeFileAtomic } from '@emofuse/core';
 import { redactUri } from '@emofuse/tracking';
-import { closest, distance } from 'fastest-levenshtein';
 import { modalitiesOf, modelDescriptor, modelTypes } from '@emofuse/models/config';
 import YAML, { LineCounter, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { configDefaults } from './defaults.ts';
-import { checkKeyPath, findUnknownKeys, isPlainObject } from './keys.ts';
+import { checkKeyPath, findUnknownKeys, isPlainObject, nearest } from './keys.ts';
 import { DATA_FIX, baseDirFor, cloneRoot, displayPath, hasDataVar, repoRoot, resolvePathValue } from './paths.ts';
 import { PATH_KEYS, configSchema, isPathValue, type Config } from './schema.ts';
 
@@ -37,7 +36,7 @@ export interface ConfigIssue {
  * Bad configuration: one or more issues, each naming where it was written, the key path and the
  * fix. The CLI prints `describe()` and exits with code 2; nothing has been done yet.
  */
-export class ConfigError extends EmofuseError {
+export class ConfigError extends InputError {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[]) {
     const one = issues.length === 1 ? issues[0] : undefined;
@@ -516,11 +515,8 @@ export function describeValue(v: unknown): string {
 
 /** "did you mean 'text-lstm'?" for an enum value with a typo (text_lstm, Weighted). */
 function nearValue(bad: string, values: readonly unknown[]): string | undefined {
-  const options = values.filter((v): v is string => typeof v === 'string');
-  if (options.length === 0) return undefined;
-  const norm = (x: string) => x.toLowerCase().replace(/[-_ ]/g, '');
-  const best = options.find((o) => norm(o) === norm(bad)) ?? closest(bad, options);
-  return norm(best) === norm(bad) || distance(bad, best) <= Math.max(2, Math.floor(best.length / 3)) ? `did you mean '${best}'?` : undefined;
+  const near = nearest(bad, values.filter((v): v is string => typeof v === 'string'), (x) => x.toLowerCase().replace(/[-_ ]/g, ''));
+  return near === undefined ? undefined : `did you mean '${near}'?`;
 }
 
 function safeName(s: string): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { METRIC_NAMES, nonEmptyText, nonNegInt, oneOf, posInt, type MetricName } from '@emofuse/core';
+import { CORPUS_TYPES, METRIC_NAMES, SPLIT_PROTOCOLS, nonEmptyText, nonNegInt, oneOf, posInt, type MetricName } from '@emofuse/core';
 import { fusionRegistryVersion, fusionRuleNames } from '@emofuse/fusion';
 import { modelConfigSchema, modelTypes, registryVersion, trainConfigSchema } from '@emofuse/models/config';
 
@@ -9,8 +9,6 @@ import { modelConfigSchema, modelTypes, registryVersion, trainConfigSchema } fro
  * models package's own slices, composed here rather than copied; defaults live in defaults.ts.
  */
 
-export const CORPUS_TYPES = ['iemocap', 'iemocap-features', 'iemocap-raw', 'emodb', 'manifest'] as const;
-export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest', 'holdout'] as const;
 export const METRICS = METRIC_NAMES as unknown as readonly [MetricName, ...MetricName[]];
 
 /** A registered model type (the paper's three or one a researcher registered). */

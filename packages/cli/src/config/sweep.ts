@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { RUN_TAGS } from '@emofuse/tracking';
 import { sweepSchema, type Config, type MetricName } from './schema.ts';
 import { ConfigError, describeValue, readYamlLayer, resolveConfig, setLayers, type ConfigIssue, type ConfigLayer, type LoadOptions } from './load.ts';
 import { checkKeyPath } from './keys.ts';
@@ -126,7 +127,7 @@ export function expandSweep(sweep: Sweep, opts: Omit<LoadOptions, 'seed'> & { se
     keys.forEach((k, i) => layers.push({ values: nestKey(k, combo[i]), origin: { kind: 'sweep', file: sweep.file, key: k, value: combo[i] } }));
     const baseTags = (baseLayer.values.tags ?? {}) as Record<string, string>;
     layers.push({
-      values: { experiment: `sweep-${sweep.name}`, tags: { ...baseTags, sweep: sweep.name, sweepPoint: name, sweepMetric: `${sweep.metric}/${sweep.split}/${sweep.mode}` } },
+      values: { experiment: `sweep-${sweep.name}`, tags: { ...baseTags, [RUN_TAGS.sweep]: sweep.name, [RUN_TAGS.sweepPoint]: name, [RUN_TAGS.sweepMetric]: `${sweep.metric}/${sweep.split}/${sweep.mode}` } },
       origin: { kind: 'sweep', file: sweep.file, key: 'experiment', value: `sweep-${sweep.name}` },
     });
     layers.push(...sets);

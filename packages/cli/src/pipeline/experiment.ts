@@ -18,7 +18,7 @@ import {
 } from '@emofuse/models';
 import { fitFusion, fusionRule, type SystemPosteriors } from '@emofuse/fusion';
 import { FoldPool, PARTS, type Part, type Scores } from '@emofuse/eval';
-import { corpusDataset, redactUri, type Tracker, type TrackerRun } from '@emofuse/tracking';
+import { RUN_KINDS, RUN_TAGS, corpusDataset, redactUri, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import { toResolvedYaml } from '../config/index.ts';
 import type { RunContext } from '../context.ts';
@@ -27,11 +27,9 @@ import { checkInputsAvailable, corpusFeatures, dialogueIndex, featureFileParams,
 import { gcPartials } from '../runs.ts';
 import { checkRunMemory } from './memory.ts';
 import { systemsToTrain } from './systems.ts';
+import { fusionSystemName } from './names.ts';
 import { RunFiles, type FoldChoice } from './run-files.ts';
 import { SystemRuns, flattenConfig, logText, makeTracker, metaParams, readableStore, summaryMetrics } from './tracking.ts';
-
-/** Name of a late-fusion system in runs, reports and reference.json. */
-export const fusionSystemName = (rule: string) => `late-${rule}`;
 
 export type { Scores };
 export interface SeedRun {
@@ -80,9 +78,9 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
   const usable = dropUtterances(corpus, feats);
   const tracker = makeTracker(config, ctx);
   const experimentName = config.tracking.experiment ?? config.experiment;
-  const baseTags = { ...config.tags, 'emofuse.invocation': invocation, 'emofuse.corpus': corpus.name, 'emofuse.backend': backend.name };
+  const baseTags = { ...config.tags, [RUN_TAGS.invocation]: invocation, [RUN_TAGS.corpus]: corpus.name, [RUN_TAGS.backend]: backend.name };
   const parent = await tracker.startRun({
-    experiment: experimentName, runName: `${config.experiment}-${invocation}`, tags: { ...baseTags, 'emofuse.kind': 'invocation' },
+    experiment: experimentName, runName: `${config.experiment}-${invocation}`, tags: { ...baseTags, [RUN_TAGS.kind]: RUN_KINDS.invocation },
     description: `emofuse ${config.experiment}: ${systems.join(', ')}${config.fusion.rules.length ? ` + late fusion ${config.fusion.rules.join(', ')}` : ''} on ${corpus.name}, split ${config.split.protocol}, seeds ${config.seeds.join(', ')}`,
   });
   ctx.log(`tracking: ${tracker.location} (experiment ${experimentName}, parent run ${parent.runId})`);
@@ -141,7 +139,7 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
       const inputs = foldInputs(inv.feats, split, inv.labels, config, dialogueIndex(corpus));
       files.fold(fold.name, split, inputs.speechTransform, inputs.textTransform);
       ctx.log(formatSplitSummary(corpus, split));
-      if (fi === 0) await tracked.tagAll({ 'split.fingerprint': files.splitFingerprint(split), 'split.protocol': split.protocol, 'split.folds': folds.map((x) => x.fold ?? 'main').join(',') });
+      if (fi === 0) await tracked.tagAll({ [RUN_TAGS.splitFingerprint]: files.splitFingerprint(split), [RUN_TAGS.splitProtocol]: split.protocol, [RUN_TAGS.splitFolds]: folds.map((x) => x.fold ?? 'main').join(',') });
       const posteriors = await trainSystems(inv, { seed, split, fold, inputs, tracked, files });
       fuseSystems(inv, { split, fold, posteriors, files, fitted });
       for (const [name, p] of posteriors) {
@@ -242,7 +240,7 @@ async function reportFor(inv: Invocation, result: ExperimentResult): Promise<str
     const store = readableStore(inv.tracker);
     const tracked = inv.tracker.location.startsWith('file:') ? undefined : `${redactUri(inv.tracker.location)} (read back from its local copy ${store})`;
     const paths = await reportFromStore({
-      from: { store }, sourceLabel: tracked, experiment: experimentName, tags: { 'emofuse.invocation': result.invocation },
+      from: { store }, sourceLabel: tracked, experiment: experimentName, tags: { [RUN_TAGS.invocation]: result.invocation },
       outDir, title: `${config.experiment} (${inv.corpus.name}, ${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''})`,
     });
     await inv.parent.logArtifactDir(paths.dir, 'report');

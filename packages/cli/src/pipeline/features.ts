@@ -13,6 +13,7 @@ import {
 import { modalitiesOf, type DialogueIndex, type ModelInputs } from '@emofuse/models/config';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
+import { atConfigKey } from '../errors.ts';
 
 export interface CorpusFeatures {
   /** Word-vector sequences (source embeddings), token ids (trainable) or utterance vectors (source pkl). */
@@ -30,6 +31,21 @@ export interface CorpusFeatures {
 }
 
 const MODALITIES = ['text', 'speech'] as const;
+
+/** A source's error seen from the config: the key that chose the failing input, and the CLI's own hints. */
+function sourceErrorAtKey(e: unknown, modality: 'text' | 'speech', config: Config): unknown {
+  const opts = config.features[modality];
+  if (opts.source === 'embeddings') {
+    const t = config.features.text;
+    return atConfigKey(e, 'features.text.embeddings', t.embeddings === 'wink' ? 'or set features.text.embeddings to a .vec file' : undefined);
+  }
+  if (opts.source === 'opensmile') {
+    // A missing Python or opensmile: the clone's setup script makes one.
+    const noPython = e instanceof Error && /\bPython\b/.test(e.message);
+    return atConfigKey(e, 'features.speech', noPython ? 'in the emofuse clone, `bash scripts/setup.sh` makes .venv with opensmile; `emofuse doctor` checks it' : undefined);
+  }
+  return atConfigKey(e, `features.${modality}`);
+}
 
 /** What to do when a source cannot read the corpus, by source (the sources themselves never name config keys). */
 const MISSING_FIX: Record<string, string> = {
@@ -67,9 +83,14 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
   for (const modality of MODALITIES) {
     if (!need[modality]) continue;
     const opts = config.features[modality];
-    const r = await featureSource(opts.source, modality).extract(corpus, modality, opts as never, {
-      cache, log: ctx.log, warn: ctx.warn, progress: ctx.progress, signal: ctx.signal, where: `features.${modality}`,
-    });
+    let r;
+    try {
+      r = await featureSource(opts.source, modality).extract(corpus, modality, opts as never, {
+        cache, log: ctx.log, warn: ctx.warn, progress: ctx.progress, signal: ctx.signal, where: `features.${modality}`,
+      });
+    } catch (e) {
+      throw sourceErrorAtKey(e, modality, config);
+    }
     if (r.cacheHit) out.cacheHits.push(modality);
     if (r.file) out.files[modality] = r.file;
     out.dropped.push(...(r.dropped ?? []));
@@ -101,7 +122,12 @@ export function foldInputs(feats: CorpusFeatures, split: Split, labels: Readonly
   let textTransform: FoldInputs['textTransform'] = null;
   if (feats.texts) {
     const texts = feats.texts;
-    const vec = new TfidfVectorizer(config.features.text.tfidf).fit(split.train.map((id) => texts.get(id)!));
+    let vec: TfidfVectorizer;
+    try {
+      vec = new TfidfVectorizer(config.features.text.tfidf).fit(split.train.map((id) => texts.get(id)!));
+    } catch (e) {
+      throw atConfigKey(e, 'features.text.tfidf');
+    }
     all.text = vec.apply(ids, ids.map((id) => texts.get(id)!)) as SparseMatrix;
     textTransform = vec.toJSON();
   } else if (feats.text && feats.files.text) {

@@ -5,13 +5,11 @@
  * and renamed at the end).
  */
 import path from 'node:path';
-import { EmofuseError } from '@emofuse/core';
 import { pushRuns, redactUri, splitCredentials } from '@emofuse/tracking';
 import type { AblationOptions } from '@emofuse/report';
 import type { Config } from '../config/schema.ts';
-import type { Sweep, SweepPoint } from '../config/sweep.ts';
 import type { RunContext } from '../context.ts';
-import { runExperimentImpl, fusionSystemName, type SeedRun } from './experiment.ts';
+import { runExperimentImpl, type SeedRun } from './experiment.ts';
 export { systemsToTrain } from './systems.ts';
 export { previewFeatureFiles } from './features.ts';
 export { checkRunMemory } from './memory.ts';
@@ -33,41 +31,6 @@ export interface RunResult {
 export async function runExperiment(config: Config, ctx: RunContext): Promise<RunResult> {
   const r = await runExperimentImpl(config, ctx);
   return { runs: r.runs.map(({ runId, dir, seed }) => ({ runId, dir, seed })), report: r.report, metrics: r.runs.map((x) => x.metrics) };
-}
-
-export interface SweepResult {
-  /** Each point with its validation score (sweep.metric on the validation split, mean over seeds). */
-  points: { name: string; score: number; runs: RunResult['runs'] }[];
-  /** The point chosen by validation score (sweep.mode). */
-  best: string;
-}
-
-/** The system a sweep scores: the last fusion rule if the base fuses, else the last system listed. */
-export function sweepTarget(config: Config): string {
-  return config.fusion.rules.length ? fusionSystemName(config.fusion.rules.at(-1)!) : config.systems.at(-1)!;
-}
-
-/** Run every point of an expanded sweep; choose the best on the validation split only. */
-export async function runSweep(sweep: Sweep, points: SweepPoint[], ctx: RunContext): Promise<SweepResult> {
-  const out: SweepResult['points'] = [];
-  for (const [i, p] of points.entries()) {
-    ctx.log(`\n=== sweep ${sweep.name}: point ${i + 1}/${points.length} ${p.name}`);
-    const config = { ...p.config, report: { ...p.config.report, enabled: false } };
-    const r = await runExperiment(config, ctx);
-    const target = sweepTarget(config);
-    const scores = r.metrics.map((m) => m[target]?.valid?.[sweep.metric]);
-    if (scores.some((s) => s === undefined)) {
-      throw new EmofuseError(`point ${p.name} has no validation ${sweep.metric} for ${target}`, { where: sweep.file, fix: 'the base experiment needs a split with validation data (split.validFraction > 0)' });
-    }
-    const score = (scores as number[]).reduce((a, b) => a + b, 0) / scores.length;
-    ctx.log(`point ${p.name}: validation ${sweep.metric} of ${target} = ${(100 * score).toFixed(2)} (mean of ${scores.length} seed(s))`);
-    out.push({ name: p.name, score, runs: r.runs });
-  }
-  const sign = sweep.mode === 'min' ? -1 : 1;
-  // Ties go to the earlier grid point, so the choice is deterministic.
-  const best = out.reduce((b, p) => (sign * p.score > sign * b.score ? p : b), out[0]);
-  ctx.log(`\nbest point by validation ${sweep.metric} (${sweep.mode}): ${best.name} (${(100 * best.score).toFixed(2)})`);
-  return { points: out, best: best.name };
 }
 
 export interface ReportOptions {

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice, EpochLog, TrainResult } from '@emofuse/models';
 import type { ClassMetrics, Scores } from '@emofuse/eval';
-import { createTracker, redactUri, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
+import { RUN_TAGS, createTracker, redactUri, type DatasetInput, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import type { RunContext } from '../context.ts';
+import { atConfigKey } from '../errors.ts';
 import type { RunEnvironment } from '../env.ts';
 import type { FoldChoice } from './run-files.ts';
 import { computedSlices } from '../sweep/store.ts';
@@ -19,7 +20,11 @@ import { computedSlices } from '../sweep/store.ts';
  * in flight. Without a URI, runs go to the local store only.
  */
 export function makeTracker(config: Config, ctx: RunContext): Tracker {
-  return createTracker({ uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn, signal: ctx.signal });
+  try {
+    return createTracker({ uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn, signal: ctx.signal });
+  } catch (e) {
+    throw atConfigKey(e, 'tracking.uri');
+  }
 }
 
 /** Where a tracker's runs can be read back from disk: its own folder, or the journal of a server run. */
@@ -130,7 +135,7 @@ export class SystemRuns {
         const r = await o.tracker.startRun({
           experiment: o.experimentName, runName: `${name}-s${s.seed}`, parentRunId: o.parent.runId,
           description: `${name}, seed ${s.seed} (${s.context(name)}-level); run folder ${s.dir}`,
-          tags: { ...o.baseTags, 'emofuse.system': name, 'emofuse.seed': String(s.seed), 'emofuse.run_dir': s.dir, 'emofuse.context': s.context(name) },
+          tags: { ...o.baseTags, [RUN_TAGS.system]: name, [RUN_TAGS.seed]: String(s.seed), [RUN_TAGS.runDir]: s.dir, [RUN_TAGS.context]: s.context(name) },
         });
         out.runs.set(name, new SystemRun(r));
         await r.logParams({ ...flattenConfig(o.config), ...metaParams(o.env, o.backend), seed: s.seed, system: name, 'corpus.fingerprint': s.corpusFingerprint });

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { EmofuseError, writeJsonAtomic } from '@emofuse/core';
+import { RUN_TAGS } from '@emofuse/tracking';
 import type { RunContext } from '../context.ts';
 import { completedRuns } from './store.ts';
 import { runsOfTasks, type Plan } from './plan.ts';
@@ -88,7 +89,7 @@ async function writeReport(plan: Plan, dirs: string[], best: string | undefined,
   const experiments = [...new Set(plan.tasks.map((t) => t.trackingExperiment))];
   // The system runs of exactly these run directories (the store may hold older sweeps too).
   const records = await listRuns(from, { experiment: experiments, histories: false });
-  const runIds = records.filter((r) => r.status === 'FINISHED' && r.tags['emofuse.system'] && wanted.has(r.tags['emofuse.run_dir'])).map((r) => r.runId);
+  const runIds = records.filter((r) => r.status === 'FINISHED' && r.tags[RUN_TAGS.system] && wanted.has(r.tags[RUN_TAGS.runDir])).map((r) => r.runId);
   if (!runIds.length) throw new EmofuseError(`no finished tracked runs for these run directories in ${'uri' in from ? from.uri : from.store}`, { where: plan.dir ?? plan.name });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const outDir = plan.dir ? path.join(plan.dir, 'report') : path.join(plan.outputDir, plan.name, `report-${stamp}`);
@@ -98,7 +99,7 @@ async function writeReport(plan: Plan, dirs: string[], best: string | undefined,
     title: plan.kind === 'sweep' ? `sweep ${plan.name}: ${best} chosen by validation ${plan.choose!.metric}` : `${plan.name} (${new Set(plan.tasks.map((t) => t.seed)).size} seeds)`,
     comparePaper: plan.comparePaper,
     // A sweep's report lists every point's validation score and the chosen point's test score only.
-    ...(plan.kind === 'sweep' && best && target ? { sweep: { tag: 'sweepPoint', chosen: best, target, metric: plan.choose!.metric, showTestAll } } : {}),
+    ...(plan.kind === 'sweep' && best && target ? { sweep: { tag: RUN_TAGS.sweepPoint, chosen: best, target, metric: plan.choose!.metric, showTestAll, points: plan.points } } : {}),
   });
   return paths.html;
 }

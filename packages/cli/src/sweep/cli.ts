@@ -119,7 +119,7 @@ async function launch(plan: Plan & { configs: Map<string, Config> }, flags: Laun
     if (launcher === 'local') (await import('../pipeline/memory.ts')).checkLaunchMemory(plan.configs.values(), (m) => process.stderr.write(`warning: ${m}\n`));
   } catch (e) {
     printError(e);
-    return codeFor(e, 'input');
+    return codeFor(e);
   }
   plan.launcher = launcher;
   const executor = getExecutor(launcher)!;
@@ -183,7 +183,7 @@ export function addSweepSubcommands(sweepCmd: Command, setCode: (code: number) =
         setCode(EXIT.ok);
       } catch (e) {
         printError(e);
-        setCode(codeFor(e, 'input'));
+        setCode(codeFor(e));
       }
     });
   sweepCmd
@@ -203,7 +203,7 @@ export function addSweepSubcommands(sweepCmd: Command, setCode: (code: number) =
         readPlan(dir);
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       setCode(await interruptible('the resubmission', async (ctx) => {
         resubmit(dir, { tasks, failed: !!opts.failed }, ctx);
@@ -226,7 +226,7 @@ Example:
         plan = readPlan(dir);
       } catch (e) {
         printError(e);
-        return setCode(codeFor(e, 'input'));
+        return setCode(codeFor(e));
       }
       setCode(await interruptible(`aggregation of ${plan.name}`, async (ctx) => {
         const r = await aggregate(plan, ctx, { showTestAll: !!opts.showTestAll });

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { RUN_TAGS } from '@emofuse/tracking';
 import { repoRoot } from '../config/paths.ts';
 import type { PlanTask } from './plan.ts';
 
@@ -23,7 +24,7 @@ export function cliInvocation(): { node: string; args: string[]; env: Record<str
 
 /** The `run` arguments of one task; the thread count is recorded as a tag (it changes the floats). */
 export function taskArgs(task: Pick<PlanTask, 'config' | 'seed'>, threads: string): string[] {
-  return ['run', task.config, '--seed', String(task.seed), '--set', 'report.enabled=false', '--set', `tags.tfThreads="${threads}"`];
+  return ['run', task.config, '--seed', String(task.seed), '--set', 'report.enabled=false', '--set', `tags.${RUN_TAGS.tfThreads}="${threads}"`];
 }
 
 /**

@@ -3,7 +3,9 @@
  * at a time, through the pipeline directly. A plain multi-seed run with nothing to skip is exactly
  * the old serial run (its report included).
  */
+import { RUN_TAGS } from '@emofuse/tracking';
 import { loadExperiment } from '../config/load.ts';
+import { EXIT } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import { aggregate } from './aggregate.ts';
 import { threadEnv } from './command.ts';
@@ -24,16 +26,16 @@ registerExecutor({
       if (ctx.signal.aborted) break;
       const base = configs?.get(point) ?? loadExperiment(tasks[0].config);
       if (plan.kind === 'sweep') ctx.log(`\n=== sweep ${plan.name}: point ${i + 1}/${plan.points.length} ${point}`);
-      const tags = opts.threads ? { ...base.tags, tfThreads: String(opts.threads) } : base.tags;
+      const tags = opts.threads ? { ...base.tags, [RUN_TAGS.tfThreads]: String(opts.threads) } : base.tags;
       const config: Config = whole ? { ...base, tags } : { ...base, tags, seeds: tasks.map((t) => t.seed), report: { ...base.report, enabled: false } };
       const r = await runExperiment(config, ctx);
       ctx.log(`saved ${r.runs.length} run(s) of ${config.experiment}:`);
       for (const x of r.runs) ctx.log(`  seed ${x.seed}  ${x.runId}  ${x.dir}`);
     }
-    if (ctx.signal.aborted) return 130;
+    if (ctx.signal.aborted) return EXIT.interrupted;
     // The whole run reported itself; otherwise report (and choose) over old and new runs together.
-    if (whole) return 0;
+    if (whole) return EXIT.ok;
     await aggregate(plan, ctx);
-    return 0;
+    return EXIT.ok;
   },
 });

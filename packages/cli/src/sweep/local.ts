@@ -11,6 +11,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { RunContext } from '../context.ts';
+import { EXIT } from '../errors.ts';
 import { PARENT_PID_ENV } from '../interrupt.ts';
 import { aggregate } from './aggregate.ts';
 import { cliInvocation, taskArgs, threadEnv, threadsPerTask } from './command.ts';
@@ -120,14 +121,14 @@ registerExecutor({
     const threads = threadsPerTask(opts.jobs, opts.threads);
     ctx.log(`${pending.length} task(s) in ${Math.min(opts.jobs, pending.length)} worker(s), ${threads} TensorFlow thread(s) each; sweep directory ${plan.dir}`);
     const outcomes = await runPool(plan, pending, opts.jobs, threads, ctx);
-    if (ctx.signal.aborted) return 130;
-    const failed = outcomes.filter((o) => o.code !== 0);
+    if (ctx.signal.aborted) return EXIT.interrupted;
+    const failed = outcomes.filter((o) => o.code !== EXIT.ok);
     if (failed.length) {
       for (const f of failed) ctx.warn(`task ${f.task.index} (${f.task.point}, seed ${f.task.seed}) failed: see ${f.log}`);
       ctx.warn(`${failed.length} task(s) failed; the others are saved. Rerun the same command to redo only the failed ones.`);
-      return 1;
+      return EXIT.failure;
     }
     await aggregate(plan, ctx);
-    return 0;
+    return EXIT.ok;
   },
 });

@@ -7,11 +7,12 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EmofuseError, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
+import { InputError, writeFileAtomic, writeJsonAtomic } from '@emofuse/core';
 import { redactUri } from '@emofuse/tracking';
 import { toResolvedYaml } from '../config/load.ts';
 import type { Config, MetricName } from '../config/schema.ts';
 import type { Sweep, SweepPoint } from '../config/sweep.ts';
+import { fusionSystemName } from '../pipeline/names.ts';
 import { localStoreDir } from '../pipeline/tracking.ts';
 import { configFingerprint, fingerprintOfYaml, taskKey, type CompletedRun } from './store.ts';
 
@@ -71,7 +72,7 @@ export interface Plan {
 
 /** The system a run is scored by: the last fusion rule if it fuses, else the last system. */
 export function targetSystem(config: Config): string {
-  return config.fusion.rules.length ? `late-${config.fusion.rules.at(-1)!}` : config.systems.at(-1)!;
+  return config.fusion.rules.length ? fusionSystemName(config.fusion.rules.at(-1)!) : config.systems.at(-1)!;
 }
 
 // Credentials never go into plan.json: a reader of the plan (aggregate) takes them from MLFLOW_TRACKING_URI.
@@ -152,11 +153,11 @@ export function readPlan(dir: string): Plan {
   try {
     plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
   } catch (e) {
-    throw new EmofuseError(`not a sweep directory: cannot read ${file} (${(e as Error).message})`, {
+    throw new InputError(`not a sweep directory: cannot read ${file} (${(e as Error).message})`, {
       where: dir, fix: 'pass the directory `emofuse sweep ... --launcher slurm` printed (under <output.dir>/.sweeps/)',
     });
   }
-  if (plan.version !== 1 || !Array.isArray(plan.tasks)) throw new EmofuseError(`${file} is not an emofuse plan`, { where: file });
+  if (plan.version !== 1 || !Array.isArray(plan.tasks)) throw new InputError(`${file} is not an emofuse plan`, { where: file });
   // An older emofuse fingerprinted whole configs: take each task's from its config file, by today's rule.
   for (const t of plan.tasks) {
     try {

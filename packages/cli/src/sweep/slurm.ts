@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { EmofuseError } from '@emofuse/core';
-import { redactUri } from '@emofuse/tracking';
+import { RUN_TAGS, redactUri } from '@emofuse/tracking';
 import type { RunContext } from '../context.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { cliInvocation } from './command.ts';
 import { keyOf, readPlan, savePlan, type Plan, type PlanTask, type SlurmResources } from './plan.ts';
 import { registerExecutor } from './registry.ts';
@@ -76,7 +77,7 @@ export function writeScripts(plan: Plan, res: SlurmResources): { job: string; ag
     // The threads Slurm gave the task, so tasks sharing a node do not oversubscribe it.
     'export TF_NUM_INTRAOP_THREADS="${SLURM_CPUS_PER_TASK:-1}" TF_NUM_INTEROP_THREADS=1',
     'echo "emofuse task $K: $cfg seed $seed on $(hostname), job ${SLURM_ARRAY_JOB_ID}_$K, $TF_NUM_INTRAOP_THREADS thread(s)"',
-    `exec ${node} run "$cfg" --seed "$seed" --set report.enabled=false --set "tags.tfThreads=\\"$TF_NUM_INTRAOP_THREADS\\"" --set "tags.slurmJob=\\"\${SLURM_ARRAY_JOB_ID}_$K\\""`,
+    `exec ${node} run "$cfg" --seed "$seed" --set report.enabled=false --set "tags.${RUN_TAGS.tfThreads}=\\"$TF_NUM_INTRAOP_THREADS\\"" --set "tags.${RUN_TAGS.slurmJob}=\\"\${SLURM_ARRAY_JOB_ID}_$K\\""`,
     '',
   ].join('\n'));
   const aggregate = path.join(dir, 'aggregate.sh');
@@ -281,9 +282,9 @@ export function formatStatus(s: SweepStatus): string {
 export function resubmit(dir: string, which: { tasks: number[]; failed: boolean }, ctx: RunContext): { array?: string; aggregate: string } {
   const status = sweepStatus(dir);
   const plan = readPlan(dir);
-  if (!plan.slurm) throw new EmofuseError('this sweep was not submitted to Slurm', { where: dir, fix: 'rerun the sweep command: finished tasks are skipped' });
+  if (!plan.slurm) throw new UsageError('this sweep was not submitted to Slurm', { where: dir, fix: 'rerun the sweep command: finished tasks are skipped' });
   for (const k of which.tasks) {
-    if (!plan.tasks[k]) throw new EmofuseError(`no task ${k}: the plan has tasks 0-${plan.tasks.length - 1}`, { where: '--task', fix: `see emofuse sweep status ${dir}` });
+    if (!plan.tasks[k]) throw new UsageError(`no task ${k}: the plan has tasks 0-${plan.tasks.length - 1}`, { where: '--task', fix: `see emofuse sweep status ${dir}` });
   }
   const wanted = which.failed ? status.tasks.filter((t) => ['failed', 'cancelled', 'unknown'].includes(t.state)).map((t) => t.index) : which.tasks;
   const send: PlanTask[] = [];
@@ -316,6 +317,6 @@ registerExecutor({
     ctx.log(`\nfollow it:  emofuse sweep status ${plan.dir}`);
     ctx.log(`a failed task:  emofuse sweep resubmit ${plan.dir} --task <K>   (or --failed)`);
     ctx.log(`the result (when job ${r.aggregate} ends):  ${plan.dir}/result.json`);
-    return 0;
+    return EXIT.ok;
   },
 });

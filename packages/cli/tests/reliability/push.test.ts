@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalFileTracker, MlflowRestClient, SOURCE_RUN_TAG } from '@emofuse/tracking';
+import { LocalFileTracker, MlflowRestClient, RUN_TAGS } from '@emofuse/tracking';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the tracking tests' real-server helper
 import { startMlflowServer, type MlflowServer } from '../../../tracking/tests/helpers.ts';
 import { repoRoot, tempDir } from '../helpers.ts';
@@ -57,7 +57,7 @@ describe('runs push', () => {
     const c = new MlflowRestClient({ uri: server.url });
     const exp = await c.getExperimentByName('push-race');
     const runs = await c.searchRuns({ experimentIds: [exp!.experimentId] });
-    const sources = runs.map((r) => r.tags[SOURCE_RUN_TAG]);
+    const sources = runs.map((r) => r.tags[RUN_TAGS.sourceRunId]);
     expect(sources.length).toBe(32);
     expect(new Set(sources)).toEqual(new Set(ids));
     // every metric point once
@@ -154,7 +154,7 @@ describe('runs push', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
     const c = new MlflowRestClient({ uri: server.url });
     const exp = await c.getExperimentByName('push-damaged');
-    const pushed = (await c.searchRuns({ experimentIds: [exp!.experimentId] })).map((x) => x.tags[SOURCE_RUN_TAG]).sort();
+    const pushed = (await c.searchRuns({ experimentIds: [exp!.experimentId] })).map((x) => x.tags[RUN_TAGS.sourceRunId]).sort();
     expect(pushed).toEqual([ids[0], ids[2], ids[4], ids[5]].sort());
     // repaired, the next push completes the store
     writeFileSync(meta, metaText);

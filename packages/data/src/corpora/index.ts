@@ -3,7 +3,7 @@ export { readIemocapFeaturesPickle } from './iemocapFeatures.ts';
 export { readIemocapRelease } from './iemocapRelease.ts';
 export { readEmodb, EMODB_CLASSES, EMODB_CODES } from './emodb.ts';
 export { readManifest, MANIFEST_REQUIRED, MANIFEST_OPTIONAL, MIN_CLASS_COUNT, MIN_CLASS_SHARE, type ManifestOptions } from './manifest.ts';
-export { readCorpus, CORPUS_TYPES, type CorpusType, type CorpusConfig } from './readCorpus.ts';
+export { readCorpus, type CorpusConfig } from './readCorpus.ts';
 export { loadPickle, NdArray } from './pickle.ts';
 export { checkCorpus } from './checkCorpus.ts';
 export { decodeUtf8, readInputFile } from './files.ts';

@@ -1,14 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { InputError, asInputError, isEmofuseError, type Corpus } from '@emofuse/core';
+import { CORPUS_TYPES, InputError, asInputError, isEmofuseError, type Corpus, type CorpusType } from '@emofuse/core';
 import { readEmodb } from './emodb.ts';
 import { readIemocapPickle } from './iemocap.ts';
 import { readIemocapFeaturesPickle } from './iemocapFeatures.ts';
 import { readIemocapRelease } from './iemocapRelease.ts';
 import { readManifest } from './manifest.ts';
-
-export const CORPUS_TYPES = ['iemocap', 'iemocap-features', 'iemocap-raw', 'emodb', 'manifest'] as const;
-export type CorpusType = (typeof CORPUS_TYPES)[number];
 
 /** The `corpus:` block of a run config. */
 export interface CorpusConfig {

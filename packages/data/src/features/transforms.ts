@@ -1,4 +1,4 @@
-import { EmofuseError, checkFeatureMatrix, makeRng, shuffled } from '@emofuse/core';
+import { EmofuseError, checkFeatureMatrix, makeRng, pickRows, shuffled } from '@emofuse/core';
 import type { FeatureMatrix } from '@emofuse/core';
 import { softmaxL2 } from './solver.ts';
 
@@ -292,7 +292,7 @@ export class L2Selector implements Transform {
     if (this.maxRows !== undefined && !(Number.isInteger(this.maxRows) && this.maxRows >= 2)) {
       throw new EmofuseError(`maxRows must be an integer >= 2, got ${this.maxRows}`, { where: 'l2-select' });
     }
-    if (!Number.isInteger(this.k) || this.k < 1) throw new EmofuseError(`k must be a positive integer, got ${this.k}`, { where: 'features.speech.select' });
+    if (!Number.isInteger(this.k) || this.k < 1) throw new EmofuseError(`k must be a positive integer, got ${this.k}`, { where: 'l2-select' });
     if (!(this.l2 > 0)) throw new EmofuseError(`the L2 penalty must be > 0, got ${this.l2}`, { where: 'l2-select' });
   }
   get fitted() {
@@ -313,12 +313,12 @@ export class L2Selector implements Transform {
       throw new EmofuseError(`got ${labels.length} labels for ${train.ids.length} training rows`, { where: 'l2-select.fit', fix: 'pass one label per training row, in row order' });
     }
     if (this.k > train.dim) {
-      throw new EmofuseError(`cannot keep ${this.k} of ${train.dim} features`, { where: 'features.speech.select', fix: `use at most ${train.dim}, or 0 to keep all` });
+      throw new EmofuseError(`cannot keep ${this.k} of ${train.dim} features`, { where: 'l2-select', fix: `keep at most ${train.dim}, or leave the selector out to keep all` });
     }
     const classes = [...new Set(labels)].sort();
     if (classes.length < 2) throw new EmofuseError('the training labels have a single class; nothing to rank features by', { where: 'l2-select.fit' });
     const rows = stratifiedRows(labels, this.maxRows);
-    const sub = rows ? pickRows(train, rows) : train;
+    const sub = rows ? pickRows(train, rows.map((r) => train.ids[r]), 'l2-select.fit') : train;
     const y = Int32Array.from(rows ?? labels.keys(), (r) => classes.indexOf(labels[r]));
     const z = affineInPlaceCopy(sub);
     const fit = softmaxL2(z, sub.ids.length, train.dim, y, classes.length, this.l2, this.maxIterations, this.tolerance);
@@ -387,12 +387,6 @@ function stratifiedRows(labels: readonly string[], maxRows?: number): number[] |
     out.push(...shuffled(rows, rng).slice(0, take));
   }
   return out.sort((a, b) => a - b);
-}
-
-function pickRows(m: FeatureMatrix, rows: number[]): FeatureMatrix {
-  const values = new Float32Array(rows.length * m.dim);
-  rows.forEach((r, i) => values.set(m.values.subarray(r * m.dim, (r + 1) * m.dim), i * m.dim));
-  return { ids: rows.map((r) => m.ids[r]), dim: m.dim, values };
 }
 
 /** z-scored copy of the training values (Float32, row-major). */

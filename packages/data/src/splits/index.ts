@@ -1,4 +1,4 @@
-export { makeSplit, makeFolds, foldNames, SPLIT_PROTOCOLS, type SplitOptions, type FoldOptions } from './makeSplit.ts';
+export { makeSplit, makeFolds, foldNames, type SplitOptions, type FoldOptions } from './makeSplit.ts';
 export { checkSplitLeakage, speakerOverlap, SPEAKER_LEAKAGE, type SpeakerLeakage, type SpeakerOverlap } from './leakage.ts';
 export { checkSplitLabels } from './labels.ts';
 export { splitFingerprint, splitToJson, splitFromJson, type SplitJson } from './json.ts';

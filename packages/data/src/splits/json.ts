@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputError, asInputError, checkSplit, fingerprint, type Corpus, type Split } from '@emofuse/core';
-import { SPLIT_PROTOCOLS } from './makeSplit.ts';
+import { SPLIT_PROTOCOLS } from '@emofuse/core';
 
 /**
  * Fingerprint of a split's partition: the sorted ids of each part. Two splits with the same

@@ -1,8 +1,7 @@
-import { InputError, asInputError, checkSplit, makeRng, shuffled, type Corpus, type Split, type SplitProtocol, type Utterance } from '@emofuse/core';
+import { InputError, SPLIT_PROTOCOLS, asInputError, checkSplit, makeRng, shuffled, type Corpus, type Split, type SplitProtocol, type Utterance } from '@emofuse/core';
 import { checkSplitLeakage, SPEAKER_LEAKAGE, type SpeakerLeakage } from './leakage.ts';
 import { checkSplitLabels } from './labels.ts';
 
-export const SPLIT_PROTOCOLS = ['official', 'paper', 'loso', 'loso-speaker', 'manifest', 'holdout'] as const;
 
 export interface SplitOptions {
   /**

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isInputError } from '@emofuse/core';
-import { CORPUS_TYPES, readCorpus } from '../../src/corpora/index.ts';
+import { CORPUS_TYPES } from '@emofuse/core';
+import { readCorpus } from '../../src/corpora/index.ts';
 import { emodbDir, expectEmofuseError, featuresFixture, iemocapPkl, removeTempDirs, sharedData, tempDir } from './helpers.ts';
 
 afterAll(removeTempDirs);

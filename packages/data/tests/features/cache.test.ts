@@ -3,8 +3,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SequenceMatrix } from '@emofuse/core';
 import {
-  FeatureCache, decodeArrow, encodeArrow, embeddingCacheInputs, featureCacheKey, fileStamp, opensmileCacheInputs,
+  FeatureCache, embeddingCacheInputs, featureCacheKey, fileStamp, opensmileCacheInputs,
 } from '../../src/features/index.ts';
+import { decodeArrow, encodeArrow } from '../../src/features/cache.ts';
 import type { WordEmbeddings } from '../../src/features/index.ts';
 import { emodbWavDir, matrix, removeTempDirs, tempDir, utt } from './helpers.ts';
 import { copyFileSync } from 'node:fs';

@@ -145,6 +145,6 @@ describe('embedding utterances', () => {
   });
 
   it('rejects a bad maxTokens', async () => {
-    expect((await catchEmofuse(() => embedSequences(us, emb, { maxTokens: 0 }))).where).toBe('features.text.maxTokens');
+    expect((await catchEmofuse(() => embedSequences(us, emb, { maxTokens: 0 }))).where).toBe('maxTokens');
   });
 });

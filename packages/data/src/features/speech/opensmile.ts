@@ -43,8 +43,8 @@ export interface OpensmileInstall {
 const installs = new Map<string, OpensmileInstall>();
 
 /** How to get a Python with opensmile, naming the three places looked at in order. */
-export const PYTHON_FIX = 'set EMOFUSE_PYTHON to a python that has opensmile, or `pip install opensmile` for the python3 on PATH' +
-  ' (in the emofuse clone, `bash scripts/setup.sh` makes .venv with it)';
+export const PYTHON_FIX = 'set EMOFUSE_PYTHON to a python that has opensmile, `pip install opensmile` for the python3 on PATH,' +
+  ' or make a .venv with opensmile at the repository root';
 
 let pathPython: string | null | undefined;
 /** python3 on PATH when it can import opensmile (asked once per process). */
@@ -96,7 +96,7 @@ export function locateOpensmile(python = defaultPython()): OpensmileInstall {
 export function resolveSmileConfig(config: string, install: OpensmileInstall): string {
   if (config.endsWith('.conf') || config.includes('/')) {
     const p = path.resolve(config);
-    if (!existsSync(p)) throw new EmofuseError('the openSMILE config file does not exist', { where: p, fix: 'check features.speech.smileConfig' });
+    if (!existsSync(p)) throw new EmofuseError('the openSMILE config file does not exist', { where: p, fix: 'give the path of an existing .conf file, or the name of one of opensmile\'s configs' });
     return p;
   }
   const candidates = (readdirSync(install.configRoot, { recursive: true }) as string[])
@@ -106,7 +106,7 @@ export function resolveSmileConfig(config: string, install: OpensmileInstall): s
   const hit = candidates.find(existsSync);
   if (!hit) {
     throw new EmofuseError(`unknown openSMILE config ${JSON.stringify(config)}`, {
-      where: 'features.speech.smileConfig',
+      where: 'openSMILE config',
       fix: `use ComParE_2016 (the paper's set), eGeMAPSv02, IS09_emotion, ... (any .conf under ${install.configRoot}) or a path to a .conf file`,
     });
   }
@@ -359,9 +359,9 @@ export async function extractOpensmile(utterances: readonly Utterance[], opts: O
   const configFile = resolveSmileConfig(configName, install);
   const expectedDim = KNOWN_DIMS[configName];
   const workers = opts.workers ?? 2;
-  if (!Number.isInteger(workers) || workers < 1) throw new EmofuseError(`workers must be a positive integer, got ${workers}`, { where: 'features.speech.workers' });
+  if (!Number.isInteger(workers) || workers < 1) throw new EmofuseError(`workers must be a positive integer, got ${workers}`, { where: 'openSMILE workers' });
   const binary = opts.binary ?? install.binary;
-  if (binary && !existsSync(binary)) throw new EmofuseError('the SMILExtract binary does not exist', { where: binary, fix: 'set features.speech.smileBinary to null to use the opensmile Python package' });
+  if (binary && !existsSync(binary)) throw new EmofuseError('the SMILExtract binary does not exist', { where: binary, fix: 'give the path of an existing SMILExtract, or none to use the opensmile Python package' });
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const signal = opts.signal;
   const aborted = () => new EmofuseError('openSMILE extraction was interrupted', { where: 'openSMILE features', cause: signal?.reason });

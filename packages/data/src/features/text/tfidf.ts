@@ -84,7 +84,7 @@ export class TfidfVectorizer {
     }
     terms.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (terms.length === 0) {
-      throw new EmofuseError('the training transcripts give no n-gram', { where: 'tfidf.fit(train)', fix: 'check that the corpus has transcripts, or lower features.text.tfidf.minDf' });
+      throw new EmofuseError('the training transcripts give no n-gram', { where: 'tfidf.fit(train)', fix: 'check that the corpus has transcripts, or lower minDf' });
     }
     const n = train.length;
     this.setState(terms, terms.map((g) => Math.log((1 + n) / (1 + df.get(g)!)) + 1));

@@ -1,0 +1,2 @@
+/** Name of a late-fusion system in runs, reports and reference.json (`late-weighted`, ...). */
+export const fusionSystemName = (rule: string): string => `late-${rule}`;
