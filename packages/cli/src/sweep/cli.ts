@@ -18,7 +18,7 @@ import { aggregate } from './aggregate.ts';
 import { changedInputs, inputFingerprints } from './inputs.ts';
 import { defaultPlanDir, keyOf, readPlan, runPlan, sweepPlan, writePlan, type Plan, type PlanTask, type SlurmResources } from './plan.ts';
 import { executorNames, getExecutor } from './registry.ts';
-import { completedRuns } from './store.ts';
+import { completedRuns, liveRuns } from './store.ts';
 import { haveSbatch, formatStatus, resubmit, sweepStatus } from './slurm.ts';
 
 export interface LaunchFlags {
@@ -143,14 +143,26 @@ async function launch(plan: Plan & { configs: Map<string, Config> }, flags: Laun
   }
   for (const why of stale.values()) process.stderr.write(`${why}\n`);
   for (const t of unchecked) process.stderr.write(`note: run ${done.get(keyOf(t))!.runId} predates data fingerprints: reused without checking its data (--fresh redoes it)\n`);
-  const pending = flags.fresh ? saved.tasks : saved.tasks.filter((t) => !done.has(keyOf(t)) || stale.has(t));
-  const skipped = saved.tasks.length - pending.length;
+  // A task another live process is running now (a coordinator killed with its workers still up, a
+  // second terminal) is not started twice: its result appears when that process ends.
+  const live = liveRuns(saved.outputDir, saved.tasks.map((t) => t.experiment));
+  const busy = saved.tasks.filter((t) => live.has(keyOf(t)) && (!done.has(keyOf(t)) || stale.has(t) || flags.fresh));
+  for (const t of busy) {
+    const { dir, owner } = live.get(keyOf(t))!;
+    process.stderr.write(`running elsewhere: ${saved.kind === 'sweep' ? `${t.point} ` : ''}seed ${t.seed} is being run by process ${owner.pid} (${dir}); not started again. Run this command again after it ends to use its result.\n`);
+  }
+  const pending = (flags.fresh ? saved.tasks : saved.tasks.filter((t) => !done.has(keyOf(t)) || stale.has(t))).filter((t) => !busy.includes(t));
+  const skipped = saved.tasks.length - pending.length - busy.length;
   if (skipped) {
     process.stderr.write(`resume: ${skipped} of ${saved.tasks.length} task(s) already complete in ${saved.outputDir} (same config fingerprint and seed); skipping them (--fresh to redo)\n`);
-    for (const t of saved.tasks) if (!pending.includes(t)) process.stderr.write(`  skip ${saved.kind === 'sweep' ? `${t.point} ` : ''}seed ${t.seed}: ${done.get(keyOf(t))!.dir}\n`);
+    for (const t of saved.tasks) if (!pending.includes(t) && !busy.includes(t)) process.stderr.write(`  skip ${saved.kind === 'sweep' ? `${t.point} ` : ''}seed ${t.seed}: ${done.get(keyOf(t))!.dir}\n`);
   }
   let code: number = EXIT.ok;
   const rc = await interruptible(label, async (ctx) => {
+    if (!pending.length && busy.length) {
+      ctx.log(`${busy.length} task(s) are being run by other processes and the rest are complete; nothing to run now`);
+      return;
+    }
     if (!pending.length) {
       ctx.log(`all ${plan.tasks.length} task(s) are complete; nothing to run`);
       if (plan.kind === 'sweep' || plan.report) await aggregate(withConfigs, ctx);

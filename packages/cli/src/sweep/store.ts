@@ -26,6 +26,7 @@ import { configDefaults } from '../config/defaults.ts';
 import { textInputOf, toResolvedYaml } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { InputFingerprints } from './inputs.ts';
+import { partialOwner, type PartialOwner } from '../runs.ts';
 
 /** Top-level config keys left out of the fingerprint (see above). */
 export const FINGERPRINT_EXCLUDES = ['seeds', 'experiment', 'tags', 'output', 'report', 'tracking'] as const;
@@ -173,6 +174,28 @@ export function partialDirs(outputDir: string, experiments: string[]): string[] 
       for (const name of readdirSync(path.join(outputDir, exp))) if (/^\..+\.partial-/.test(name)) out.push(path.join(outputDir, exp, name));
     } catch {
       // no such experiment yet
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs under way: partial folders whose owner process is alive on this host, keyed like complete
+ * runs (their config.resolved.yaml and meta.json are written first). A resume must not start
+ * these tasks a second time.
+ */
+export function liveRuns(outputDir: string, experiments: string[]): Map<string, { dir: string; owner: PartialOwner }> {
+  const out = new Map<string, { dir: string; owner: PartialOwner }>();
+  for (const dir of partialDirs(outputDir, experiments)) {
+    if (!/\.partial-[^/]*$/.test(dir) || dir.endsWith('.owner')) continue;
+    const owner = partialOwner(dir);
+    if (owner.state !== 'alive') continue;
+    try {
+      const cfg = YAML.parse(readFileSync(path.join(dir, 'config.resolved.yaml'), 'utf8')) as Plain;
+      const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { seed?: number };
+      if (typeof meta.seed === 'number' && isMap(cfg)) out.set(taskKey(fingerprintOfPlain(cfg), meta.seed), { dir, owner });
+    } catch {
+      // just created: its header is not written yet, so it cannot be matched
     }
   }
   return out;

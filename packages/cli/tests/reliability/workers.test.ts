@@ -1,7 +1,8 @@
 // Issue 26, item 3: `run --jobs N` workers die with their coordinator: on kill -9 of the coordinator
 // they notice their parent is gone, and on SIGHUP (a closed terminal) the coordinator stops them.
-import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+// A resume started while a task's run is still being written by a live process does not start it again.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers.ts';
@@ -71,4 +72,27 @@ describe('--jobs workers and their coordinator', () => {
     expect(gone).toBe(true);
     expect(code, pool.err()).toBe(130);
   }, 300_000);
+
+  it('a resume started while a live process still writes a seed\'s run leaves that seed alone and says so', async () => {
+    const work = tempDir();
+    const runs = path.join(work, 'runs');
+    const env = { ...process.env, EMOFUSE_MLRUNS: path.join(work, 'mlruns') };
+    const args = ['run', cafe, '--set', 'seeds=[1]', '--set', 'train.epochs=400', '--set', 'report.enabled=false', '--set', `output.dir=${runs}`];
+    const first = spawn(launcher, args, { cwd: work, env, stdio: 'ignore' });
+    const exited = new Promise((r) => first.once('exit', r));
+    try {
+      const expDir = path.join(runs, 'manifest-example');
+      const partial = () => (existsSync(expDir) ? readdirSync(expDir).filter((n) => /\.partial-/.test(n) && !n.endsWith('.owner')) : []);
+      // the first run's partial folder has its header (config and seed)
+      expect(await until(() => partial().some((n) => existsSync(path.join(expDir, n, 'meta.json'))), 180_000)).toBe(true);
+      const second = spawnSync(launcher, args, { cwd: work, env, encoding: 'utf8', timeout: 180_000 });
+      expect(second.status, second.stderr).toBe(0);
+      expect(second.stderr).toMatch(new RegExp(`running elsewhere: seed 1 is being run by process ${first.pid} \\(${expDir}/\\.[^)]+\\.partial-`));
+      expect(second.stdout).toContain('nothing to run now');
+      expect(partial()).toHaveLength(1); // no second run of seed 1 was started
+    } finally {
+      first.kill('SIGKILL');
+      await exited;
+    }
+  }, 400_000);
 });
