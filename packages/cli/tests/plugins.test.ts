@@ -1,6 +1,7 @@
 // `plugins:` through the real CLI: the shipped example plugin registers a model type that the
 // config then accepts; a missing or broken plugin is bad input (exit 2, nothing done).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir, writeFile } from './helpers.ts';
@@ -31,5 +32,27 @@ describe('plugins', () => {
     const r = run(['run', 'experiments/emodb/speech_mlp.yaml', '--set', `plugins=[${broken}]`, '--dry-run']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/cannot load .*broken\.ts: my model file has a bug/);
+  });
+
+  it("a plugin registers a feature source: its features are computed from EmoDB's WAVs and trained on; its options are its own", () => {
+    const out = path.join(dir, 'wav-stats');
+    const r = run(['run', 'experiments/emodb/wav_stats.yaml', '--set', 'seeds=[1]', '--set', `output.dir=${out}`, '--set', 'report.enabled=false']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/speech: 535 utterances x 5 wav-stats features \(frames of 25 ms, loud above -40 dBFS\)/);
+    const runDir = path.join(out, 'emodb-wav_stats', readdirSync(path.join(out, 'emodb-wav_stats')).find((n) => !n.startsWith('.'))!);
+    const ua = JSON.parse(readFileSync(path.join(runDir, 'metrics.json'), 'utf8')).linear.test.ua as number;
+    expect(ua).toBeGreaterThan(1 / 7); // five loudness and duration figures carry something about emotion
+    expect(readFileSync(path.join(runDir, 'config.resolved.yaml'), 'utf8')).toMatch(/source: wav-stats\n\s+options:\n\s+frameMs: 25/);
+    // the source checks its own options
+    const bad = run(['run', 'experiments/emodb/wav_stats.yaml', '--set', 'seeds=[1]', '--set', `output.dir=${out}`, '--set', 'features.speech.options.loudDb=3']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/wav-stats options: loudDb: .*0/);
+  }, 240_000);
+
+  it('an unknown feature source is refused before any work, with the registered ones', () => {
+    const r = run(['run', 'experiments/emodb/linear.yaml', '--set', 'features.speech.source=wav-stat', '--dry-run']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/features\.speech\.source.*no feature source "wav-stat" for speech/s);
+    expect(r.stderr).toMatch(/choose one of: pkl, opensmile, file/);
   });
 });

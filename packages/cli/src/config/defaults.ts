@@ -66,6 +66,7 @@ export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
       // strong text baseline (50.8 UA on IEMOCAP with a logistic regression).
       tfidf: { ngrams: [1, 2], minDf: 1, maxFeatures: null, sublinearTf: false, tokens: 'sklearn' },
       file: { ...FEATURE_FILE },
+      options: {},
     },
     speech: {
       source: 'opensmile', // paper: openSMILE ComParE (INTERSPEECH 2013), 6373 functionals
@@ -76,6 +77,7 @@ export const DEFAULTS: Omit<Config, 'model' | 'train'> = {
       // paper: D_S = 100. Ranking by |weight| of an L2-regularised linear model fitted on train only.
       select: 100,
       file: { ...FEATURE_FILE },
+      options: {},
     },
     cacheDir: '.cache/features',
   },

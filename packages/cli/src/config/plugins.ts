@@ -34,7 +34,7 @@ export async function importPlugins(file: string | undefined, set: readonly stri
   const { paths, where } = pluginPaths(file, set, cwd);
   for (const p of paths) {
     if (!existsSync(p)) {
-      throw new ConfigError([{ key: 'plugins', where, message: `no such file: ${p}`, fix: 'give the path of a .ts or .js file that calls registerModel or registerFusionRule, relative to the file that names it' }]);
+      throw new ConfigError([{ key: 'plugins', where, message: `no such file: ${p}`, fix: 'give the path of a .ts or .js file that calls registerModel, registerFusionRule or registerFeatureSource, relative to the file that names it' }]);
     }
     try {
       await import(pathToFileURL(p).href);

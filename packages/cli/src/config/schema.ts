@@ -48,7 +48,10 @@ function buildSchema() {
     }),
     features: z.strictObject({
       text: z.strictObject({
-        source: oneOf(['embeddings', 'pkl', 'tfidf', 'file']),
+        /** A registered feature source: embeddings, pkl, tfidf, file, or one a plugin registers (checked when the run starts). */
+        source: text,
+        /** Settings of a source a plugin registers (the source checks them). */
+        options: z.record(z.string(), z.unknown(), { error: 'expected a map of settings, e.g. { model: small }' }),
         /** 'wink' or a path to a FastText/GloVe .vec file. */
         embeddings: text,
         maxTokens: posInt,
@@ -66,7 +69,9 @@ function buildSchema() {
         file: featureFileSchema(),
       }),
       speech: z.strictObject({
-        source: oneOf(['opensmile', 'pkl', 'file']),
+        /** A registered feature source: opensmile, pkl, file, or one a plugin registers (checked when the run starts). */
+        source: text,
+        options: z.record(z.string(), z.unknown(), { error: 'expected a map of settings, e.g. { frameMs: 25 }' }),
         smileBinary: text.nullable(),
         smileConfig: text,
         workers: posInt,

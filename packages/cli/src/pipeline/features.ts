@@ -32,6 +32,15 @@ export interface CorpusFeatures {
 
 const MODALITIES = ['text', 'speech'] as const;
 
+/** The registered source a modality's config names; an unknown name is the config's error (exit 2, the known ones listed). */
+function sourceOf(config: Config, modality: 'text' | 'speech') {
+  try {
+    return featureSource(config.features[modality].source, modality);
+  } catch (e) {
+    throw atConfigKey(e, `features.${modality}.source`);
+  }
+}
+
 /** A source's error seen from the config: the key that chose the failing input, and the CLI's own hints. */
 function sourceErrorAtKey(e: unknown, modality: 'text' | 'speech', config: Config): unknown {
   const opts = config.features[modality];
@@ -64,7 +73,7 @@ export function checkInputsAvailable(corpus: Corpus, config: Config, systems: re
   for (const modality of MODALITIES) {
     if (!need[modality]) continue;
     const { source } = config.features[modality];
-    const problem = featureSource(source, modality).missingInput?.(corpus, modality, config.features[modality] as never);
+    const problem = sourceOf(config, modality).missingInput?.(corpus, modality, config.features[modality] as never);
     if (!problem) continue;
     const readers = systems.filter((s) => modalitiesOf([s])[modality]);
     throw new InputError(`${readers.join(', ')} need ${modality} features (features.${modality}.source ${source}), but ${problem}`, {
@@ -85,7 +94,7 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
     const opts = config.features[modality];
     let r;
     try {
-      r = await featureSource(opts.source, modality).extract(corpus, modality, opts as never, {
+      r = await sourceOf(config, modality).extract(corpus, modality, opts as never, {
         cache, log: ctx.log, warn: ctx.warn, progress: ctx.progress, signal: ctx.signal, where: `features.${modality}`,
       });
     } catch (e) {
@@ -194,7 +203,7 @@ export async function previewFeatureFiles(config: Config, corpus: Corpus, split:
   for (const modality of MODALITIES) {
     if (!need[modality]) continue;
     const opts = config.features[modality];
-    const f = await featureSource(opts.source, modality).preview?.(corpus, modality, opts as never, `features.${modality}`);
+    const f = await sourceOf(config, modality).preview?.(corpus, modality, opts as never, `features.${modality}`);
     if (f) out.push(formatFileReport(f, split, `features.${modality}.file`));
   }
   return out;

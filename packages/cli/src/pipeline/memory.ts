@@ -16,7 +16,9 @@ const COMPARE_FUNCTIONALS = 6373;
 /** Refuses (InputError, exit 2) a run whose models cannot be trained in this machine's memory; warns when it is tight. */
 export function checkRunMemory(config: Config, corpus: Corpus, systems: readonly string[], warn: (m: string) => void): void {
   const { inputs, vocabulary } = expectedInputs(config, corpus);
-  const guessedShapes = config.features.text.source === 'file' || config.features.speech.source === 'file';
+  // A file's columns or a plugin source's output are not known before they are read.
+  const known = ['embeddings', 'pkl', 'tfidf', 'opensmile'];
+  const guessedShapes = !known.includes(config.features.text.source) || !known.includes(config.features.speech.source);
   const r = checkModelMemory({
     systems, classes: corpus.classes, input: (s) => inputSpecFor(s, inputs), model: config.model, textVocabulary: vocabulary, guessedShapes,
   });

@@ -4,7 +4,7 @@
  * is one file that registers itself here, as a model type does; the CLI asks for the source its
  * config names and never switches on the name.
  */
-import { EmofuseError, type Corpus, type FeatureMatrix, type SequenceMatrix, type TokenSequences } from '@emofuse/core';
+import { InputError, type Corpus, type FeatureMatrix, type SequenceMatrix, type TokenSequences } from '@emofuse/core';
 import type { FeatureCache } from '../cache.ts';
 import type { OovStats } from '../text/embeddings.ts';
 import type { FileFeatures } from './file.ts';
@@ -60,7 +60,7 @@ export function featureSource(name: string, modality?: Modality): FeatureSource 
   const s = sources.get(name);
   if (!s || (modality && !s.modalities.includes(modality))) {
     const known = [...sources.values()].filter((x) => !modality || x.modalities.includes(modality)).map((x) => x.name);
-    throw new EmofuseError(`no feature source ${JSON.stringify(name)}${modality ? ` for ${modality}` : ''}`, { fix: `choose one of: ${known.join(', ')}` });
+    throw new InputError(`no feature source ${JSON.stringify(name)}${modality ? ` for ${modality}` : ''}`, { fix: `choose one of: ${known.join(', ')} (or name the file that registers it under plugins:)` });
   }
   return s;
 }
