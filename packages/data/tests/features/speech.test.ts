@@ -279,8 +279,8 @@ describe('extractOpensmile (ComParE_2016 through libSMILEapi from .venv)', () =>
   it('refuses a missing binary, an unknown config and a bad worker count before running anything', async () => {
     expect((await catchEmofuse(() => extractOpensmile(real, { binary: '/no/SMILExtract' }))).where).toBe('/no/SMILExtract');
     expect((await catchEmofuse(() => extractOpensmile(real, { config: 'NoSuchSet' }))).fix).toContain('ComParE_2016');
-    expect((await catchEmofuse(() => extractOpensmile(real, { workers: 0 }))).where).toBe('features.speech.workers');
-    expect((await catchEmofuse(() => extractOpensmile(real, { python: '/no/python' }))).fix).toContain('setup.sh');
+    expect((await catchEmofuse(() => extractOpensmile(real, { workers: 0 }))).where).toBe('openSMILE workers');
+    expect((await catchEmofuse(() => extractOpensmile(real, { python: '/no/python' }))).fix).toContain('pip install opensmile');
   });
 });
 
