@@ -47,8 +47,9 @@ export interface ModelDescriptor {
   check?(q: ModelQuestion): ModelConfigIssue[];
   build(req: BuildRequest, tools: BuildTools): BuiltGraph;
   /**
-   * Its own training instead of the shared loop (a convex solver, batches of whole dialogues).
-   * Same contract as `train`: seeded, stops on `options.signal`, best validation weights restored.
+   * What one epoch means for this type when it is not a shuffled batch of utterances (whole
+   * dialogues, a convex solver's C grid): it hands a Trainable to train.ts's `fit`, the one loop
+   * that keeps the epochs, early stopping, restore-best, epoch logs and the abort signal.
    */
   train?(model: EmofuseModel, data: TrainData, options: TrainOptions): Promise<TrainResult>;
   /** Its own prediction (e.g. dialogue by dialogue); rows follow the ids of `inputs`. */
