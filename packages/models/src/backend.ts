@@ -161,7 +161,7 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { mo
       return { name: 'tensorflow', reason: pref === 'auto' ? 'auto: tfjs-node (libtensorflow) loaded' : 'requested' };
     }
     const why = `tfjs-node unavailable (${node.error ?? 'backend did not register'})`;
-    if (pref === 'tensorflow') throw new EmofuseError(why, { where: 'train.backend', fix: 'run `emofuse setup backend` (builds tfjs-node in this folder; in the clone scripts/setup.sh does it), or set train.backend: auto' });
+    if (pref === 'tensorflow') throw new EmofuseError(why, { where: 'backend', fix: 'build @tensorflow/tfjs-node for this Node (its native libtensorflow), or ask for the auto backend' });
     notes.push(why);
   }
   if (pref === 'auto' || pref === 'wasm') {
@@ -178,10 +178,10 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { mo
       const why = missing.length
         ? `wasm lacks kernels ${missing.join(', ')} needed to train ${models.join(', ')}`
         : `wasm not vouched for ${unknown.join(', ')} (their descriptors list no training kernels)`;
-      if (pref === 'wasm') throw new EmofuseError(why, { where: 'train.backend', fix: 'set train.backend: cpu or auto' });
+      if (pref === 'wasm') throw new EmofuseError(why, { where: 'backend', fix: 'ask for the cpu or auto backend' });
       notes.push(why);
     } else {
-      if (pref === 'wasm') throw new EmofuseError(`wasm backend unavailable: ${err}`, { where: 'train.backend', fix: 'set train.backend: cpu or auto' });
+      if (pref === 'wasm') throw new EmofuseError(`wasm backend unavailable: ${err}`, { where: 'backend', fix: 'ask for the cpu or auto backend' });
       notes.push(`wasm unavailable (${err})`);
     }
   }

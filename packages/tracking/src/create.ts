@@ -14,6 +14,8 @@ export interface CreateTrackerOptions {
   /** With a server: journal locally and carry on when it is lost (default true). */
   fallback?: boolean;
   warn?: (message: string) => void;
+  /** With a server: how a user delivers the local journal later, for the warning (see FallbackOptions). */
+  pushHint?: (store: string, server: string) => string;
   env?: NodeJS.ProcessEnv;
   /** Extra client settings (retries, timeouts). */
   client?: Partial<MlflowClientOptions>;
@@ -43,7 +45,7 @@ export function createTracker(opts: CreateTrackerOptions = {}): Tracker {
     const remote = new MlflowRestTracker({ ...mlflowOptionsFromEnv(env, uri), ...opts.client, signal: opts.signal ?? opts.client?.signal }, context);
     if (opts.fallback === false) return remote;
     return new FallbackTracker({
-      remote, localDir: opts.localDir, warn: opts.warn, signal: opts.signal, background: opts.background ?? true, drainMs: opts.drainMs, queueLimit: opts.queueLimit, ...context,
+      remote, localDir: opts.localDir, warn: opts.warn, signal: opts.signal, background: opts.background ?? true, drainMs: opts.drainMs, queueLimit: opts.queueLimit, pushHint: opts.pushHint, ...context,
     });
   }
   if (!/^[a-z][a-z0-9+.-]*:/i.test(uri)) return new LocalFileTracker(uri, context);

@@ -18,7 +18,7 @@ export interface FallbackOptions {
   warn?: (message: string) => void;
   /**
    * Aborting it (Ctrl-C) cancels the server requests in flight, drops what is queued and marks the
-   * open runs KILLED in the journal at once; `emofuse runs push` delivers the rest later.
+   * open runs KILLED in the journal at once; pushRuns delivers the rest later.
    */
   signal?: AbortSignal;
   /**
@@ -33,6 +33,8 @@ export interface FallbackOptions {
   drainMs?: number;
   /** MLflow context tags on each run (see LocalFileTracker). */
   context?: boolean | Record<string, string>;
+  /** How a user delivers the journal later, for the warning (an application names its own command; default: pushRuns). */
+  pushHint?: (store: string, server: string) => string;
 }
 
 type Op =
@@ -41,11 +43,6 @@ type Op =
   | { kind: 'artifacts'; run: FallbackRun; files: { file: string; rel: string }[] }
   | { kind: 'inputs'; run: FallbackRun; datasets: DatasetInput[] }
   | { kind: 'end'; run: FallbackRun; status: EndStatus; endTime: number };
-
-/** Quote a path for the shell command we print. */
-function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
-}
 
 /**
  * Journals every call to the local store and mirrors it to the server. When the server cannot be
@@ -72,6 +69,7 @@ export class FallbackTracker implements Tracker {
   private inFlight = 0;
   private undelivered = 0;
   private cancel = new AbortController();
+  private readonly pushHint: (store: string, server: string) => string;
 
   constructor(opts: FallbackOptions = {}) {
     // Its own client, so giving the server up here cancels only this tracker's requests.
@@ -82,6 +80,7 @@ export class FallbackTracker implements Tracker {
     this.background = opts.background ?? false;
     this.queueLimit = opts.queueLimit ?? 10_000;
     this.drainMs = opts.drainMs ?? 10_000;
+    this.pushHint = opts.pushHint ?? ((store, server) => `pushRuns({ from: ${JSON.stringify(store)}, to: ${JSON.stringify(server)} }) of @emofuse/tracking`);
     const signal = opts.signal;
     if (signal) {
       if (signal.aborted) this.interrupt();
@@ -103,9 +102,9 @@ export class FallbackTracker implements Tracker {
     return this.queue.length + this.inFlight;
   }
 
-  /** The command that delivers the journal later (printed in warnings; tested to parse with the real CLI). */
+  /** What delivers the journal later (printed in the warning): the application's hint, or pushRuns. */
   pushCommand(): string {
-    return `emofuse runs push --store ${shellWord(this.local.store.root)} --to ${shellWord(this.remote.location)}`;
+    return this.pushHint(this.local.store.root, this.remote.location);
   }
 
   /** Stop using the server for this tracker: warn once, cancel requests in flight, drop the queue. */

@@ -187,7 +187,7 @@ export class MlflowHttp {
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const idempotent = opts.idempotent ?? true;
     const aborted = (cause: unknown) =>
-      new MlflowApiError(`request to the MLflow server ${this.uri} was cancelled`, { where: `${method} ${url}`, aborted: true, ambiguous: true, cause, fix: 'runs are kept in the local store; deliver them with `emofuse runs push`' });
+      new MlflowApiError(`request to the MLflow server ${this.uri} was cancelled`, { where: `${method} ${url}`, aborted: true, ambiguous: true, cause, fix: 'runs are kept in the local store; push them to the server later' });
     let attempt = 0;
     for (;;) {
       if (signal?.aborted) throw aborted(signal.reason);
@@ -223,7 +223,7 @@ export class MlflowHttp {
         }
         throw new MlflowApiError(`cannot reach the MLflow server ${this.uri} (${code || (netErr as Error)?.message}) after ${attempt + 1} attempts`, {
           where: `${method} ${url}`,
-          fix: 'start the server or check MLFLOW_TRACKING_URI; runs can be logged locally and pushed later with `emofuse runs push`',
+          fix: 'start the server or check MLFLOW_TRACKING_URI; runs can be logged to a local store and pushed to the server later',
           cause: netErr,
           ambiguous,
         });

@@ -126,7 +126,7 @@ export async function listRuns(source: RunSource, filter: RunFilter = {}): Promi
 
 function findLocal(store: LocalStore, runId: string): { exp: ExperimentMeta; run: RunMeta } {
   const hit = store.findRun(runId);
-  if (!hit) throw new EmofuseError(`run ${runId} is not in ${store.root}`, { where: store.root, fix: 'list the runs (emofuse runs list) and pass one of their ids' });
+  if (!hit) throw new EmofuseError(`run ${runId} is not in ${store.root}`, { where: store.root, fix: 'list the runs of this store and pass one of their ids' });
   return hit;
 }
 

@@ -21,6 +21,7 @@ import { FoldPool, PARTS, type Part, type Scores } from '@emofuse/eval';
 import { RUN_KINDS, RUN_TAGS, corpusDataset, redactUri, type Tracker, type TrackerRun } from '@emofuse/tracking';
 import type { Config } from '../config/schema.ts';
 import { toResolvedYaml } from '../config/index.ts';
+import { atConfigKey } from '../errors.ts';
 import type { RunContext } from '../context.ts';
 import { collectRunEnvironment, type RunEnvironment } from '../env.ts';
 import { checkInputsAvailable, corpusFeatures, dialogueIndex, featureFileParams, featureFileSummary, foldInputs, type CorpusFeatures, type FoldInputs } from './features.ts';
@@ -66,7 +67,9 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
   const invocation = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   ctx.log(`corpus ${corpus.name}: ${corpus.utterances.length} utterances, ${corpus.classes.length} classes (${corpus.classes.join(', ')}) from ${corpus.source}`);
 
-  const backend = await selectBackend(config.train.backend, { models: systems, kernels: config.features.text.trainable ? TOKEN_INPUT_KERNELS : [] });
+  const backend = await selectBackend(config.train.backend, { models: systems, kernels: config.features.text.trainable ? TOKEN_INPUT_KERNELS : [] }).catch((e: unknown) => {
+    throw atConfigKey(e, 'train.backend', 'run `emofuse setup backend` (builds tfjs-node in this folder; in the clone scripts/setup.sh does it), or set train.backend: auto');
+  });
   ctx.log(`backend: ${backend.name} (${backend.reason})`);
   checkRunMemory(config, corpus, systems, ctx.warn); // every system built once: refused if it cannot train in this memory
   const env = collectRunEnvironment();

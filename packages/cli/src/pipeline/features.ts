@@ -51,7 +51,7 @@ function sourceErrorAtKey(e: unknown, modality: 'text' | 'speech', config: Confi
   if (opts.source === 'opensmile') {
     // A missing Python or opensmile: the clone's setup script makes one.
     const noPython = e instanceof Error && /\bPython\b/.test(e.message);
-    return atConfigKey(e, 'features.speech', noPython ? 'in the emofuse clone, `bash scripts/setup.sh` makes .venv with opensmile; `emofuse doctor` checks it' : undefined);
+    return atConfigKey(e, 'features.speech', noPython ? 'in the emofuse clone, `bash scripts/setup.sh` makes .venv with opensmile; `emofuse doctor` checks it' : '`emofuse doctor` checks SMILExtract');
   }
   return atConfigKey(e, `features.${modality}`);
 }

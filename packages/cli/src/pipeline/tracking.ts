@@ -21,13 +21,21 @@ import { computedSlices } from '../sweep/store.ts';
  */
 export function makeTracker(config: Config, ctx: RunContext): Tracker {
   try {
-    return createTracker({ uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn, signal: ctx.signal });
+    return createTracker({
+    uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn, signal: ctx.signal,
+    pushHint: (store, server) => `emofuse runs push --store ${shellWord(store)} --to ${shellWord(server)}`,
+  });
   } catch (e) {
     throw atConfigKey(e, 'tracking.uri');
   }
 }
 
 /** Where a tracker's runs can be read back from disk: its own folder, or the journal of a server run. */
+/** Quote a path for a shell command we print. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+}
+
 export function readableStore(tracker: Tracker): string {
   return tracker.location.startsWith('file:') ? fileURLToPath(tracker.location) : localStoreDir();
 }

@@ -167,7 +167,7 @@ function runtimeOf(model: EmofuseModel): UtteranceVectors {
   const r = runtimes.get(model.net);
   if (!r) {
     throw new EmofuseError(`${model.type} reads utterance vectors made by the model it was built with (and, for text, the trained text-lstm); a model loaded from disk has neither`, {
-      where: model.type, fix: 'build and train it in the same process (emofuse run), which also writes its posteriors',
+      where: model.type, fix: 'build and train it in the same process, which also writes its posteriors',
     });
   }
   return r;

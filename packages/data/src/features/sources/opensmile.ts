@@ -38,7 +38,7 @@ registerFeatureSource<OpensmileSourceOptions>({
     }
     for (const f of r.failures) ctx.warn(`openSMILE failed on ${f.wav}: ${f.error} (utterance ${f.id} is left out of this run)`);
     if (r.failures.length === withWav.length) {
-      throw new EmofuseError(`openSMILE failed on every file (${withWav.length})`, { where: ctx.where, fix: 'run `emofuse doctor` to check SMILExtract' });
+      throw new EmofuseError(`openSMILE failed on every file (${withWav.length})`, { where: ctx.where, fix: 'check the SMILExtract installation: the warnings above give each file\'s error' });
     }
     if (r.failures.length === 0) ctx.cache.put(key, r.matrix);
     ctx.log(`speech: ${r.matrix.ids.length} utterances x ${r.matrix.dim} ComParE features`);
