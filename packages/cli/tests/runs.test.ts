@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FallbackTracker } from '@emofuse/tracking';
 import { buildProgram } from '../src/main.ts';
+import { pushCommand } from '../src/pipeline/tracking.ts';
 import { gcPartials, listRunDirs } from '../src/runs.ts';
 import { repoRoot, tempDir } from './helpers.ts';
 
@@ -32,7 +33,8 @@ describe('the fallback warning', () => {
     const store = path.join(tempDir(), 'my runs', 'mlruns');
     const dead = await deadUrl();
     const warnings: string[] = [];
-    const tracker = new FallbackTracker({ remote: { uri: dead, maxRetries: 0 }, localDir: store, warn: (m) => warnings.push(m) });
+    // the hint the CLI's trackers carry (pipeline/tracking.ts makeTracker)
+    const tracker = new FallbackTracker({ remote: { uri: dead, maxRetries: 0 }, localDir: store, warn: (m) => warnings.push(m), pushHint: pushCommand });
     const run = await tracker.startRun({ experiment: 'offline' });
     await run.endRun();
     expect(warnings).toHaveLength(1);

@@ -23,7 +23,7 @@ export function makeTracker(config: Config, ctx: RunContext): Tracker {
   try {
     return createTracker({
     uri: config.tracking.uri ?? undefined, localDir: localStoreDir(), warn: ctx.warn, signal: ctx.signal,
-    pushHint: (store, server) => `emofuse runs push --store ${shellWord(store)} --to ${shellWord(server)}`,
+    pushHint: pushCommand,
   });
   } catch (e) {
     throw atConfigKey(e, 'tracking.uri');
@@ -34,6 +34,11 @@ export function makeTracker(config: Config, ctx: RunContext): Tracker {
 /** Quote a path for a shell command we print. */
 function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/** The command that delivers a journal to its server later, as the fallback warning prints it. */
+export function pushCommand(store: string, server: string): string {
+  return `emofuse runs push --store ${shellWord(store)} --to ${shellWord(server)}`;
 }
 
 export function readableStore(tracker: Tracker): string {
