@@ -92,9 +92,10 @@ export async function corpusFeatures(corpus: Corpus, config: Config, systems: re
   for (const modality of MODALITIES) {
     if (!need[modality]) continue;
     const opts = config.features[modality];
+    const source = sourceOf(config, modality);
     let r;
     try {
-      r = await sourceOf(config, modality).extract(corpus, modality, opts as never, {
+      r = await source.extract(corpus, modality, opts as never, {
         cache, log: ctx.log, warn: ctx.warn, progress: ctx.progress, signal: ctx.signal, where: `features.${modality}`,
       });
     } catch (e) {

@@ -187,7 +187,7 @@ export function partialDirs(outputDir: string, experiments: string[]): string[] 
 export function liveRuns(outputDir: string, experiments: string[]): Map<string, { dir: string; owner: PartialOwner }> {
   const out = new Map<string, { dir: string; owner: PartialOwner }>();
   for (const dir of partialDirs(outputDir, experiments)) {
-    if (!/\.partial-[^/]*$/.test(dir) || dir.endsWith('.owner')) continue;
+    if (dir.endsWith('.owner')) continue; // partialDirs lists the owner files beside the folders
     const owner = partialOwner(dir);
     if (owner.state !== 'alive') continue;
     try {
