@@ -418,7 +418,6 @@ export class LocalStore {
     for (const [key, lines] of byKey) {
       const file = path.join(run.dir, 'metrics', ...key.split('/'));
       mkdirSync(path.dirname(file), { recursive: true });
-      const existed = existsSync(file);
       const fd = openSync(file, 'a+');
       const buf = Buffer.from(lines.join(''), 'utf8');
       let before = 0;
@@ -438,7 +437,7 @@ export class LocalStore {
           // the next append's repairTornTail cuts what is left
         }
         closeSync(fd);
-        if (!existed && before === 0) rmSync(file, { force: true });
+        if (before === 0) rmSync(file, { force: true }); // new (or already empty): an empty metric file is malformed to MLflow
         throw diskFullError(e, file, buf.length);
       }
       closeSync(fd);
