@@ -39,3 +39,12 @@ export function atConfigKey(e: unknown, key: string, fix?: string): unknown {
   if (e.stack) out.stack = e.stack;
   return out;
 }
+
+/**
+ * A library error that names its option (`e.option`, a path into the call's options) seen from the
+ * config: `prefix.option` is the key to edit (core's underOption maps other spellings first).
+ */
+export function atConfigOption(e: unknown, prefix?: string): unknown {
+  if (!isEmofuseError(e) || !e.option) return e;
+  return atConfigKey(e, prefix ? `${prefix}.${e.option}` : e.option);
+}

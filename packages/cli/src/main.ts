@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { expandSweep, importPlugins, loadExperiment, loadSweep, repoRoot, toResolvedYaml } from './config/index.ts';
 import { initProject } from './init.ts';
-import { EXIT, UsageError, codeFor, printError } from './errors.ts';
+import { EXIT, UsageError, atConfigOption, codeFor, printError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
 import type { ReportOptions } from './pipeline/index.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
@@ -129,8 +129,10 @@ Seeds already complete in the run store with the same config fingerprint are ski
           if (first) preview.text += (await previewFeatureFiles(config, preview.corpus, first, systemsToTrain(config))).map((t) => `\n${t}`).join('');
           checkRunMemory(config, preview.corpus, systemsToTrain(config), (m) => process.stderr.write(`warning: ${m}\n`));
         } catch (e) {
-          printError(e);
-          return setCode(codeFor(e));
+          // previewInputs names the option within the config it was given: the config key.
+          const err = atConfigOption(e);
+          printError(err);
+          return setCode(codeFor(err));
         }
         process.stdout.write(toResolvedYaml(config));
         process.stderr.write(`${preview.text}\n(dry run: the corpus was read and split, feature files checked; no features were computed, nothing was trained or written)\n`);

@@ -41,13 +41,13 @@ describe('run refuses a corrupt corpus file with exit 2 (the pipeline reads it a
     const folder = path.join(dir, 'corpus-folder');
     writeFile(folder, 'x.txt', '');
     const r = emofuse(['run', experiment('folder', 'manifest', folder), '--set', 'train.epochs=1']);
-    expectRefused(r, new RegExp(`^error: ${folder}: manifest is a folder, not a file\n {2}fix: set corpus.path to a CSV or JSONL manifest file\n$`));
+    expectRefused(r, new RegExp(`^error: ${folder}: manifest is a folder, not a file\n {2}fix: give a CSV or JSONL manifest file as the corpus path\n$`));
   });
 
   it('a text file renamed .pkl, a truncated pickle, a pickle of the wrong shape', () => {
     const text = writeFile(dir, 'notes.pkl', 'id,text,label,speaker\nu1,hi,a,s1\n');
     expectRefused(emofuse(['run', experiment('textpkl', 'iemocap', text), '--set', 'train.epochs=1']),
-      /notes\.pkl: this is a text file, not a pickle \(it begins "id,text,label,speaker"\); a CSV corpus is read with corpus.type manifest\n {2}fix: set corpus.path to the \.pkl file, or corpus.type: manifest/);
+      /notes\.pkl: this is a text file, not a pickle \(it begins "id,text,label,speaker"\); a CSV corpus is read as corpus type manifest\n {2}fix: give the \.pkl file as the corpus path, or read this file as corpus type manifest/);
     const cut = path.join(dir, 'cut.pkl');
     writeFileSync(cut, readFileSync(path.join(sharedData, 'iemocap/iemocap.pkl')).subarray(0, 4000));
     expectRefused(emofuse(['run', experiment('cut', 'iemocap', cut), '--dry-run']), /cut\.pkl: the pickle \(protocol 4\) ends early at byte 4000: the file is truncated/);
@@ -67,7 +67,7 @@ describe('run refuses a corrupt corpus file with exit 2 (the pipeline reads it a
     const typo = writeFile(dir, 'typo.csv', `id,text,label,speaker\n${balanced}\nu9,so dull,bored,s1\n`);
     const r = emofuse(['run', experiment('typo', 'manifest', typo), '--dry-run']);
     expectRefused(r, /typo\.csv:10 column 3 \(label\): label "bored" is on only 1 line/);
-    expect(r.err).toContain('corpus.classes: ["a", "b", "bored"]');
+    expect(r.err).toContain(`declare the corpus's class list: classes: ["a", "b", "bored"]`);
   });
 });
 
@@ -82,6 +82,17 @@ describe('run --dry-run reads and checks the corpus and split, and prints the pe
     const m = writeFile(dir, 'unseen.csv', 'id,text,label,speaker,split\nu1,hi,a,s1,train\nu2,yo,a,s1,train\nu3,hm,b,s2,test\nu4,ok,b,s2,test\nu5,eh,a,s2,test\nu6,ah,a,s3,valid\n');
     expectRefused(emofuse(['run', experiment('unseen', 'manifest', m, 'split: { protocol: manifest }\n'), '--dry-run']),
       /split manifest of unseen: label b \(test 2\) is not in the training part/);
+  });
+
+  it('names the config key of a corpus or split option the data package refuses, with and without --dry-run', () => {
+    // The data package names its own option (test, classes, seed); the CLI maps it to the key to edit.
+    const m = writeFile(dir, 'sessions.csv', `id,text,label,speaker,session\n${rows(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']).split('\n').map((l, i) => `${l},S${i % 2}`).join('\n')}\n`);
+    const held = experiment('held', 'manifest', m, 'split: { protocol: holdout, test: [S9] }\n');
+    for (const extra of [['--dry-run'], ['--set', 'train.epochs=1']]) {
+      expectRefused(emofuse(['run', held, ...extra]), /^error: split\.test: "S9" is neither a session nor a group of corpus sessions \(sessions: S0, S1;/);
+    }
+    expectRefused(emofuse(['run', experiment('twice', 'manifest', m, 'split: { protocol: loso }\n'), '--dry-run', '--set', 'corpus.classes=[a, b, b]']),
+      /^error: corpus\.classes: the class list names a class twice: \[a, b, b\]\n {2}fix: list each class once/);
   });
 
   it('prints the resolved config on stdout and the class table per part on stderr', () => {

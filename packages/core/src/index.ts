@@ -1,4 +1,4 @@
-export { EmofuseError, InputError, isEmofuseError, isInputError, asInputError, type ErrorKind } from './errors.ts';
+export { EmofuseError, InputError, isEmofuseError, isInputError, asInputError, underOption, type ErrorKind } from './errors.ts';
 export type { Utterance, Corpus, FeatureMatrix, SequenceMatrix, SparseMatrix, TokenSequences, Posteriors, Split, SplitProtocol, CorpusType } from './contracts.ts';
 export { checkFeatureMatrix, checkPosteriors, checkSplit, checkUniqueIds, SPLIT_PROTOCOLS, CORPUS_TYPES } from './contracts.ts';
 export { writeFileAtomic, writeJsonAtomic, buildDirAtomic, isDiskFull, diskFullError } from './fs.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmofuseError, InputError, asInputError, isEmofuseError, isInputError } from '../src/index.ts';
+import { EmofuseError, InputError, asInputError, isEmofuseError, isInputError, underOption } from '../src/index.ts';
 
 describe('error kinds', () => {
   it('an InputError is an EmofuseError of kind input; a plain one is a failure', () => {
@@ -17,5 +17,15 @@ describe('error kinds', () => {
     expect([isInputError(e), e.message, e.where]).toEqual([true, 'duplicate utterance id "u1"', 'm.csv']);
     const plain = new TypeError('bug');
     expect(asInputError(plain)).toBe(plain);
+  });
+
+  it('underOption puts the option at fault under the caller\'s block, keeping kind and text; asInputError keeps it', () => {
+    const e = new InputError('the class list names a class twice', { option: 'classes', fix: 'list each class once' });
+    const up = underOption(e, 'corpus') as EmofuseError;
+    expect([up.option, up.kind, up.message, up.fix]).toEqual(['corpus.classes', 'input', e.message, e.fix]);
+    expect((underOption(new InputError('x', { option: 'seed' }), (o) => (o === 'seed' ? 'seeds' : `split.${o}`)) as EmofuseError).option).toBe('seeds');
+    expect((asInputError(new EmofuseError('x', { option: 'path' })) as EmofuseError).option).toBe('path');
+    const plain = new InputError('no option');
+    expect(underOption(plain, 'corpus')).toBe(plain);
   });
 });

@@ -11,7 +11,8 @@ import {
   EmofuseError, buildDirAtomic, concatPosteriors, fingerprint, subsetPosteriors,
   type Corpus, type Posteriors, type Split,
 } from '@emofuse/core';
-import { formatSplitSummary, makeFolds, readCorpus, splitOptionsFromConfig } from '@emofuse/data';
+import { formatSplitSummary } from '@emofuse/data';
+import { configFolds, readConfigCorpus } from './inputs.ts';
 import {
   buildModel, epochsFor, formatEpochLine, inputSpecFor, inputsFor, modelDescriptor, textVocabularyOf, TOKEN_INPUT_KERNELS, predictModel, selectBackend, trainModel,
   type BackendChoice, type EmofuseModel, type EpochLog,
@@ -58,12 +59,12 @@ interface Invocation {
 
 export async function runExperimentImpl(config: Config, ctx: RunContext): Promise<ExperimentResult> {
   // Everything that can be refused is checked before the first model trains.
-  const corpus = readCorpus({ type: config.corpus.type, path: config.corpus.path, classes: config.corpus.classes ?? undefined, name: config.corpus.name ?? undefined });
+  const corpus = readConfigCorpus(config);
   const systems = systemsToTrain(config);
   checkInputsAvailable(corpus, config, systems);
   // Every seed's folds are made (and a refused split refused, a leakage warned of) before anything is tracked.
   const warnOnce = onceWarn(ctx);
-  for (const seed of config.seeds) makeFolds(corpus, splitOptionsFromConfig(config.split, seed, warnOnce));
+  for (const seed of config.seeds) configFolds(corpus, config, seed, warnOnce);
   const invocation = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   ctx.log(`corpus ${corpus.name}: ${corpus.utterances.length} utterances, ${corpus.classes.length} classes (${corpus.classes.join(', ')}) from ${corpus.source}`);
 
@@ -94,7 +95,7 @@ export async function runExperimentImpl(config: Config, ctx: RunContext): Promis
   const result: ExperimentResult = { invocation, runs: [], trackingLocation: tracker.location, parentRunId: parent.runId };
   const open: SystemRuns[] = [];
   try {
-    const firstFold = makeFolds(usable, splitOptionsFromConfig(config.split, config.seeds[0], () => undefined))[0];
+    const firstFold = configFolds(usable, config, config.seeds[0], () => undefined)[0];
     await parent.logParams({ ...flattenConfig(config), ...metaParams(env, backend), 'corpus.fingerprint': corpusFingerprint(usable), ...featureFileParams(feats, firstFold) });
     await logText(parent, 'config.resolved.yaml', toResolvedYaml(config));
     for (const seed of config.seeds) {
@@ -119,7 +120,7 @@ async function runSeed(inv: Invocation, seed: number, open: SystemRuns[]): Promi
   const runId = `${inv.invocation}-s${seed}`;
   const dir = path.resolve(config.output.dir, config.experiment, runId);
   // The corpus may have lost utterances whose features could not be made: fold it again.
-  const folds = makeFolds(corpus, splitOptionsFromConfig(config.split, seed, () => undefined));
+  const folds = configFolds(corpus, config, seed, () => undefined);
   ctx.log(`\nseed ${seed}: ${folds.length} fold(s), run ${runId}`);
   ctx.onRunStart?.(runId, dir);
   const fusedNames = config.fusion.rules.map(fusionSystemName);

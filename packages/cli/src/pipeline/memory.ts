@@ -5,7 +5,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Corpus } from '@emofuse/core';
-import { corpusVocabulary, readCorpus } from '@emofuse/data';
+import { corpusVocabulary } from '@emofuse/data';
+import { readConfigCorpus } from './inputs.ts';
 import { checkModelMemory, inputSpecFor, type ModelInputs } from '@emofuse/models';
 import type { Config } from '../config/schema.ts';
 import { systemsToTrain } from './systems.ts';
@@ -30,7 +31,7 @@ export function checkLaunchMemory(configs: Iterable<Config>, warn: (m: string) =
   const corpora = new Map<string, Corpus>();
   for (const c of configs) {
     const key = JSON.stringify(c.corpus);
-    if (!corpora.has(key)) corpora.set(key, readCorpus({ type: c.corpus.type, path: c.corpus.path, classes: c.corpus.classes ?? undefined, name: c.corpus.name ?? undefined }));
+    if (!corpora.has(key)) corpora.set(key, readConfigCorpus(c));
     checkRunMemory(c, corpora.get(key)!, systemsToTrain(c), warn);
   }
 }

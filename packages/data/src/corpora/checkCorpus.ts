@@ -8,7 +8,7 @@ import { InputError, type Corpus } from '@emofuse/core';
  */
 export function checkCorpus(corpus: Corpus): Corpus {
   const where = corpus.source || corpus.name;
-  if (corpus.utterances.length === 0) throw new InputError('the corpus has no utterances', { where, fix: 'check corpus.path' });
+  if (corpus.utterances.length === 0) throw new InputError('the corpus has no utterances', { where, fix: 'check the corpus path' });
   if (new Set(corpus.classes).size !== corpus.classes.length || corpus.classes.length < 2) {
     throw new InputError(`classes must be at least 2 distinct names, got [${corpus.classes.join(', ')}]`, { where, fix: 'fix the classes option' });
   }

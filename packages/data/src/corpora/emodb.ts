@@ -42,7 +42,7 @@ function readTsv(file: string, required: string[]): Record<string, string>[] {
 export function readEmodb(dir: string): Corpus {
   const wavDir = path.join(dir, 'wav');
   if (!existsSync(wavDir) || !statSync(wavDir).isDirectory()) {
-    throw new InputError('no wav/ folder', { where: dir, fix: 'set corpus.path to the EmoDB folder that holds wav/, speakers.tsv and transcripts.tsv' });
+    throw new InputError('no wav/ folder', { where: dir, fix: 'give the EmoDB folder that holds wav/, speakers.tsv and transcripts.tsv as the corpus path' });
   }
   const speakers = new Set(readTsv(path.join(dir, 'speakers.tsv'), ['speaker']).map((r) => r.speaker));
   const sentences = new Map(readTsv(path.join(dir, 'transcripts.tsv'), ['code', 'text_de']).map((r) => [r.code, r.text_de]));
@@ -60,7 +60,7 @@ export function readEmodb(dir: string): Corpus {
     if (text === undefined) throw new InputError(`sentence ${code} is not listed in transcripts.tsv`, { where, fix: 'add the sentence to transcripts.tsv' });
     utterances.push({ id: file.slice(0, -4), dialogue: speaker, session: speaker, speaker, label, text, wav: path.resolve(where) });
   }
-  if (utterances.length === 0) throw new InputError('no .wav files', { where: wavDir, fix: 'set corpus.path to the EmoDB folder' });
+  if (utterances.length === 0) throw new InputError('no .wav files', { where: wavDir, fix: 'give the EmoDB folder as the corpus path' });
   asInput(() => checkUniqueIds(utterances.map((u) => u.id), wavDir));
   return checkCorpus({ name: 'emodb', classes: [...EMODB_CLASSES], utterances, source: path.resolve(dir) });
 }

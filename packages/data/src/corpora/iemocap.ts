@@ -74,7 +74,7 @@ export function readIemocapPickle(file: string): Corpus {
   if (!Array.isArray(data) || data.length !== 6) {
     throw new InputError(`expected a list of 6 items (speakers, labels, sentences, train, test, valid), got ${Array.isArray(data) ? `a list of ${data.length}` : typeof data}`, {
       where: file,
-      fix: 'pass iemocap.pkl (the 6-item metadata pickle); for IEMOCAP_features_raw.pkl use corpus.type iemocap-features',
+      fix: 'pass iemocap.pkl (the 6-item metadata pickle); IEMOCAP_features_raw.pkl is read as corpus type iemocap-features',
     });
   }
   const speakers = asRecord(data[0], 'item 0 (speakers)', file);

@@ -48,7 +48,7 @@ export function readIemocapFeaturesPickle(file: string): Corpus {
   if (!Array.isArray(data) || data.length !== 9) {
     throw new InputError(`expected a 9-tuple (videoIDs, videoSpeakers, videoLabels, videoText, videoAudio, videoVisual, videoSentence, trainVid, testVid), got ${Array.isArray(data) ? `${data.length} items` : typeof data}`, {
       where: file,
-      fix: 'pass IEMOCAP_features_raw.pkl; for the 6-item iemocap.pkl use corpus.type iemocap',
+      fix: 'pass IEMOCAP_features_raw.pkl; the 6-item iemocap.pkl is read as corpus type iemocap',
     });
   }
   const ids = asRecord(data[0], 'videoIDs', file);

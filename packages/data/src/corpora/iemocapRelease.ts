@@ -35,11 +35,11 @@ function readTranscripts(file: string): Map<string, string> {
  */
 export function readIemocapRelease(root: string): Corpus {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new InputError('the IEMOCAP release folder does not exist', { where: root, fix: 'set corpus.path to the folder that holds Session1..Session5' });
+    throw new InputError('the IEMOCAP release folder does not exist', { where: root, fix: 'give the folder that holds Session1..Session5 as the corpus path' });
   }
   const sessions = listDir(root).filter((d) => /^Session\d+$/.test(d) && statSync(path.join(root, d)).isDirectory());
   if (sessions.length === 0) {
-    throw new InputError('no Session* folders found', { where: root, fix: 'set corpus.path to the folder that holds Session1..Session5 (IEMOCAP_full_release)' });
+    throw new InputError('no Session* folders found', { where: root, fix: 'give the folder that holds Session1..Session5 (IEMOCAP_full_release) as the corpus path' });
   }
   const utterances: Utterance[] = [];
   for (const sess of sessions) {

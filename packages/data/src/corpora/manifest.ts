@@ -158,7 +158,7 @@ function checkInferredClasses(file: string, uses: Map<string, LabelUse>): void {
       const [a, b] = same;
       throw new InputError(`labels ${JSON.stringify(a)} and ${JSON.stringify(b)} differ only in case; they would be two classes (labels: ${counts})`, {
         where: uses.get(b)!.first,
-        fix: `write one spelling on every line, or set corpus.classes to declare the classes if they really differ`,
+        fix: `write one spelling on every line, or declare the classes (the corpus's classes option) if they really differ`,
       });
     }
   }
@@ -178,7 +178,7 @@ function checkInferredClasses(file: string, uses: Map<string, LabelUse>): void {
     {
       where: use.first,
       fix: `${guess ? `if it means ${JSON.stringify(guess)}, fix the label on ${use.count > 1 ? 'those lines' : 'that line'}; ` : 'fix the label if it is a typo; '}` +
-        `if it is a real class, declare the class list in the config: corpus.classes: [${labels.map((x) => JSON.stringify(x)).join(', ')}]`,
+        `if it is a real class, declare the corpus's class list: classes: [${labels.map((x) => JSON.stringify(x)).join(', ')}]`,
     },
   );
 }
@@ -188,12 +188,12 @@ function checkInferredClasses(file: string, uses: Map<string, LabelUse>): void {
  * corpus can be used without code. The file must be UTF-8. Errors name the file, line and column.
  */
 export function readManifest(file: string, opts: ManifestOptions = {}): Corpus {
-  const text = decodeUtf8(readInputFile(file, 'manifest', 'set corpus.path to a CSV or JSONL manifest file'), file);
+  const text = decodeUtf8(readInputFile(file, 'manifest', 'give a CSV or JSONL manifest file as the corpus path'), file);
   const isJsonl = /\.(jsonl|ndjson)$/i.test(file) || (!/\.csv$/i.test(file) && text.trimStart().startsWith('{'));
   const rows = isJsonl ? jsonlRows(file, text) : csvRows(file, text);
   if (rows.length === 0) throw new InputError('the manifest has no utterances', { where: file, fix: 'add one line per utterance' });
   if (opts.classes && new Set(opts.classes).size !== opts.classes.length) {
-    throw new InputError(`corpus.classes names a class twice: [${opts.classes.join(', ')}]`, { where: 'corpus.classes', fix: 'list each class once' });
+    throw new InputError(`the class list names a class twice: [${opts.classes.join(', ')}]`, { option: 'classes', fix: 'list each class once' });
   }
   const base = path.dirname(path.resolve(file));
   const firstLine = new Map<string, number>();
@@ -232,7 +232,7 @@ export function readManifest(file: string, opts: ManifestOptions = {}): Corpus {
     firstLine.set(id, row.line);
     const label = need('label');
     if (classSet && !classSet.has(label)) {
-      throw new InputError(`label ${JSON.stringify(label)} is not one of the classes ${opts.classes!.join(', ')}`, { where: at('label'), fix: 'fix the label, or add it to corpus.classes' });
+      throw new InputError(`label ${JSON.stringify(label)} is not one of the classes ${opts.classes!.join(', ')}`, { where: at('label'), fix: "fix the label, or add it to the corpus's classes" });
     }
     const use = labelUses.get(label) ?? { count: 0, lines: [], first: at('label') };
     use.count++;
@@ -303,9 +303,9 @@ export function readManifest(file: string, opts: ManifestOptions = {}): Corpus {
   if (opts.classes) {
     const unused = opts.classes.filter((c) => !labelUses.has(c));
     if (unused.length) {
-      throw new InputError(`corpus.classes lists ${unused.join(', ')}, but no line of ${file} has ${unused.length > 1 ? 'these labels' : 'this label'}`, {
-        where: 'corpus.classes',
-        fix: `remove ${unused.join(', ')} from corpus.classes (a class without utterances cannot be trained or scored)`,
+      throw new InputError(`the class list names ${unused.join(', ')}, but no line of ${file} has ${unused.length > 1 ? 'these labels' : 'this label'}`, {
+        option: 'classes',
+        fix: `remove ${unused.join(', ')} from the class list (a class without utterances cannot be trained or scored)`,
       });
     }
     classes = [...opts.classes];

@@ -205,7 +205,7 @@ function unescapePy2(s: string): string {
  * works with those in pickleparser), sets as Sets, tuples and lists as arrays.
  */
 export function loadPickle(file: string): unknown {
-  const buf = readInputFile(file, 'pickle file', 'check the path (corpus.path)');
+  const buf = readInputFile(file, 'pickle file', 'check the corpus path');
   const parser = new Parser({ nameResolver: makeRegistry(), unpicklingTypeOfDictionary: 'object', unpicklingTypeOfSet: 'Set' });
   try {
     return parser.read(new Latin1Reader(buf));
@@ -216,7 +216,7 @@ export function loadPickle(file: string): unknown {
       fix: /truncated|ends early/.test(why)
         ? 'copy the file again from its source (compare its size with the original)'
         : /CSV/.test(why)
-          ? 'set corpus.path to the .pkl file, or corpus.type: manifest to read this file as a manifest'
+          ? 'give the .pkl file as the corpus path, or read this file as corpus type manifest'
           : 'pass the original .pkl file (Python pickle protocol 0-5)',
       cause: e,
     });
@@ -238,7 +238,7 @@ function notAPickle(buf: Buffer, parserMessage: string): string {
   const printable = head.filter((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b !== 0x7f)).length;
   if (!head.includes(0) && printable / head.length > 0.95) {
     const first = head.toString('utf8').split(/\r?\n/)[0].slice(0, 60);
-    return `this is a text file, not a pickle (it begins ${JSON.stringify(first)})${/[,\t]/.test(first) ? '; a CSV corpus is read with corpus.type manifest' : ''}`;
+    return `this is a text file, not a pickle (it begins ${JSON.stringify(first)})${/[,\t]/.test(first) ? '; a CSV corpus is read as corpus type manifest' : ''}`;
   }
   return ended ? `the file ends early at byte ${buf.length}: truncated or not a pickle` : `not a readable pickle (${parserMessage})`;
 }

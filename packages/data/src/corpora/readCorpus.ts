@@ -7,7 +7,7 @@ import { readIemocapFeaturesPickle } from './iemocapFeatures.ts';
 import { readIemocapRelease } from './iemocapRelease.ts';
 import { readManifest } from './manifest.ts';
 
-/** The `corpus:` block of a run config. */
+/** What corpus to read: its reader (`type`), its file or folder, and a manifest's options. */
 export interface CorpusConfig {
   type: string;
   path: string;
@@ -18,24 +18,25 @@ export interface CorpusConfig {
 }
 
 /**
- * Read the corpus a config names. Relative paths resolve against `baseDir` (default: the cwd).
- * Errors name the config key (`corpus.type`, `corpus.path`) so the user knows what to edit.
+ * Read the corpus `cfg` names. Relative paths resolve against `baseDir` (default: the cwd).
+ * An error about one of `cfg`'s fields names it as its `option` (`type`, `path`, `classes`), so an
+ * application can say which of its own settings to edit.
  */
 export function readCorpus(cfg: CorpusConfig, opts: { baseDir?: string } = {}): Corpus {
   if (!(CORPUS_TYPES as readonly string[]).includes(cfg.type)) {
     throw new InputError(`unknown corpus type ${JSON.stringify(cfg.type)}; valid types: ${CORPUS_TYPES.join(', ')}`, {
-      where: 'corpus.type',
-      fix: `set corpus.type to one of ${CORPUS_TYPES.join(' | ')}`,
+      option: 'type',
+      fix: `set the corpus type to one of ${CORPUS_TYPES.join(' | ')}`,
     });
   }
   if (typeof cfg.path !== 'string' || cfg.path === '') {
-    throw new InputError('no corpus path given', { where: 'corpus.path', fix: 'set corpus.path to the corpus file or folder' });
+    throw new InputError('no corpus path given', { option: 'path', fix: 'give the path of the corpus file or folder' });
   }
   const p = path.resolve(opts.baseDir ?? process.cwd(), cfg.path);
   if (!existsSync(p)) {
     throw new InputError(`corpus path ${p} does not exist`, {
-      where: 'corpus.path',
-      fix: `set corpus.path (now ${JSON.stringify(cfg.path)}) to an existing ${cfg.type === 'iemocap-raw' || cfg.type === 'emodb' ? 'folder' : 'file'}; relative paths resolve against ${opts.baseDir ?? process.cwd()}`,
+      option: 'path',
+      fix: `set the corpus path (now ${JSON.stringify(cfg.path)}) to an existing ${cfg.type === 'iemocap-raw' || cfg.type === 'emodb' ? 'folder' : 'file'}; relative paths resolve against ${opts.baseDir ?? process.cwd()}`,
     });
   }
   try {
@@ -45,7 +46,7 @@ export function readCorpus(cfg: CorpusConfig, opts: { baseDir?: string } = {}): 
     // A pickle is arbitrary Python data: a structure the reader did not expect can surface as a
     // TypeError deep inside it. Blame the file, keep the original for the curious.
     if (cfg.type === 'iemocap' || cfg.type === 'iemocap-features') {
-      throw new InputError(`the pickle does not have the structure corpus.type ${cfg.type} expects (${(e as Error).message ?? String(e)})`, {
+      throw new InputError(`the pickle does not have the structure corpus type ${cfg.type} expects (${(e as Error).message ?? String(e)})`, {
         where: p,
         fix: cfg.type === 'iemocap' ? 'pass iemocap.pkl (the 6-item metadata pickle)' : 'pass IEMOCAP_features_raw.pkl (the 9-tuple)',
         cause: e,
@@ -68,5 +69,5 @@ function readByType(cfg: CorpusConfig, p: string): Corpus {
     case 'manifest':
       return readManifest(p, { classes: cfg.classes, name: cfg.name });
   }
-  throw new InputError(`unknown corpus type ${JSON.stringify(cfg.type)}`, { where: 'corpus.type' });
+  throw new InputError(`unknown corpus type ${JSON.stringify(cfg.type)}`, { option: 'type' });
 }

@@ -27,8 +27,8 @@ export function checkSplitLabels(corpus: Corpus, split: Pick<Split, 'train' | 'v
         `the model could never predict ${missing.length > 1 ? 'them' : 'it'}, and every such utterance would be scored wrong`,
       {
         where: name,
-        fix: 'choose a split whose training part has every class (another protocol, fold or split.test), ' +
-          'or merge or drop the class in the corpus (a manifest: its lines and its corpus.classes entry)',
+        fix: 'choose a split whose training part has every class (another protocol, fold or held-out test), ' +
+          'or merge or drop the class in the corpus (a manifest: its lines and its class list)',
       },
     );
   }

@@ -52,7 +52,7 @@ export function checkSplitLeakage(
     const speakers = [...new Set(overlap.flatMap((o) => o.speakers))].sort();
     const n = overlap.reduce((a, o) => a + o.utterances.length, 0);
     (opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(
-      `${name}: speaker leakage accepted (split.speakerLeakage: warn): test speaker${speakers.length > 1 ? 's' : ''} ${list(speakers)} also speak${speakers.length > 1 ? '' : 's'} in training or validation (${n} utterances); ` +
+      `${name}: speaker leakage accepted (speakerLeakage: warn): test speaker${speakers.length > 1 ? 's' : ''} ${list(speakers)} also speak${speakers.length > 1 ? '' : 's'} in training or validation (${n} utterances); ` +
         'results are speaker-dependent and must be reported as such',
     );
     return split;
@@ -60,8 +60,8 @@ export function checkSplitLeakage(
   const o = overlap[0];
   throw new InputError(`speaker leakage: test speaker${o.speakers.length > 1 ? 's' : ''} ${list(o.speakers)} also in ${o.part} (${o.utterances.length} utterances, e.g. ${o.utterances.slice(0, 3).join(', ')})`, {
     where: name,
-    fix: 'hold out whole speakers: use protocol loso or loso-speaker, or holdout with split.test naming whole sessions; ' +
-      'or, if the corpus\'s own split shares speakers by design, set split.speakerLeakage: warn and report the results as speaker-dependent',
+    fix: 'hold out whole speakers: use protocol loso or loso-speaker, or holdout with test naming whole sessions; ' +
+      'or, if the corpus\'s own split shares speakers by design, set speakerLeakage to warn and report the results as speaker-dependent',
   });
   return split;
 }

@@ -58,7 +58,7 @@ export function foldNames(corpus: Corpus, protocol: 'loso' | 'loso-speaker'): st
 
 function checkFraction(f: number): number {
   if (!(f >= 0 && f < 1)) {
-    throw new InputError(`validFraction must be in [0, 1), got ${f}`, { where: 'split.validFraction', fix: 'use e.g. 0.2 (the paper), or 0 for no validation' });
+    throw new InputError(`validFraction must be in [0, 1), got ${f}`, { option: 'validFraction', fix: 'use e.g. 0.2 (the paper), or 0 for no validation' });
   }
   return f;
 }
@@ -84,7 +84,7 @@ function takeGroups(train: Utterance[], groupOf: (u: Utterance) => string, fract
     n = next;
   }
   if (chosen.size >= sizes.size) {
-    throw new InputError(`validation would take all ${sizes.size} training groups`, { where: 'split.validFraction', fix: 'lower validFraction or use a corpus with more dialogues/speakers' });
+    throw new InputError(`validation would take all ${sizes.size} training groups`, { option: 'validFraction', fix: 'lower validFraction or use a corpus with more dialogues/speakers' });
   }
   return { train: train.filter((u) => !chosen.has(groupOf(u))), valid: train.filter((u) => chosen.has(groupOf(u))) };
 }
@@ -105,7 +105,7 @@ function groupsAreSpeakers(utts: Utterance[]): boolean {
 /** One other speaker, chosen by the seed, as validation. */
 function takeOneSpeaker(train: Utterance[], rng: () => number): { train: Utterance[]; valid: Utterance[] } {
   const speakers = [...new Set(train.map((u) => u.speaker))].sort();
-  if (speakers.length < 2) throw new InputError('need at least two training speakers to hold one out for validation', { where: 'split', fix: 'set split.validFraction to 0' });
+  if (speakers.length < 2) throw new InputError('need at least two training speakers to hold one out for validation', { option: 'validFraction', fix: 'set validFraction to 0' });
   const pick = speakers[Math.floor(rng() * speakers.length)];
   return { train: train.filter((u) => u.speaker !== pick), valid: train.filter((u) => u.speaker === pick) };
 }
@@ -116,7 +116,7 @@ function officialParts(corpus: Corpus, fraction: number, rng: () => number): Par
   const off = corpus.officialSplit;
   if (!off) {
     throw new InputError(`corpus ${corpus.name} has no split of its own`, {
-      where: 'split.protocol',
+      option: 'protocol',
       fix: corpus.name === 'emodb' ? 'use loso-speaker (EmoDB\'s standard 10 folds)' : 'use paper, loso or loso-speaker (or give the manifest a split column)',
     });
   }
@@ -149,7 +149,7 @@ function officialParts(corpus: Corpus, fraction: number, rng: () => number): Par
 /** The utterances a holdout test list names: sessions or groups, each name checked. */
 function heldOut(corpus: Corpus, names: string[] | undefined): Set<string> {
   if (!names || names.length === 0) {
-    throw new InputError('protocol holdout needs the held-out sessions or groups', { where: 'split.test', fix: 'set split.test, e.g. [Ses05] or [session:S3, group:dinner_02]' });
+    throw new InputError('protocol holdout needs the held-out sessions or groups', { option: 'test', fix: 'name them in test, e.g. [Ses05] or [session:S3, group:dinner_02]' });
   }
   const bySession = new Map<string, Utterance[]>();
   const byGroup = new Map<string, Utterance[]>();
@@ -173,15 +173,15 @@ function heldOut(corpus: Corpus, names: string[] | undefined): Set<string> {
     let us: Utterance[] | undefined;
     if (m) {
       us = (m[1] === 'session' ? bySession : byGroup).get(m[2]);
-      if (!us) throw new InputError(`split.test names ${m[1]} ${JSON.stringify(m[2])}, which corpus ${corpus.name} does not have (${m[1]}s: ${sample(m[1] === 'session' ? bySession : byGroup)})`, { where: 'split.test', fix: `name an existing ${m[1]}` });
+      if (!us) throw new InputError(`${m[1]} ${JSON.stringify(m[2])} is not in corpus ${corpus.name} (${m[1]}s: ${sample(m[1] === 'session' ? bySession : byGroup)})`, { option: 'test', fix: `name an existing ${m[1]}` });
     } else {
       const s = bySession.get(name);
       const g = byGroup.get(name);
       if (s && g && (s.length !== g.length || s.some((u, i) => u !== g[i]))) {
-        throw new InputError(`split.test name ${JSON.stringify(name)} is both a session and a group, with different utterances`, { where: 'split.test', fix: `write session:${name} or group:${name}` });
+        throw new InputError(`${JSON.stringify(name)} is both a session and a group, with different utterances`, { option: 'test', fix: `write session:${name} or group:${name}` });
       }
       us = s ?? g;
-      if (!us) throw new InputError(`split.test names ${JSON.stringify(name)}, which is neither a session nor a group of corpus ${corpus.name} (sessions: ${sample(bySession)}; groups: ${sample(byGroup)})`, { where: 'split.test', fix: 'name sessions or groups the corpus has (a manifest\'s session and group columns)' });
+      if (!us) throw new InputError(`${JSON.stringify(name)} is neither a session nor a group of corpus ${corpus.name} (sessions: ${sample(bySession)}; groups: ${sample(byGroup)})`, { option: 'test', fix: 'name sessions or groups the corpus has (a manifest\'s session and group columns)' });
     }
     for (const u of us) out.add(u.id);
   }
@@ -192,7 +192,7 @@ function holdoutParts(corpus: Corpus, names: string[] | undefined, fraction: num
   const testIds = heldOut(corpus, names);
   const test = corpus.utterances.filter((u) => testIds.has(u.id));
   const rest = corpus.utterances.filter((u) => !testIds.has(u.id));
-  if (rest.length === 0) throw new InputError('split.test holds out every utterance: nothing is left to train on', { where: 'split.test', fix: 'name fewer sessions or groups' });
+  if (rest.length === 0) throw new InputError('the held-out sessions and groups hold every utterance: nothing is left to train on', { option: 'test', fix: 'name fewer sessions or groups' });
   const { train, valid } = takeGroups(rest, (u) => u.dialogue, fraction, rng);
   return { train: ids(train), valid: ids(valid), test: ids(test) };
 }
@@ -201,8 +201,8 @@ function paperParts(corpus: Corpus, fraction: number, rng: () => number): Part {
   const sessions = new Set(corpus.utterances.map((u) => u.session));
   if (!sessions.has('Ses05') || sessions.size < 2) {
     throw new InputError(`protocol paper is IEMOCAP's sessions 1-4 / session 5 split, but corpus ${corpus.name} has sessions ${[...sessions].sort().slice(0, 10).join(', ')}`, {
-      where: 'split.protocol',
-      fix: 'use holdout with split.test naming the sessions or groups to hold out, or loso / loso-speaker',
+      option: 'protocol',
+      fix: 'use holdout with test naming the sessions or groups to hold out, or loso / loso-speaker',
     });
   }
   const test = corpus.utterances.filter((u) => u.session === 'Ses05');
@@ -216,8 +216,8 @@ function losoParts(corpus: Corpus, protocol: 'loso' | 'loso-speaker', fold: stri
   const what = protocol === 'loso' ? 'session' : 'speaker';
   if (fold === undefined || !names.includes(fold)) {
     throw new InputError(`${fold === undefined ? 'no fold given' : `unknown fold ${JSON.stringify(fold)}`}; ${protocol} holds out one ${what}: ${names.join(', ')}`, {
-      where: 'split.folds',
-      fix: `name one of the ${what}s, or use makeFolds / folds: all`,
+      option: 'fold',
+      fix: `name one of the ${what}s, or use makeFolds for all of them`,
     });
   }
   const key = protocol === 'loso' ? 'session' : 'speaker';
@@ -238,18 +238,18 @@ function losoParts(corpus: Corpus, protocol: 'loso' | 'loso-speaker', fold: stri
 export function makeSplit(corpus: Corpus, opts: SplitOptions): Split {
   if (!(SPLIT_PROTOCOLS as readonly string[]).includes(opts.protocol)) {
     throw new InputError(`unknown split protocol ${JSON.stringify(opts.protocol)}; valid: ${SPLIT_PROTOCOLS.join(', ')}`, {
-      where: 'split.protocol',
+      option: 'protocol',
       fix: `use one of ${SPLIT_PROTOCOLS.join(' | ')}`,
     });
   }
   const leakage = opts.speakerLeakage ?? 'refuse';
   if (!(SPEAKER_LEAKAGE as readonly string[]).includes(leakage)) {
-    throw new InputError(`unknown speakerLeakage ${JSON.stringify(leakage)}`, { where: 'split.speakerLeakage', fix: `use ${SPEAKER_LEAKAGE.join(' or ')}` });
+    throw new InputError(`unknown speakerLeakage ${JSON.stringify(leakage)}`, { option: 'speakerLeakage', fix: `use ${SPEAKER_LEAKAGE.join(' or ')}` });
   }
   if (opts.test !== undefined && opts.test.length > 0 && opts.protocol !== 'holdout') {
-    throw new InputError(`split.test only applies to protocol holdout (protocol is '${opts.protocol}')`, { where: 'split.test', fix: 'set split.protocol: holdout, or remove split.test' });
+    throw new InputError(`held-out sessions or groups are only for protocol holdout (protocol is '${opts.protocol}')`, { option: 'test', fix: 'set protocol to holdout, or remove test' });
   }
-  if (!Number.isInteger(opts.seed)) throw new InputError(`seed must be an integer, got ${opts.seed}`, { where: 'seeds', fix: 'use integer seeds' });
+  if (!Number.isInteger(opts.seed)) throw new InputError(`seed must be an integer, got ${opts.seed}`, { option: 'seed', fix: 'use integer seeds' });
   const protocol = opts.protocol as SplitProtocol;
   const fraction = checkFraction(opts.validFraction ?? 0.2);
   const rng = makeRng(`split:${protocol}:${protocol === 'holdout' ? (opts.test ?? []).join(',') : opts.fold ?? ''}:${opts.seed}`);
@@ -276,5 +276,13 @@ export function makeFolds(corpus: Corpus, opts: FoldOptions): Split[] {
   if (opts.protocol !== 'loso' && opts.protocol !== 'loso-speaker') return [makeSplit(corpus, opts)];
   const names = foldNames(corpus, opts.protocol);
   const wanted = opts.folds === undefined || opts.folds === 'all' ? names : opts.folds.map(String);
+  const unknown = wanted.find((f) => !names.includes(f));
+  if (unknown !== undefined) {
+    const what = opts.protocol === 'loso' ? 'session' : 'speaker';
+    throw new InputError(`unknown fold ${JSON.stringify(unknown)}; ${opts.protocol} holds out one ${what}: ${names.join(', ')}`, {
+      option: 'folds',
+      fix: `name ${what}s the corpus has, or all`,
+    });
+  }
   return wanted.map((fold) => makeSplit(corpus, { ...opts, fold }));
 }

@@ -1,4 +1,4 @@
-import type { Corpus, Split } from '@emofuse/core';
+import { underOption, type Corpus, type Split } from '@emofuse/core';
 import { readCorpus, type CorpusConfig } from '../corpora/readCorpus.ts';
 import { makeFolds, type FoldOptions } from './makeSplit.ts';
 import { formatSplitSummary } from './summary.ts';
@@ -38,14 +38,20 @@ export interface InputsPreview {
 /**
  * Read and check the corpus a config names and make every seed's folds, without features: what
  * `run --dry-run` does so that a bad corpus or split fails there, not after the first model.
- * Throws the readers' and makeSplit's InputErrors; warnings (each once) go to onWarning.
+ * Throws the readers' and makeSplit's InputErrors, their option named within `config`
+ * (`corpus.path`, `split.test`, `seeds`); warnings (each once) go to onWarning.
  */
 export function previewInputs(
   config: { corpus: { type: string; path: string; classes?: string[] | null; name?: string | null }; split: SplitConfig; seeds: number[] },
   opts: { baseDir?: string; onWarning?: (message: string) => void } = {},
 ): InputsPreview {
   const cfg: CorpusConfig = { type: config.corpus.type, path: config.corpus.path, classes: config.corpus.classes ?? undefined, name: config.corpus.name ?? undefined };
-  const corpus = readCorpus(cfg, { baseDir: opts.baseDir });
+  let corpus: Corpus;
+  try {
+    corpus = readCorpus(cfg, { baseDir: opts.baseDir });
+  } catch (e) {
+    throw underOption(e, 'corpus');
+  }
   const seen = new Set<string>();
   const warn = (m: string) => {
     // Warnings differ per seed only by the seed's validation draw; say each once.
@@ -54,7 +60,14 @@ export function previewInputs(
     (opts.onWarning ?? ((x: string) => process.stderr.write(`warning: ${x}\n`)))(m);
   };
   const folds = new Map<number, Split[]>();
-  for (const seed of config.seeds) folds.set(seed, makeFolds(corpus, splitOptionsFromConfig(config.split, seed, warn)));
+  for (const seed of config.seeds) {
+    try {
+      folds.set(seed, makeFolds(corpus, splitOptionsFromConfig(config.split, seed, warn)));
+    } catch (e) {
+      // makeFolds' one seed is an entry of this call's seeds.
+      throw underOption(e, (option) => (option === 'seed' ? 'seeds' : `split.${option}`));
+    }
+  }
   const first = folds.get(config.seeds[0]) ?? [];
   const counts = new Map<string, number>();
   for (const u of corpus.utterances) counts.set(u.label, (counts.get(u.label) ?? 0) + 1);

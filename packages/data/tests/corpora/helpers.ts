@@ -52,7 +52,15 @@ export function writeText(file: string, text: string): void {
 }
 
 /** Assert `fn` throws an EmofuseError whose message and `where` match; returns the error. */
-export function expectEmofuseError(fn: () => unknown, message: RegExp, where?: RegExp | string): EmofuseError {
+/** A run config's keys: a library error names its option (`e.option`) instead, and the CLI maps it. */
+const CONFIG_KEY = /\b(corpus\.(type|path|classes|name)|split\.(protocol|validFraction|folds|test|speakerLeakage)|features\.(text|speech|[a-z]+\.source)|tracking\.uri|output\.dir)\b/;
+
+/**
+ * Calls fn, expects an EmofuseError whose message matches, and checks where it points: a string or
+ * pattern for `where` (a file, file:line), or `{ option }` for the option of the call at fault.
+ * Its message and fix must not name a run config's keys.
+ */
+export function expectEmofuseError(fn: () => unknown, message: RegExp, where?: RegExp | string | { option: string }): EmofuseError {
   let caught: unknown;
   try {
     fn();
@@ -64,7 +72,9 @@ export function expectEmofuseError(fn: () => unknown, message: RegExp, where?: R
   expect(err.message).toMatch(message);
   if (where !== undefined) {
     if (typeof where === 'string') expect(err.where).toBe(where);
-    else expect(err.where).toMatch(where);
+    else if (where instanceof RegExp) expect(err.where).toMatch(where);
+    else expect(err.option).toBe(where.option);
   }
+  expect(`${err.message}\n${err.fix ?? ''}`).not.toMatch(CONFIG_KEY);
   return err;
 }

@@ -120,7 +120,7 @@ describe('readManifest refuses corrupt input (file:line, InputError)', () => {
     const rows = [...many('ang', 5), ...many('bor', 5), ['x1', 'so dull', 'bored', 's1'], ...many('sad', 4)];
     const file = setup('typo.csv', csv('id,text,label,speaker', rows));
     const e = expectEmofuseError(() => readManifest(file), /label "bored" is on only 1 line \(12\), fewer than 2 .*a likely typo of "bor" .*\(labels: ang 5, bor 5, bored 1, sad 4\)/, `${file}:12 column 3 (label)`);
-    expect(e.fix).toBe('if it means "bor", fix the label on that line; if it is a real class, declare the class list in the config: corpus.classes: ["ang", "bor", "bored", "sad"]');
+    expect(e.fix).toBe(`if it means "bor", fix the label on that line; if it is a real class, declare the corpus's class list: classes: ["ang", "bor", "bored", "sad"]`);
     // Declaring the classes accepts it (the class order is then the declared one).
     expect(readManifest(file, { classes: ['sad', 'ang', 'bor', 'bored'] }).classes).toEqual(['sad', 'ang', 'bor', 'bored']);
   });
@@ -137,9 +137,9 @@ describe('readManifest refuses corrupt input (file:line, InputError)', () => {
     const file = setup('case.csv', csv('id,text,label,speaker', [...many('sad', 3), ...many('Sad', 3, 10), ...many('ang', 3, 20)]));
     expectEmofuseError(() => readManifest(file), /labels "Sad" and "sad" differ only in case/, `${file}:2 column 3 (label)`);
     const ok = setup('declared.csv', csv('id,text,label,speaker', [...many('sad', 3), ...many('ang', 3)]));
-    const e = expectEmofuseError(() => readManifest(ok, { classes: ['ang', 'hap', 'sad'] }), /corpus.classes lists hap, but no line of .* has this label/, 'corpus.classes');
-    expect(e.fix).toMatch(/remove hap from corpus.classes/);
-    expectEmofuseError(() => readManifest(ok, { classes: ['ang', 'sad', 'ang'] }), /names a class twice/, 'corpus.classes');
+    const e = expectEmofuseError(() => readManifest(ok, { classes: ['ang', 'hap', 'sad'] }), /the class list names hap, but no line of .* has this label/, { option: 'classes' });
+    expect(e.fix).toMatch(/remove hap from the class list/);
+    expectEmofuseError(() => readManifest(ok, { classes: ['ang', 'sad', 'ang'] }), /names a class twice/, { option: 'classes' });
   });
 
   it('says which value a bad split column meant', () => {

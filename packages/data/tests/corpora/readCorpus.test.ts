@@ -22,14 +22,14 @@ describe('readCorpus', () => {
   });
 
   it('lists the valid types for an unknown one', () => {
-    const e = expectEmofuseError(() => readCorpus({ type: 'iemocap4', path: iemocapPkl }), /unknown corpus type "iemocap4"; valid types: iemocap, iemocap-features, iemocap-raw, emodb, manifest/, 'corpus.type');
+    const e = expectEmofuseError(() => readCorpus({ type: 'iemocap4', path: iemocapPkl }), /unknown corpus type "iemocap4"; valid types: iemocap, iemocap-features, iemocap-raw, emodb, manifest/, { option: 'type' });
     expect(e.fix).toContain(CORPUS_TYPES.join(' | '));
   });
 
-  it('names the missing path and the config key corpus.path', () => {
+  it('names the missing path and the option at fault (path)', () => {
     const missing = path.join(sharedData, 'no-such-corpus.pkl');
-    expectEmofuseError(() => readCorpus({ type: 'iemocap', path: missing }), new RegExp(`corpus path ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist`), 'corpus.path');
-    expectEmofuseError(() => readCorpus({ type: 'manifest', path: '' }), /no corpus path given/, 'corpus.path');
+    expectEmofuseError(() => readCorpus({ type: 'iemocap', path: missing }), new RegExp(`corpus path ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist`), { option: 'path' });
+    expectEmofuseError(() => readCorpus({ type: 'manifest', path: '' }), /no corpus path given/, { option: 'path' });
   });
 });
 
@@ -44,8 +44,8 @@ describe('readCorpus: a corrupt or wrong file is bad input (InputError) that nam
 
   it('a text file renamed .pkl', () => {
     const f = write('notes.pkl', 'id,text,label,speaker\nu1,hi,a,s1\n');
-    const e = expectEmofuseError(read('iemocap', f), /this is a text file, not a pickle \(it begins "id,text,label,speaker"\); a CSV corpus is read with corpus.type manifest/, f);
-    expect(e.fix).toMatch(/corpus.type: manifest/);
+    const e = expectEmofuseError(read('iemocap', f), /this is a text file, not a pickle \(it begins "id,text,label,speaker"\); a CSV corpus is read as corpus type manifest/, f);
+    expect(e.fix).toMatch(/read this file as corpus type manifest/);
     expect(isInputError(e)).toBe(true);
   });
 

@@ -50,13 +50,13 @@ describe('holdout protocol (test = named sessions or groups, any corpus)', () =>
     expect(s.train.some((id) => validSpeakers.has(id.slice(0, 2)))).toBe(false);
   });
 
-  it('names what is wrong with split.test', () => {
-    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'holdout', seed: 1 }), /needs the held-out sessions or groups/, 'split.test');
-    const e = expectEmofuseError(() => makeSplit(iemocap, { protocol: 'holdout', test: ['Ses5'], seed: 1 }), /"Ses5", which is neither a session nor a group .*sessions: Ses01, Ses02, Ses03, Ses04, Ses05/, 'split.test');
+  it('names what is wrong with the held-out test option', () => {
+    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'holdout', seed: 1 }), /needs the held-out sessions or groups/, { option: 'test' });
+    const e = expectEmofuseError(() => makeSplit(iemocap, { protocol: 'holdout', test: ['Ses5'], seed: 1 }), /"Ses5" is neither a session nor a group .*sessions: Ses01, Ses02, Ses03, Ses04, Ses05/, { option: 'test' });
     expect(e.message).toMatch(/groups: .*\(151\)/);
-    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'holdout', test: ['group:Ses05'], seed: 1 }), /names group "Ses05", which corpus iemocap does not have/, 'split.test');
-    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'paper', test: ['Ses05'], seed: 1 }), /only applies to protocol holdout/, 'split.test');
-    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'holdout', test: ['Ses01', 'Ses02', 'Ses03', 'Ses04', 'Ses05'], seed: 1 }), /holds out every utterance/, 'split.test');
+    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'holdout', test: ['group:Ses05'], seed: 1 }), /group "Ses05" is not in corpus iemocap/, { option: 'test' });
+    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'paper', test: ['Ses05'], seed: 1 }), /only for protocol holdout/, { option: 'test' });
+    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'holdout', test: ['Ses01', 'Ses02', 'Ses03', 'Ses04', 'Ses05'], seed: 1 }), /hold every utterance/, { option: 'test' });
     // A name that is a session and a different group must say which.
     const amb: Corpus = {
       name: 'amb', classes: ['x', 'y'], source: 'amb',
@@ -67,7 +67,7 @@ describe('holdout protocol (test = named sessions or groups, any corpus)', () =>
         { id: '4', dialogue: 'C', session: 'C', speaker: 's3', label: 'y', text: 't' },
       ],
     };
-    expectEmofuseError(() => makeSplit(amb, { protocol: 'holdout', test: ['B'], seed: 1, validFraction: 0 }), /both a session and a group/, 'split.test');
+    expectEmofuseError(() => makeSplit(amb, { protocol: 'holdout', test: ['B'], seed: 1, validFraction: 0 }), /both a session and a group/, { option: 'test' });
     expect(makeSplit(amb, { protocol: 'holdout', test: ['session:B'], seed: 1, validFraction: 0, onWarning: () => undefined }).test).toEqual(['3']);
   });
 });

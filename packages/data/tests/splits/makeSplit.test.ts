@@ -52,7 +52,7 @@ describe('paper split on iemocap.pkl', () => {
   it('validFraction 0 means no validation', () => {
     const z = makeSplit(iemocap, { protocol: 'paper', validFraction: 0, seed: 1 });
     expect([z.train.length, z.valid.length]).toEqual([5810, 0]);
-    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'paper', validFraction: 1, seed: 1 }), /validFraction must be in \[0, 1\)/, 'split.validFraction');
+    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'paper', validFraction: 1, seed: 1 }), /validFraction must be in \[0, 1\)/, { option: 'validFraction' });
   });
 });
 
@@ -79,7 +79,7 @@ describe('official split', () => {
   });
 
   it('refuses a corpus without lists of its own', () => {
-    const e = expectEmofuseError(() => makeSplit(emodb, { protocol: 'official', seed: 1 }), /has no split of its own/, 'split.protocol');
+    const e = expectEmofuseError(() => makeSplit(emodb, { protocol: 'official', seed: 1 }), /has no split of its own/, { option: 'protocol' });
     expect(e.fix).toMatch(/loso-speaker/);
   });
 });
@@ -129,8 +129,8 @@ describe('leave-one-out', () => {
   });
 
   it('names the folds when none or an unknown one is given', () => {
-    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'loso', seed: 1 }), /no fold given; loso holds out one session: Ses01, Ses02, Ses03, Ses04, Ses05/, 'split.folds');
-    expectEmofuseError(() => makeFolds(emodb, { protocol: 'loso-speaker', seed: 1, folds: ['3'] }), /unknown fold "3"/, 'split.folds');
+    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'loso', seed: 1 }), /no fold given; loso holds out one session: Ses01, Ses02, Ses03, Ses04, Ses05/, { option: 'fold' });
+    expectEmofuseError(() => makeFolds(emodb, { protocol: 'loso-speaker', seed: 1, folds: ['3'] }), /unknown fold "3"/, { option: 'folds' });
   });
 });
 
@@ -158,19 +158,19 @@ describe('refusals', () => {
       officialSplit: { train: ['a1', 'b1'], valid: [], test: ['a2'] },
     };
     const e = expectEmofuseError(() => makeSplit(corpus, { protocol: 'official', seed: 1, validFraction: 0 }), /speaker leakage: test speaker A also in train/, /split official of leaky/);
-    expect(e.fix).toMatch(/split.speakerLeakage: warn/);
+    expect(e.fix).toMatch(/set speakerLeakage to warn/);
     expect(isInputError(e)).toBe(true);
     // speakerLeakage: warn keeps the corpus's own split and says so.
     const warnings: string[] = [];
     const s = makeSplit(corpus, { protocol: 'official', seed: 1, validFraction: 0, speakerLeakage: 'warn', onWarning: (m) => warnings.push(m) });
     expect([s.train, s.test]).toEqual([['a1', 'b1'], ['a2']]);
-    expect(warnings.find((w) => w.includes('leakage'))).toMatch(/speaker leakage accepted \(split.speakerLeakage: warn\): test speaker A also speaks in training or validation \(1 utterances\); results are speaker-dependent/);
+    expect(warnings.find((w) => w.includes('leakage'))).toMatch(/speaker leakage accepted \(speakerLeakage: warn\): test speaker A also speaks in training or validation \(1 utterances\); results are speaker-dependent/);
     expect(speakerOverlap(corpus, s)).toEqual([{ part: 'train', speakers: ['A'], utterances: ['a1'] }]);
-    expectEmofuseError(() => makeSplit(corpus, { protocol: 'official', seed: 1, speakerLeakage: 'allow' }), /unknown speakerLeakage "allow"/, 'split.speakerLeakage');
+    expectEmofuseError(() => makeSplit(corpus, { protocol: 'official', seed: 1, speakerLeakage: 'allow' }), /unknown speakerLeakage "allow"/, { option: 'speakerLeakage' });
   });
 
   it('refuses the paper protocol off IEMOCAP and unknown protocols', () => {
-    expectEmofuseError(() => makeSplit(emodb, { protocol: 'paper', seed: 1 }), /sessions 1-4 \/ session 5/, 'split.protocol');
-    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'random', seed: 1 }), /unknown split protocol "random"; valid: official, paper, loso, loso-speaker, manifest, holdout/, 'split.protocol');
+    expectEmofuseError(() => makeSplit(emodb, { protocol: 'paper', seed: 1 }), /sessions 1-4 \/ session 5/, { option: 'protocol' });
+    expectEmofuseError(() => makeSplit(iemocap, { protocol: 'random', seed: 1 }), /unknown split protocol "random"; valid: official, paper, loso, loso-speaker, manifest, holdout/, { option: 'protocol' });
   });
 });
