@@ -32,7 +32,7 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
     if (spec.text.kind === 'sequence' && spec.text.vocab) {
       const vocab = spec.text.vocab;
       if (!('vocabulary' in t)) {
-        throw new EmofuseError(`${model.type} was built for token ids (features.text.trainable) but got ${isSequence(t) ? 'word vectors' : 'one vector per utterance'}`, {
+        throw new EmofuseError(`${model.type} was built for token ids (a trainable embedding table) but got ${isSequence(t) ? 'word vectors' : 'one vector per utterance'}`, {
           where: `${where}: text`, fix: 'pass the same kind of text features the model was built (and trained) with',
         });
       }
@@ -50,7 +50,7 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
       lengths = t.lengths;
     } else if (spec.text.kind === 'sequence') {
       if ('vocabulary' in t) {
-        throw new EmofuseError(`${model.type} was built for word vectors but got token ids (features.text.trainable)`, {
+        throw new EmofuseError(`${model.type} was built for word vectors but got token ids (for a trainable embedding table)`, {
           where: `${where}: text`, fix: 'pass the same kind of text features the model was built (and trained) with',
         });
       }
@@ -61,7 +61,7 @@ export function hostInputs(model: EmofuseModel, inputs: ModelInputs, where: stri
       }
       if (t.steps !== spec.text.steps || t.dim !== spec.text.dim) {
         throw new EmofuseError(`text sequences are ${t.steps} x ${t.dim}, the model expects ${spec.text.steps} x ${spec.text.dim}`, {
-          where: `${where}: text`, fix: 'use the features.text settings (maxTokens, embeddings) the model was trained with',
+          where: `${where}: text`, fix: 'make the sequences with the text settings (maximum tokens, embeddings) the model was trained with',
         });
       }
       if (t.values.length !== n * t.steps * t.dim || t.lengths.length !== n) {

@@ -42,7 +42,7 @@ export const textCnn = registerModel({
   build(req, t) {
     const cfg = t.config.textcnn as TextCnnSlice;
     const input = req.input.text;
-    if (input?.kind !== 'sequence') throw new EmofuseError('text-cnn needs word sequences', { where: 'text-cnn input', fix: 'use features.text.source: embeddings' });
+    if (input?.kind !== 'sequence') throw new EmofuseError('text-cnn needs word sequences', { where: 'text-cnn input', fix: 'give word vectors (one per token) as the text input' });
     const { inputs, mask, words } = t.blocks.textWords(input, t);
     const { pooled } = t.blocks.convMaxPool(words, mask, cfg, t, 'textcnn');
     const dropped = t.tf.layers.dropout({ rate: cfg.dropout, seed: t.nextSeed(), name: 'textcnn_dropout' }).apply(pooled) as SymbolicTensor;

@@ -57,8 +57,8 @@ export const textLstm = registerModel({
     const cfg = t.config.text as TextSlice;
     const words = cfg.lstmInput === 'words';
     if (words && req.input.text?.kind === 'vector') {
-      throw new EmofuseError('model.text.lstmInput is "words" but the text input is one vector per utterance', {
-        where: 'model.text.lstmInput', fix: 'set model.text.lstmInput: utterance, or use features.text.source: embeddings',
+      throw new EmofuseError('lstmInput is "words" but the text input is one vector per utterance', {
+        where: 'text-lstm', option: 'model.text.lstmInput', fix: 'set lstmInput to utterance, or give word vectors (one per token) as the text input',
       });
     }
     const text = t.blocks.textBranch(req.input.text, t, words);
