@@ -10,8 +10,6 @@ export {
 } from './speech/opensmile.ts';
 export type { OpensmileOptions, OpensmileResult, OpensmileInstall, ExtractFailure, ExtractProgress } from './speech/opensmile.ts';
 export { MedianImputer, MinMaxScaler, ZScoreScaler, L2Selector, Pipeline, transformFromJSON, fitSpeechTransform } from './transforms.ts';
-// The solver is exported for the models package's convex `linear` model only.
-export { softmaxL2, softmaxL2Sparse } from './solver.ts';
 export type { Transform, TransformJSON, MedianImputeJSON, MinMaxJSON, ZScoreJSON, L2SelectorJSON, L2SelectorOptions, PipelineJSON, SpeechTransformOptions } from './transforms.ts';
 export { FeatureCache, contentHash, featureCacheKey, fileStamp } from './cache.ts';
 export type { CachedValue, FileStamp } from './cache.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { softmaxL2, softmaxL2Sparse } from '../../src/features/index.ts';
+import { softmaxL2, softmaxL2Sparse } from '../../src/features/solver.ts';
 
 function data(n: number, d: number, seed: number) {
   let s = seed;

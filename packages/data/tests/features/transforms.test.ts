@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { makeRng } from '@emofuse/core';
 import type { FeatureMatrix } from '@emofuse/core';
-import { L2Selector, MedianImputer, MinMaxScaler, Pipeline, ZScoreScaler, fitSpeechTransform, softmaxL2, transformFromJSON } from '../../src/features/index.ts';
+import { L2Selector, MedianImputer, MinMaxScaler, Pipeline, ZScoreScaler, fitSpeechTransform, transformFromJSON } from '../../src/features/index.ts';
+import { softmaxL2 } from '../../src/features/solver.ts';
 import { catchEmofuse, matrix, python, row } from './helpers.ts';
 
 /** n rows of d noise features; class c shifts features 3 and 7 (and nothing else) by 1.5 * c. */

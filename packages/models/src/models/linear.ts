@@ -254,10 +254,10 @@ async function trainLinear(model: EmofuseModel, data: TrainData, options: TrainO
   const cfg = model.config.linear as LinearSlice;
   if (cfg.c.length > 1 && !data.valid) {
     throw new EmofuseError(`linear chooses C among ${cfg.c.length} values on the validation part, but there is none`, {
-      where: 'model.linear.c', fix: 'give a validation part (split.validFraction > 0), or a single C value, e.g. model.linear.c: [0.01]',
+      where: 'linear', option: 'model.linear.c', fix: 'give a validation part, or a single C value, e.g. c: [0.01]',
     });
   }
-  const { softmaxL2, softmaxL2Sparse } = await import('@emofuse/data');
+  const { softmaxL2, softmaxL2Sparse } = await import('@emofuse/data/solver');
   const tf = await import('@tensorflow/tfjs');
   const { fit, trainSettings } = await import('../train.ts');
   const tr = await part(model, data.train, `${model.type}: training data`);

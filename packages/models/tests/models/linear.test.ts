@@ -83,7 +83,7 @@ describe('linear-early kernels', () => {
 
 describe('linear with more features than rows', () => {
   it('solves on the Gram factor and matches the primal L-BFGS solution', async () => {
-    const { softmaxL2 } = await import('@emofuse/data');
+    const { softmaxL2 } = await import('@emofuse/data/solver');
     const n = 45, d = 120, k = 3;
     const a = synthetic(n, 11, { speechDim: d });
     const m = buildModel({ type: 'linear', classes: CLASSES, input: { speech: { dim: d } }, model: { linear: { c: [0.5], maxIterations: 2000 } } as never, seed: 1 });
