@@ -181,7 +181,8 @@ function chromiumCheck(): Check {
 /** The data package's SMILExtract shim, wherever that package is (src/ in the clone, dist/ installed). */
 async function shimPath(): Promise<string | null> {
   try {
-    return ((await import('@emofuse/data')) as { SMILEXTRACT_SHIM?: string }).SMILEXTRACT_SHIM ?? null;
+    const { locateOpensmile } = await import('@emofuse/data');
+    return locateOpensmile(pythonPath()).shim;
   } catch {
     return null;
   }

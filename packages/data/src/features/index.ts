@@ -6,7 +6,7 @@ export type { WordEmbeddings, OovStats, EmbedOptions } from './text/embeddings.t
 export { readWavHeader } from './speech/wav.ts';
 export type { WavInfo } from './speech/wav.ts';
 export {
-  extractOpensmile, locateOpensmile, resolveSmileConfig, opensmileProgressBar, opensmileCacheInputs, defaultPython, KNOWN_DIMS, SMILEXTRACT_SHIM,
+  extractOpensmile, locateOpensmile, resolveSmileConfig, opensmileProgressBar, opensmileCacheInputs, defaultPython, KNOWN_DIMS,
 } from './speech/opensmile.ts';
 export type { OpensmileOptions, OpensmileResult, OpensmileInstall, ExtractFailure, ExtractProgress } from './speech/opensmile.ts';
 export { MedianImputer, MinMaxScaler, ZScoreScaler, L2Selector, Pipeline, transformFromJSON, fitSpeechTransform } from './transforms.ts';

@@ -38,6 +38,8 @@ export interface OpensmileInstall {
   version: string;
   /** A real SMILExtract executable shipped in the package, if any (opensmile 2.x ships none). */
   binary?: string;
+  /** The extractor emofuse runs over the package's libSMILEapi when there is no binary. */
+  shim: string;
 }
 
 const installs = new Map<string, OpensmileInstall>();
@@ -87,7 +89,7 @@ export function locateOpensmile(python = defaultPython()): OpensmileInstall {
   if (!found) throw new EmofuseError('the Python package opensmile is not installed', { where: python, fix });
   const binDir = path.join(found.dir, 'core', 'bin', 'manylinux_2_17_x86_64');
   const binary = ['SMILExtract'].map((b) => path.join(binDir, b)).find(existsSync);
-  const install: OpensmileInstall = { python, packageDir: found.dir, configRoot: path.join(found.dir, 'core', 'config'), version: found.version, binary };
+  const install: OpensmileInstall = { python, packageDir: found.dir, configRoot: path.join(found.dir, 'core', 'config'), version: found.version, binary, shim: SMILEXTRACT_SHIM };
   installs.set(python, install);
   return install;
 }
