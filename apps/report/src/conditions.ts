@@ -66,6 +66,13 @@ type RunFacts = Pick<ReportRun, 'experiment' | 'seed' | 'tags' | 'params' | 'his
 const distinct = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => x !== undefined && x !== ''))];
 const orUnknown = (xs: string[], what = 'not recorded') => (xs.length ? xs.join('; ') : what);
 
+/** The backend, with tfjs-node's thread count when logged: the same seed gives other numbers at another count. */
+function backendOf(r: RunFacts): string | undefined {
+  const backend = r.params['meta.backend'] ?? r.tags[RUN_TAGS.backend];
+  const threads = r.tags[RUN_TAGS.tfThreads] ?? r.params['meta.tf_threads'];
+  return backend === 'tensorflow' && threads ? `${backend} (threads: ${threads})` : backend;
+}
+
 function foldsOf(runs: RunFacts[]): string {
   // The folds that ran (tag split.folds), else what the config asked for, else the fusion artifact's folds.
   const ran = distinct(runs.map((r) => r.tags[RUN_TAGS.splitFolds]));
@@ -126,7 +133,7 @@ export function experimentConditions(runs: RunFacts[], paper: PaperConfig = load
       seeds: [...new Set(rs.map((r) => r.seed))].sort((a, b) => a - b),
       epochs: epochsOf(rs),
       stopping: stoppingOf(rs),
-      backend: orUnknown(distinct(rs.map((r) => r.params['meta.backend'] ?? r.tags[RUN_TAGS.backend]))),
+      backend: orUnknown(distinct(rs.map(backendOf))),
       commit: commitOf(rs),
       differs: configDiff(rs, paper),
     };

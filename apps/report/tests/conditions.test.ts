@@ -18,6 +18,9 @@ describe('run conditions', () => {
     const runs = fixtureSystemRuns({ seeds: [1, 2], params: provenance, tags: { 'split.folds': '03,08' } }).map((r) => ({ ...r, history: (r.history ?? []).slice(0, 1) }));
     const [c] = experimentConditions(checkReportInput({ runs }).runs);
     expect(c).toMatchObject({ experiment: 'emodb-speech', corpus: 'emodb', protocol: 'loso-speaker', folds: '2 (03, 08)', seeds: [1, 2], backend: 'tensorflow', commit: '0123456789ab' });
+    // The thread count changes tfjs-node's numbers, so it stands beside the backend when logged.
+    const threaded = experimentConditions(checkReportInput({ runs: runs.map((r) => ({ ...r, params: { ...r.params, 'meta.tf_threads': '1' } })) }).runs);
+    expect(threaded[0].backend).toBe('tensorflow (threads: 1)');
     expect(c.caveats[0]).toMatch(/22050 Hz.*2\.0 s/);
     expect(c.epochs).toBe("train.epochs = 1; 1 epoch(s) run (first fold's history)");
     expect(c.stopping).toBe("early stopping on valid_loss, patience 6; the best epoch's weights are restored");

@@ -85,6 +85,8 @@ describe('emofuse run, end to end on EmoDB audio', () => {
     // The trained model travels with the run, in the layout loadModel reads back.
     expect(existsSync(path.join(text.localArtifactDir!, 'model', '03', 'model.json'))).toBe(true);
     expect(text.params['meta.backend']).toMatch(/tensorflow|wasm|cpu/);
+    // tfjs-node's numbers depend on its thread count: recorded with every run.
+    expect(text.params['meta.tf_threads']).toMatch(process.env.TF_NUM_INTRAOP_THREADS ? /^\d+$/ : /^default \(\d+ CPUs\)$/);
     // One key scheme for every fold: fold_<name>/<quantity>, step = epoch; no fold under the plain keys.
     expect(text.metricHistory['fold_03/train_loss'].map((p) => p.step)).toEqual([1, 2]);
     expect(text.metricHistory['fold_11/valid_loss'].map((p) => p.step)).toEqual([1, 2]);

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice, EpochLog, TrainResult } from '@emofuse/models';
@@ -74,6 +74,8 @@ export function metaParams(env: RunEnvironment, backend: BackendChoice): Record<
     'meta.git_dirty': String(env.gitDirty),
     'meta.backend': backend.name,
     'meta.backend_reason': backend.reason.slice(0, 480),
+    // tfjs-node's numbers depend on its intra-op thread count (reductions split differently).
+    'meta.tf_threads': process.env.TF_NUM_INTRAOP_THREADS ?? `default (${availableParallelism()} CPUs)`,
     'meta.node': env.node,
     'meta.platform': env.platform,
     ...Object.fromEntries(Object.entries(env.libraries).map(([k, v]) => [`lib.${k.replace(/^@/, '')}`, v])),
