@@ -34,7 +34,12 @@ prosody=(
   experiments/iemocap-prosody/bc_lstm.yaml
 )
 name_of() { ./emofuse run "$1" --dry-run 2>/dev/null | sed -n 's/^experiment: //p'; }
-run_all() { for f in "$@"; do echo "== $f"; ./emofuse run "$f"; done; }
+# tfjs-node's numbers depend on its thread count, so it is fixed, as RESULTS.md's runs had it:
+# one thread per task in two workers; two threads (this 2-core machine's default) for the prosody
+# bc_lstm and linear experiments, which ran in one process.
+threads_of() { case "$1" in *iemocap-prosody/bc_lstm.yaml|*iemocap-prosody/linear.yaml) echo "--threads 2" ;; *) echo "--jobs 2 --threads 1" ;; esac; }
+run_all() { for f in "$@"; do echo "== $f"; # shellcheck disable=SC2046
+  ./emofuse run "$f" $(threads_of "$f"); done; }
 if [ $# -gt 0 ]; then run_all "$@"; exit 0; fi
 run_all "${paper[@]}" "${baselines[@]}" "${prosody[@]}"
 ./emofuse sweep experiments/sweeps/emodb_speech_select.yaml  # D_S for speech-cnn on EmoDB, chosen on valid
