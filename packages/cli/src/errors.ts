@@ -41,10 +41,9 @@ export function atConfigKey(e: unknown, key: string, fix?: string): unknown {
 }
 
 /**
- * A library error that names its option (`e.option`, a path into the call's options) seen from the
- * config: `prefix.option` is the key to edit (core's underOption maps other spellings first).
+ * A library error that names its option (`e.option`) as a path into the config it was given
+ * (data's corpusFromConfig, foldsFromConfig, previewInputs): that path is the key to edit.
  */
-export function atConfigOption(e: unknown, prefix?: string): unknown {
-  if (!isEmofuseError(e) || !e.option) return e;
-  return atConfigKey(e, prefix ? `${prefix}.${e.option}` : e.option);
+export function atConfigOption(e: unknown): unknown {
+  return isEmofuseError(e) && e.option ? atConfigKey(e, e.option) : e;
 }

@@ -1,23 +1,22 @@
-import { underOption, type Corpus, type Split } from '@emofuse/core';
-import { makeFolds, readCorpus, splitOptionsFromConfig } from '@emofuse/data';
+import type { Corpus, Split } from '@emofuse/core';
+import { corpusFromConfig, foldsFromConfig } from '@emofuse/data';
 import type { Config } from '../config/schema.ts';
 import { atConfigOption } from '../errors.ts';
 
 /** The corpus a config names; an error about one of its options names the `corpus.*` key. */
 export function readConfigCorpus(config: Pick<Config, 'corpus'>): Corpus {
-  const c = config.corpus;
   try {
-    return readCorpus({ type: c.type, path: c.path, classes: c.classes ?? undefined, name: c.name ?? undefined });
+    return corpusFromConfig(config);
   } catch (e) {
-    throw atConfigOption(e, 'corpus');
+    throw atConfigOption(e);
   }
 }
 
 /** One seed's folds of the config's split; an error names the `split.*` key (or `seeds`). */
 export function configFolds(corpus: Corpus, config: Pick<Config, 'split'>, seed: number, onWarning: (message: string) => void): Split[] {
   try {
-    return makeFolds(corpus, splitOptionsFromConfig(config.split, seed, onWarning));
+    return foldsFromConfig(corpus, config, seed, onWarning);
   } catch (e) {
-    throw atConfigOption(underOption(e, (option) => (option === 'seed' ? 'seeds' : `split.${option}`)));
+    throw atConfigOption(e);
   }
 }

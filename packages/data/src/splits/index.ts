@@ -3,4 +3,4 @@ export { checkSplitLeakage, speakerOverlap, SPEAKER_LEAKAGE, type SpeakerLeakage
 export { checkSplitLabels } from './labels.ts';
 export { splitFingerprint, splitToJson, splitFromJson, type SplitJson } from './json.ts';
 export { summariseSplit, formatSplitSummary, type PartSummary } from './summary.ts';
-export { splitOptionsFromConfig, previewInputs, type SplitConfig, type InputsPreview } from './preview.ts';
+export { splitOptionsFromConfig, corpusFromConfig, foldsFromConfig, previewInputs, type SplitConfig, type CorpusBlock, type InputsPreview } from './preview.ts';

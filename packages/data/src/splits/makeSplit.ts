@@ -212,14 +212,7 @@ function paperParts(corpus: Corpus, fraction: number, rng: () => number): Part {
 }
 
 function losoParts(corpus: Corpus, protocol: 'loso' | 'loso-speaker', fold: string | undefined, fraction: number, rng: () => number): Part {
-  const names = foldNames(corpus, protocol);
-  const what = protocol === 'loso' ? 'session' : 'speaker';
-  if (fold === undefined || !names.includes(fold)) {
-    throw new InputError(`${fold === undefined ? 'no fold given' : `unknown fold ${JSON.stringify(fold)}`}; ${protocol} holds out one ${what}: ${names.join(', ')}`, {
-      option: 'fold',
-      fix: `name one of the ${what}s, or use makeFolds for all of them`,
-    });
-  }
+  checkFold(protocol, foldNames(corpus, protocol), fold, 'fold');
   const key = protocol === 'loso' ? 'session' : 'speaker';
   const test = corpus.utterances.filter((u) => u[key] === fold);
   const rest = corpus.utterances.filter((u) => u[key] !== fold);
@@ -228,6 +221,16 @@ function losoParts(corpus: Corpus, protocol: 'loso' | 'loso-speaker', fold: stri
   else if (protocol === 'loso-speaker' || groupsAreSpeakers(rest)) parts = takeOneSpeaker(rest, rng);
   else parts = takeGroups(rest, (u) => u.dialogue, fraction, rng);
   return { train: ids(parts.train), valid: ids(parts.valid), test: ids(test) };
+}
+
+/** A leave-one-out fold must be one of the corpus's sessions or speakers; `option` is the caller's (fold, folds). */
+function checkFold(protocol: 'loso' | 'loso-speaker', names: string[], fold: string | undefined, option: 'fold' | 'folds'): void {
+  if (fold !== undefined && names.includes(fold)) return;
+  const what = protocol === 'loso' ? 'session' : 'speaker';
+  throw new InputError(`${fold === undefined ? 'no fold given' : `unknown fold ${JSON.stringify(fold)}`}; ${protocol} holds out one ${what}: ${names.join(', ')}`, {
+    option,
+    fix: option === 'fold' ? `name one of the ${what}s, or use makeFolds for all of them` : `name ${what}s the corpus has, or all`,
+  });
 }
 
 /**
@@ -276,13 +279,6 @@ export function makeFolds(corpus: Corpus, opts: FoldOptions): Split[] {
   if (opts.protocol !== 'loso' && opts.protocol !== 'loso-speaker') return [makeSplit(corpus, opts)];
   const names = foldNames(corpus, opts.protocol);
   const wanted = opts.folds === undefined || opts.folds === 'all' ? names : opts.folds.map(String);
-  const unknown = wanted.find((f) => !names.includes(f));
-  if (unknown !== undefined) {
-    const what = opts.protocol === 'loso' ? 'session' : 'speaker';
-    throw new InputError(`unknown fold ${JSON.stringify(unknown)}; ${opts.protocol} holds out one ${what}: ${names.join(', ')}`, {
-      option: 'folds',
-      fix: `name ${what}s the corpus has, or all`,
-    });
-  }
+  for (const fold of wanted) checkFold(opts.protocol, names, fold, 'folds');
   return wanted.map((fold) => makeSplit(corpus, { ...opts, fold }));
 }

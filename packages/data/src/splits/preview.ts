@@ -1,5 +1,5 @@
 import { underOption, type Corpus, type Split } from '@emofuse/core';
-import { readCorpus, type CorpusConfig } from '../corpora/readCorpus.ts';
+import { readCorpus } from '../corpora/readCorpus.ts';
 import { makeFolds, type FoldOptions } from './makeSplit.ts';
 import { formatSplitSummary } from './summary.ts';
 
@@ -27,6 +27,34 @@ export function splitOptionsFromConfig(split: SplitConfig, seed: number, onWarni
   };
 }
 
+/** The `corpus:` block of a run config, as far as the data package reads it. */
+export interface CorpusBlock {
+  type: string;
+  path: string;
+  classes?: string[] | null;
+  name?: string | null;
+}
+
+/** The corpus a config's `corpus:` block names; an error's option is named within the config (`corpus.path`). */
+export function corpusFromConfig(config: { corpus: CorpusBlock }, opts: { baseDir?: string } = {}): Corpus {
+  const c = config.corpus;
+  try {
+    return readCorpus({ type: c.type, path: c.path, classes: c.classes ?? undefined, name: c.name ?? undefined }, opts);
+  } catch (e) {
+    throw underOption(e, 'corpus');
+  }
+}
+
+/** One seed's folds of a config's `split:` block; an error's option is named within the config (`split.test`, `seeds`). */
+export function foldsFromConfig(corpus: Corpus, config: { split: SplitConfig }, seed: number, onWarning?: (message: string) => void): Split[] {
+  try {
+    return makeFolds(corpus, splitOptionsFromConfig(config.split, seed, onWarning));
+  } catch (e) {
+    // makeFolds' one seed is an entry of the config's seeds.
+    throw underOption(e, (option) => (option === 'seed' ? 'seeds' : `split.${option}`));
+  }
+}
+
 export interface InputsPreview {
   corpus: Corpus;
   /** seed -> its folds. */
@@ -42,16 +70,10 @@ export interface InputsPreview {
  * (`corpus.path`, `split.test`, `seeds`); warnings (each once) go to onWarning.
  */
 export function previewInputs(
-  config: { corpus: { type: string; path: string; classes?: string[] | null; name?: string | null }; split: SplitConfig; seeds: number[] },
+  config: { corpus: CorpusBlock; split: SplitConfig; seeds: number[] },
   opts: { baseDir?: string; onWarning?: (message: string) => void } = {},
 ): InputsPreview {
-  const cfg: CorpusConfig = { type: config.corpus.type, path: config.corpus.path, classes: config.corpus.classes ?? undefined, name: config.corpus.name ?? undefined };
-  let corpus: Corpus;
-  try {
-    corpus = readCorpus(cfg, { baseDir: opts.baseDir });
-  } catch (e) {
-    throw underOption(e, 'corpus');
-  }
+  const corpus = corpusFromConfig(config, { baseDir: opts.baseDir });
   const seen = new Set<string>();
   const warn = (m: string) => {
     // Warnings differ per seed only by the seed's validation draw; say each once.
@@ -60,14 +82,7 @@ export function previewInputs(
     (opts.onWarning ?? ((x: string) => process.stderr.write(`warning: ${x}\n`)))(m);
   };
   const folds = new Map<number, Split[]>();
-  for (const seed of config.seeds) {
-    try {
-      folds.set(seed, makeFolds(corpus, splitOptionsFromConfig(config.split, seed, warn)));
-    } catch (e) {
-      // makeFolds' one seed is an entry of this call's seeds.
-      throw underOption(e, (option) => (option === 'seed' ? 'seeds' : `split.${option}`));
-    }
-  }
+  for (const seed of config.seeds) folds.set(seed, foldsFromConfig(corpus, config, seed, warn));
   const first = folds.get(config.seeds[0]) ?? [];
   const counts = new Map<string, number>();
   for (const u of corpus.utterances) counts.set(u.label, (counts.get(u.label) ?? 0) + 1);
