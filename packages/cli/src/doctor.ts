@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { OpensmileInstall } from '@emofuse/data';
 import { cloneRoot } from './config/paths.ts';
 import { gitInfo, packageVersion, pythonPath, pythonVersions } from './env.ts';
 
@@ -91,23 +92,17 @@ function pythonChecks(): Check[] {
 }
 
 /** SMILExtract: on PATH, inside the opensmile package, or the data package's libSMILEapi shim; then `-h` must exit 0. */
-function smileCheck(shim: string | null): Check {
-  const python = pythonPath();
+function smileCheck(install: OpensmileInstall | null): Check {
   const candidates: { cmd: string; args: string[]; label: string; test: string }[] = [];
   const onPath = spawnSync('sh', ['-c', 'command -v SMILExtract'], { encoding: 'utf8' });
   if (onPath.status === 0 && onPath.stdout.trim()) candidates.push({ cmd: onPath.stdout.trim(), args: ['-h'], label: onPath.stdout.trim(), test: '-h exits 0' });
-  if (existsSync(python)) {
-    const r = spawnSync(python, ['-c', "import importlib.util as u; s = u.find_spec('opensmile'); print(list(s.submodule_search_locations)[0] if s else '')"], { encoding: 'utf8', timeout: 10_000 });
-    const dir = r.stdout?.trim();
-    if (dir) {
-      const bin = path.join(dir, 'core', 'bin', 'manylinux_2_17_x86_64', 'SMILExtract');
-      if (existsSync(bin)) candidates.push({ cmd: bin, args: ['-h'], label: bin, test: '-h exits 0' });
-    }
+  if (install) {
+    if (install.binary) candidates.push({ cmd: install.binary, args: ['-h'], label: install.binary, test: '-h exits 0' });
     // opensmile 2.x on PyPI ships libSMILEapi.so but no SMILExtract; the data package wraps the library.
     // The shim has no -h; loading the library through ctypes, as the shim does, is the equivalent test.
-    const load = 'import ctypes, os, platform, importlib.util as u; s = u.find_spec("opensmile"); ' +
-      'ctypes.CDLL(os.path.join(list(s.submodule_search_locations)[0], "core", "bin", "manylinux_2_17_" + platform.machine().lower(), "libSMILEapi.so"))';
-    if (dir && shim && existsSync(shim)) candidates.push({ cmd: python, args: ['-c', load], label: `${cloneRoot ? path.relative(cloneRoot, shim) : shim} (shim over libSMILEapi)`, test: 'libSMILEapi loads' });
+    const load = `import ctypes, os, platform; ctypes.CDLL(os.path.join(${JSON.stringify(install.packageDir)}, "core", "bin", "manylinux_2_17_" + platform.machine().lower(), "libSMILEapi.so"))`;
+    const shim = install.shim;
+    if (existsSync(shim)) candidates.push({ cmd: install.python, args: ['-c', load], label: `${cloneRoot ? path.relative(cloneRoot, shim) : shim} (shim over libSMILEapi)`, test: 'libSMILEapi loads' });
   }
   if (candidates.length === 0) {
     return { name: 'SMILExtract', status: 'warn', value: 'missing', detail: 'not on PATH nor in the opensmile package; openSMILE features unavailable (pkl features still work)' };
@@ -178,11 +173,11 @@ function chromiumCheck(): Check {
   return { name: 'chromium', status: 'warn', value: 'missing', detail: cloneRoot ? 'report images and the browser test need it: scripts/setup.sh --browser' : 'report images need it (apt-get install chromium, or set CHROMIUM_PATH); the HTML report works without' };
 }
 
-/** The data package's SMILExtract shim, wherever that package is (src/ in the clone, dist/ installed). */
-async function shimPath(): Promise<string | null> {
+/** The opensmile package the data package would use (its directory, binary if any, and shim), or null. */
+async function opensmileInstall(): Promise<OpensmileInstall | null> {
   try {
     const { locateOpensmile } = await import('@emofuse/data');
-    return locateOpensmile(pythonPath()).shim;
+    return locateOpensmile(pythonPath());
   } catch {
     return null;
   }
@@ -200,7 +195,7 @@ export async function runDoctor(): Promise<DoctorReport> {
     versionCheck('arquero', 'arquero', true),
     versionCheck('vega-lite', 'vega-lite', true),
     ...pythonChecks(),
-    smileCheck(await shimPath()),
+    smileCheck(await opensmileInstall()),
     await mlflowCheck(),
     gitCheck(),
     chromiumCheck(),
